@@ -1,0 +1,176 @@
+"""Compile a RuleSet into a durable_rules ruleset: one durable rule per DNF term, explicit negation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from engine import conditions as C
+from engine.errors import RuleFileError
+from engine.facts import INPUT_FACTS, SET_SUFFIX, FactSpec
+from engine.rulebook import Rule, RuleSet
+
+CASE_ALIAS = "c"
+"""durable_rules alias of the case fact in every rule."""
+
+
+@attrs.frozen
+class Conclusion:
+    """What a durable rule concludes: a derived fact's value, or an outcome code."""
+
+    rule: Rule
+    term: tuple[C.Test, ...]
+    derived: str | None = None
+    value: bool = True
+    outcome: str | None = None
+
+    def label(self) -> str:
+        """How the trace names the conclusion: `name=true` or the outcome code."""
+        if self.derived is not None:
+            return f"{self.derived}={'true' if self.value else 'false'}"
+        return str(self.outcome)
+
+
+@attrs.frozen
+class Compiled:
+    """A rule set compiled for durable_rules: the definition and what each rule concludes."""
+
+    ruleset: RuleSet
+    definition: dict[str, Any]
+    conclusions: dict[str, Conclusion]
+    consumed_derived: frozenset[tuple[str, bool]]
+    consumed_outcomes: frozenset[str]
+
+
+def _one(parts: list[dict[str, Any]], op: str) -> dict[str, Any]:
+    """A single condition, or parts joined with `$and` / `$or`."""
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _value(spec: FactSpec, value: Any) -> Any:
+    """A test operand as the fact encodes it."""
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    return value
+
+
+_CMP = {"gte": "$gte", "gt": "$gt", "lte": "$lte", "lt": "$lt", "before": "$lt", "on_or_after": "$gte"}
+_OPPOSITE = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte", "before": "on_or_after", "on_or_after": "before"}
+
+
+def encode_test(test: C.Test) -> dict[str, Any]:
+    """One input-fact test as a durable_rules condition on the case fact (same truth as Python)."""
+    spec = INPUT_FACTS[test.fact]
+    attr = spec.attr
+    unset = {attr + SET_SUFFIX: False}
+
+    def or_unset(cond: dict[str, Any]) -> dict[str, Any]:
+        return {"$or": [unset, cond]} if spec.nullable else cond
+
+    op, neg = test.op, test.negated
+    if spec.kind == "list":
+        if op == "contains_any":
+            flags = [f"{attr}__{v}" for v in test.value]
+            if neg:
+                return _one([{f: False} for f in flags], "$and")
+            return _one([{f: True} for f in flags], "$or")
+        if op == "empty":
+            count = attr + "__count"
+            return {count: 0} if test.value else {"$gt": {count: 0}}
+        raise RuleFileError(f"operator {op} cannot test the list {test.fact}")
+    if op == "eq":
+        value = _value(spec, test.value)
+        if neg:
+            return or_unset({"$neq": {attr: value}})
+        return {attr: value}
+    if op in ("in", "not_in"):
+        values = [_value(spec, v) for v in test.value]
+        positive_in = (op == "in") != neg
+        if positive_in:
+            cond = _one([{attr: v} for v in values], "$or")
+            return or_unset(cond) if op == "not_in" else cond
+        cond = _one([{"$neq": {attr: v}} for v in values], "$and")
+        return or_unset(cond) if op == "in" else cond
+    if op in _CMP:
+        value = _value(spec, test.value)
+        if neg:
+            return or_unset({_CMP[_OPPOSITE[op]]: {attr: value}})
+        return {_CMP[op]: {attr: value}}
+    raise RuleFileError(f"operator {op} cannot test {test.fact}")
+
+
+def _term_to_durable(term: tuple[C.Test, ...], derived: set[str]) -> list[dict[str, Any]]:
+    """A conjunction of tests as the `all` list of a durable rule (one alias per fact)."""
+    case_parts: list[dict[str, Any]] = [{"kind": "case"}]
+    others: dict[str, dict[str, Any]] = {}
+    for test in term:
+        if test.fact == C.OUTCOME_KEY:
+            if test.negated:
+                raise RuleFileError(f"an outcome can only be tested as applying: {test.value}")
+            others[f"o_{test.value}"] = {"outcome": test.value}
+        elif test.fact in derived:
+            if test.op != "eq" or not isinstance(test.value, bool) or test.negated:
+                raise RuleFileError(f"derived fact {test.fact} can only be tested true or false")
+            alias = f"d_{test.fact}"
+            existing = others.get(alias)
+            if existing is not None and existing[test.fact] != test.value:
+                return []  # contradictory term: can never match
+            others[alias] = {test.fact: test.value}
+        elif test.fact in INPUT_FACTS:
+            case_parts.append(encode_test(test))
+        else:
+            raise RuleFileError(f"unknown fact {test.fact}")
+    needs_case = len(case_parts) > 1 or not others
+    out: list[dict[str, Any]] = []
+    if needs_case:
+        out.append({CASE_ALIAS: _one(case_parts, "$and")})
+    out.extend({alias: cond} for alias, cond in sorted(others.items()))
+    return out
+
+
+def compile_ruleset(ruleset: RuleSet) -> Compiled:
+    """Compile every rule of an edition; derived facts get explicit true and false rules."""
+    derived = {r.derives for r in ruleset.rules if r.derives}
+    consumed_derived: set[tuple[str, bool]] = set()
+    consumed_outcomes: set[str] = set()
+    for rule in ruleset.rules:
+        for test in C.tests(rule.when):
+            if test.fact in derived:
+                consumed_derived.add((test.fact, bool(test.value)))
+            elif test.fact == C.OUTCOME_KEY:
+                consumed_outcomes.add(test.value)
+    definition: dict[str, Any] = {}
+    conclusions: dict[str, Conclusion] = {}
+
+    def add(rule: Rule, cond: C.Cond, suffix: str, **what: Any) -> None:
+        for index, term in enumerate(C.dnf(cond)):
+            body = _term_to_durable(term, derived)
+            if not body:
+                continue
+            name = f"{rule.id}{suffix}#{index}"
+            definition[name] = {"all": body}
+            conclusions[name] = Conclusion(rule=rule, term=term, **what)
+
+    seen_derived: set[str] = set()
+    for rule in ruleset.rules:
+        if rule.derives:
+            if rule.derives in seen_derived:
+                raise RuleFileError(f"{rule.derives} is derived by more than one rule in {ruleset.edition.id}")
+            seen_derived.add(rule.derives)
+            if (rule.derives, True) in consumed_derived:
+                add(rule, rule.when, "", derived=rule.derives, value=True)
+            if (rule.derives, False) in consumed_derived:
+                if rule.positive_only:
+                    raise RuleFileError(f"{rule.derives} is positive-only and cannot be tested false")
+                add(rule, C.negate(rule.when), "!not", derived=rule.derives, value=False)
+        elif rule.concludes:
+            add(rule, rule.when, "", outcome=rule.concludes)
+    return Compiled(
+        ruleset=ruleset,
+        definition=definition,
+        conclusions=conclusions,
+        consumed_derived=frozenset(consumed_derived),
+        consumed_outcomes=frozenset(consumed_outcomes),
+    )

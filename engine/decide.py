@@ -1,0 +1,212 @@
+"""Decide a case with durable_rules: a lean, isolated driver over the engine's C core.
+
+durable_rules' own `Host` starts two timer threads per host that can run actions in the middle of
+an evaluation (notes/durable_rules.md, trap 8) and spends most of its time in JSON glue. This
+driver uses the same C core (`durable_rules_engine`) directly: no threads, a fresh session id per
+case, facts with explicit ids, conclusions de-duplicated, the session always deleted, and any error
+raised to the caller instead of being swallowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import threading
+from typing import Any
+
+import durable_rules_engine as dre
+
+from engine import conditions as C
+from engine.case import Case, input_values
+from engine.compiler import Compiled, Conclusion, compile_ruleset
+from engine.decision import Decision, Firing, Outcome
+from engine.errors import EngineError
+from engine.facts import encode_case_fact
+from engine.rulebook import Book, RuleSet, load_book
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def json_value(value: Any) -> Any:
+    """A fact value as it appears in decisions (tuples as lists, dates as ISO text)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class _Session:
+    """What one case's evaluation has concluded so far."""
+
+    __slots__ = ("derived", "outcomes", "sid", "trace", "values")
+
+    def __init__(self, values: dict[str, Any], sid: str) -> None:
+        self.values = values
+        self.derived: dict[str, bool] = {}
+        self.outcomes: dict[str, tuple[Conclusion, dict[str, Any]]] = {}
+        self.trace: list[Firing] = []
+        self.sid = sid
+
+    def because(self, conclusion: Conclusion) -> dict[str, Any]:
+        """The facts the firing rule tested, with the values it saw."""
+        facts: dict[str, Any] = {}
+        for test in conclusion.term:
+            if test.fact == C.OUTCOME_KEY:
+                facts[test.value] = True
+            elif test.fact in self.values:
+                facts[test.fact] = json_value(self.values[test.fact])
+            else:
+                facts[test.fact] = self.derived.get(test.fact, test.value)
+        for name in conclusion.rule.shows:
+            facts[name] = json_value(self.values.get(name))
+        return facts
+
+
+class Engine:
+    """Compiles rule sets once (by content hash) and decides cases on them; thread-safe."""
+
+    def __init__(self, book: Book | None = None) -> None:
+        self.book = book or load_book()
+        self._lock = threading.Lock()
+        self._compiled: dict[str, tuple[Compiled, int]] = {}
+        self._sids = itertools.count(1)
+
+    def ruleset_for(self, case: Case) -> RuleSet:
+        """The current rule set of the edition in force on the case's date."""
+        return self.book.ruleset(self.book.calendar.edition_for(case.as_of).id)
+
+    def _handle(self, ruleset: RuleSet) -> tuple[Compiled, int]:
+        """The compiled rule set and its durable_rules handle (created once per content hash)."""
+        found = self._compiled.get(ruleset.digest)
+        if found is None:
+            compiled = compile_ruleset(ruleset)
+            name = "pathways-" + ruleset.digest[7:23]
+            handle = dre.create_ruleset(name, _dumps(compiled.definition))
+            found = (compiled, handle)
+            self._compiled[ruleset.digest] = found
+        return found
+
+    def close(self) -> None:
+        """Free every durable_rules ruleset this engine created."""
+        with self._lock:
+            for _compiled, handle in self._compiled.values():
+                dre.delete_ruleset(handle)
+            self._compiled.clear()
+
+    def decide(self, case: Case, ruleset: RuleSet | None = None) -> Decision:
+        """Decide a case under `ruleset` (default: the edition in force on its `as_of`)."""
+        rs = ruleset or self.ruleset_for(case)
+        values = input_values(case)
+        with self._lock:
+            compiled, handle = self._handle(rs)
+            session = self._run(compiled, handle, values)
+        return _decision(case, rs, session)
+
+    def _run(self, compiled: Compiled, handle: int, values: dict[str, Any]) -> _Session:
+        """Assert the case fact, run every action to quiescence, always delete the session."""
+        sid = str(next(self._sids))
+        session = _Session(values, sid)
+        fact = encode_case_fact(values)
+        fact["id"] = "case"
+        fact["sid"] = sid
+        errors: list[BaseException] = []
+        try:
+            code, state = dre.assert_fact(handle, _dumps(fact))
+            if code not in (0, 1):  # 1: no rule matched the case at all
+                raise EngineError(f"durable_rules refused the case fact (code {code})")
+            result = dre.start_action_for_state(handle, state) if code == 0 else None
+            while result:
+                message = json.loads(result[1])
+                try:
+                    for name in message:
+                        self._act(compiled, handle, session, compiled.conclusions[name])
+                except Exception as exc:  # collected, the session is abandoned, re-raised below
+                    errors.append(exc)
+                    dre.abandon_action(handle, state)
+                    break
+                nxt = dre.complete_and_start_action(handle, state)
+                result = (None, nxt) if nxt else None
+        except dre.error as exc:
+            errors.append(exc)
+        finally:
+            dre.delete_state(handle, sid)
+        if errors:
+            raise EngineError(f"rules engine failed: {errors[0]}") from errors[0]
+        return session
+
+    def _act(self, compiled: Compiled, handle: int, session: _Session, conc: Conclusion) -> None:
+        """One rule's action: record its conclusion once and assert it for rules that read it."""
+        if conc.derived is not None:
+            if conc.derived in session.derived:
+                if session.derived[conc.derived] != conc.value:
+                    raise EngineError(f"{conc.derived} derived both true and false")
+                return
+            session.derived[conc.derived] = conc.value
+            session.trace.append(Firing(conc.rule.id, session.because(conc), (conc.label(),)))
+            if (conc.derived, conc.value) in compiled.consumed_derived:
+                new = {"id": f"d:{conc.derived}", "sid": session.sid, conc.derived: conc.value}
+                self._assert(handle, new)
+            return
+        code = str(conc.outcome)
+        if code in session.outcomes:
+            return
+        because = session.because(conc)
+        session.outcomes[code] = (conc, because)
+        session.trace.append(Firing(conc.rule.id, because, (code,)))
+        if code in compiled.consumed_outcomes:
+            self._assert(handle, {"id": f"o:{code}", "sid": session.sid, "outcome": code})
+
+    @staticmethod
+    def _assert(handle: int, fact: dict[str, Any]) -> None:
+        """Assert a derived fact from inside an action (it joins the running session)."""
+        code, _state = dre.assert_fact(handle, _dumps(fact))
+        if code not in (0, 1, 2):
+            raise EngineError(f"durable_rules refused a derived fact (code {code})")
+
+
+def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
+    """Assemble the contract's decision from a finished session."""
+    outcomes = []
+    for code in sorted(session.outcomes):
+        conc, because = session.outcomes[code]
+        info = rs.outcomes[code]
+        outcomes.append(
+            Outcome(
+                code=code,
+                kind=info.kind,
+                rule=conc.rule.id,
+                citation=conc.rule.citation,
+                text=conc.rule.text,
+                because=because,
+            )
+        )
+    return Decision(
+        case=case.case,
+        as_of=case.as_of.isoformat(),
+        edition=rs.edition.id,
+        ruleset=rs.digest,
+        priority=rs.priority_for(set(session.outcomes)),
+        outcomes=tuple(outcomes),
+        trace=tuple(session.trace),
+        derived=dict(session.derived),
+    )
+
+
+_default: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The process-wide engine over the bundled rules."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Engine()
+        return _default
+
+
+def decide(case: Case, ruleset: RuleSet | None = None) -> Decision:
+    """Decide one case with the process-wide engine."""
+    return default_engine().decide(case, ruleset)

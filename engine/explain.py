@@ -1,0 +1,180 @@
+"""Explain decisions in plain Python: three-valued evaluation, why-not, and which questions matter.
+
+This evaluator reads the same condition trees durable_rules is compiled from. It is the reference
+the property tests hold durable_rules to, and it works on partly answered cases (an interview),
+where unanswered facts are UNKNOWN and Kleene logic says what is already settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from engine import conditions as C
+from engine.conditions import UNANSWERED, UNKNOWN, Truth
+from engine.facts import INPUT_FACTS, FactSpec
+from engine.rulebook import RuleSet
+
+_MAX_PASSES = 8
+
+
+@attrs.frozen
+class Evaluation:
+    """Truth of every derived fact, rule and outcome code for one (possibly partial) case."""
+
+    derived: dict[str, Truth]
+    rules: dict[str, Truth]
+    outcomes: dict[str, Truth]
+    priority: str | None
+
+    def applies(self) -> list[str]:
+        """Outcome codes that certainly apply, sorted."""
+        return sorted(code for code, truth in self.outcomes.items() if truth is True)
+
+    def undecided(self) -> list[str]:
+        """Outcome codes that still depend on unanswered questions, sorted."""
+        return sorted(code for code, truth in self.outcomes.items() if truth is UNKNOWN)
+
+
+def _lookup(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every input fact, unanswered ones marked."""
+    return {name: values.get(name, UNANSWERED) for name in INPUT_FACTS}
+
+
+def evaluate(ruleset: RuleSet, values: Mapping[str, Any]) -> Evaluation:
+    """Evaluate every rule over `values` (missing facts are unanswered) to a fixed point."""
+    look = _lookup(values)
+    derived_rules = {r.derives: r for r in ruleset.rules if r.derives}
+    outcome_rules = [r for r in ruleset.rules if r.concludes]
+    codes = sorted(ruleset.outcomes)
+    for name in derived_rules:
+        look[name] = UNANSWERED
+    for code in codes:
+        look[f"{C.OUTCOME_KEY}:{code}"] = UNANSWERED
+    rule_truth: dict[str, Truth] = {}
+    for _ in range(_MAX_PASSES):
+        before = dict(look)
+        for name in ruleset.derived_names:
+            truth = C.evaluate(derived_rules[name].when, look)
+            rule_truth[derived_rules[name].id] = truth
+            look[name] = UNANSWERED if truth is UNKNOWN else truth
+        per_code: dict[str, list[Truth]] = {code: [] for code in codes}
+        for rule in outcome_rules:
+            truth = C.evaluate(rule.when, look)
+            rule_truth[rule.id] = truth
+            per_code.setdefault(str(rule.concludes), []).append(truth)
+        for code, truths in per_code.items():
+            combined = _any(truths)
+            look[f"{C.OUTCOME_KEY}:{code}"] = UNANSWERED if combined is UNKNOWN else combined
+        if look == before:
+            break
+    derived = {n: _truth(look[n]) for n in derived_rules}
+    outcomes = {code: _truth(look[f"{C.OUTCOME_KEY}:{code}"]) for code in codes}
+    return Evaluation(derived, rule_truth, outcomes, _priority(ruleset, outcomes))
+
+
+def _truth(value: Any) -> Truth:
+    """A lookup entry as a truth value."""
+    return UNKNOWN if value is UNANSWERED else bool(value)
+
+
+def _any(truths: list[Truth]) -> Truth:
+    """Kleene OR of several truths (False when there are none)."""
+    if any(t is True for t in truths):
+        return True
+    if any(t is UNKNOWN for t in truths):
+        return UNKNOWN
+    return False
+
+
+def _priority(ruleset: RuleSet, outcomes: dict[str, Truth]) -> str | None:
+    """The priority if it is settled, else None."""
+    for level, code in ruleset.priority_levels:
+        truth = outcomes.get(code, False)
+        if truth is True:
+            return level
+        if truth is UNKNOWN:
+            return None
+    return ruleset.priority_default
+
+
+@attrs.frozen
+class WhyNot:
+    """Why one rule for an outcome did not apply: the first condition that failed."""
+
+    rule: str
+    title: str
+    failed: str
+    fact: str
+    seen: Any
+
+
+def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyNot]:
+    """For an outcome that does not apply, each of its rules' first failing condition."""
+    look = _lookup(values)
+    ev = evaluate(ruleset, values)
+    for name, truth in ev.derived.items():
+        look[name] = UNANSWERED if truth is UNKNOWN else truth
+    for c, truth in ev.outcomes.items():
+        look[f"{C.OUTCOME_KEY}:{c}"] = UNANSWERED if truth is UNKNOWN else truth
+    out = []
+    for rule in ruleset.rules:
+        if rule.concludes != code:
+            continue
+        test = C.first_failure(rule.when, look)
+        if test is None:
+            continue
+        if test.fact == C.OUTCOME_KEY:
+            seen: Any = False
+        else:
+            seen = look.get(test.fact)
+        out.append(WhyNot(rule.id, rule.title, test.describe(), test.fact, seen))
+    return out
+
+
+def _candidates(spec: FactSpec, thresholds: set[Any]) -> list[Any]:
+    """Representative values of a fact: enough to flip every test on it."""
+    if spec.kind == "bool":
+        return [True, False]
+    if spec.kind == "enum":
+        return [*spec.choices, *([None] if spec.nullable else [])]
+    if spec.kind == "list":
+        return [(), *((choice,) for choice in spec.choices)]
+    if spec.kind == "int":
+        points = {spec.low, spec.high}
+        for t in thresholds:
+            points |= {t - 1, t, t + 1}
+        picked = sorted(p for p in points if spec.low <= p <= spec.high)
+        return [*picked, *([None] if spec.nullable else [])]
+    return []
+
+
+def _thresholds(ruleset: RuleSet) -> dict[str, set[Any]]:
+    """Numbers each input fact is compared with somewhere in the rules."""
+    out: dict[str, set[Any]] = {}
+    for rule in ruleset.rules:
+        for test in C.tests(rule.when):
+            if test.op in ("gte", "gt", "lte", "lt", "eq") and isinstance(test.value, int):
+                out.setdefault(test.fact, set()).add(test.value)
+    return out
+
+
+def relevant_questions(ruleset: RuleSet, values: Mapping[str, Any]) -> list[str]:
+    """Unanswered input facts whose answer could still change an outcome or the priority."""
+    base = evaluate(ruleset, values)
+    if not base.undecided() and base.priority is not None:
+        return []
+    thresholds = _thresholds(ruleset)
+    relevant = []
+    for name, spec in INPUT_FACTS.items():
+        if name in values and values[name] is not UNANSWERED:
+            continue
+        for candidate in _candidates(spec, thresholds.get(name, set())):
+            trial = evaluate(ruleset, {**values, name: candidate})
+            if trial.outcomes != base.outcomes or trial.priority != base.priority:
+                relevant.append(name)
+                break
+    return relevant
+

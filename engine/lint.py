@@ -1,0 +1,123 @@
+"""Check the rule files: schema, unknown facts, ids, citations, outcomes and edition coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import attrs
+
+from engine import conditions as C
+from engine.compiler import compile_ruleset
+from engine.errors import RuleFileError
+from engine.facts import INPUT_FACTS
+from engine.rulebook import Book, read_book
+from rules import RULES_DIR
+
+KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")
+"""Allowed outcome kinds (POLICY.md)."""
+
+
+@attrs.frozen
+class Finding:
+    """One lint problem: where (file and rule) and what."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+def lint_book(book: Book) -> list[Finding]:
+    """Every problem found in a parsed rules folder (empty when clean)."""
+    found: list[Finding] = []
+    edition_ids = [e.id for e in book.calendar.editions]
+    found += _edition_findings(book)
+    derived = {r.derives for r in book.rules if r.derives}
+    seen: dict[str, str] = {}
+    for rule in book.rules:
+        where = f"{rule.source} {rule.id}"
+        if rule.id in seen:
+            found.append(Finding(where, f"duplicate rule id (also in {seen[rule.id]})"))
+        seen[rule.id] = rule.source
+        if not rule.title.strip():
+            found.append(Finding(where, "missing title"))
+        if not rule.citation.strip():
+            found.append(Finding(where, "missing citation"))
+        if bool(rule.derives) == bool(rule.concludes):
+            found.append(Finding(where, "must have exactly one of 'derives' and 'concludes'"))
+        if rule.concludes:
+            if rule.concludes not in book.outcomes:
+                found.append(Finding(where, f"concludes unknown outcome {rule.concludes}"))
+            if not rule.text.strip():
+                found.append(Finding(where, "missing text for the adviser"))
+        for edition in rule.editions:
+            if edition not in edition_ids:
+                found.append(Finding(where, f"unknown edition {edition}"))
+        for test in C.tests(rule.when):
+            if test.fact == C.OUTCOME_KEY:
+                if test.value not in book.outcomes:
+                    found.append(Finding(where, f"tests unknown outcome {test.value}"))
+            elif test.fact not in INPUT_FACTS and test.fact not in derived:
+                found.append(Finding(where, f"tests unknown fact {test.fact}"))
+        for name in rule.shows:
+            if name not in INPUT_FACTS:
+                found.append(Finding(where, f"shows unknown fact {name}"))
+    for code, info in book.outcomes.items():
+        if info.kind not in KINDS:
+            found.append(Finding(f"outcomes.yaml {code}", f"unknown kind {info.kind}"))
+        if not any(r.concludes == code for r in book.rules):
+            found.append(Finding(f"outcomes.yaml {code}", "no rule concludes this outcome"))
+    used = {t.fact for r in book.rules for t in C.tests(r.when)}
+    for name in derived - used:
+        found.append(Finding("derived facts", f"{name} is derived but no rule reads it"))
+    for level, code in book.priority_levels:
+        if code not in book.outcomes:
+            found.append(Finding("outcomes.yaml priority", f"{level} names unknown outcome {code}"))
+    asked = {q.get("fact") for q in book.questions}
+    for name in INPUT_FACTS:
+        if name != "as_of" and name not in asked:
+            found.append(Finding("questions.yaml", f"no question for input fact {name}"))
+    if not found:
+        for ruleset in book.all_rulesets():
+            try:
+                compile_ruleset(ruleset)
+                _ = ruleset.derived_names
+            except RuleFileError as exc:
+                found.append(Finding(f"edition {ruleset.edition.id}", str(exc)))
+    return found
+
+
+def _edition_findings(book: Book) -> list[Finding]:
+    """Editions that overlap, leave a gap, or end before they start."""
+    out = []
+    editions = book.calendar.editions
+    for edition in editions:
+        if edition.end is not None and edition.end < edition.start:
+            out.append(Finding(f"editions.yaml {edition.id}", "ends before it starts"))
+    for before, after in itertools.pairwise(editions):
+        if before.end is None:
+            out.append(Finding(f"editions.yaml {before.id}", f"never ends, but {after.id} follows"))
+            continue
+        gap = (after.start - before.end).days
+        if gap > 1:
+            first_gap = before.end + dt.timedelta(days=1)
+            out.append(Finding(f"editions.yaml {after.id}", f"gap: no edition in force from {first_gap}"))
+        elif gap < 1:
+            out.append(Finding(f"editions.yaml {after.id}", f"overlaps {before.id} from {after.start}"))
+    if editions and editions[-1].end is not None:
+        out.append(Finding(f"editions.yaml {editions[-1].id}", "the last edition should stay in force"))
+    return out
+
+
+def lint_folder(directory: Path = RULES_DIR) -> list[Finding]:
+    """Lint a rules folder, reporting a file that will not even load as a finding."""
+    try:
+        book = read_book(directory)
+    except RuleFileError as exc:
+        return [Finding("rules", str(exc))]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [Finding("rules", f"malformed rule file: {exc!r}")]
+    return lint_book(book)

@@ -1,0 +1,209 @@
+"""Read case files (YAML, JSON, JSON Lines) into raw mappings that remember line numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from engine.errors import InputError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Refuse case files larger than this (8 MiB): a case is a few hundred bytes."""
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+"""File endings read as case files."""
+
+Locate = Callable[[tuple[str, ...]], "int | None"]
+
+
+@attrs.frozen
+class RawCase:
+    """One parsed case object, where it came from, and how to find a key's line."""
+
+    data: Any
+    source: str
+    line: int | None
+    locate: Locate
+
+
+def _read_text(path: Path) -> str:
+    """Read a file as UTF-8 text, refusing missing, huge, binary or undecodable files."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", source)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a case file", source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source) from None
+    if b"\x00" in raw:
+        raise InputError("is a binary file, not a case file", source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", source) from None
+    if not text.strip():
+        raise InputError("is empty", source)
+    return text
+
+
+class _SafeLineLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with impossible dates reported at their line."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> object:
+        """A date or timestamp; an impossible one (2008-02-30) is an error with a position."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark
+            ) from None
+
+
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLineLoader.construct_yaml_timestamp)
+
+
+def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int]) -> None:
+    """Record the line of every mapping key, refusing duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise InputError(
+                    "duplicate key", line=key_node.start_mark.line + 1, key=".".join(path + (key,))
+                )
+            seen.add(key)
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _yaml_lines(value_node, path + (key,), out)
+
+
+def _parse_yaml(text: str, source: str) -> RawCase:
+    """Parse one YAML document with safe_load semantics, keeping key lines."""
+    loader = _SafeLineLoader(text)
+    lines: dict[tuple[str, ...], int] = {}
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError("is empty", source)
+        try:
+            _yaml_lines(node, (), lines)
+        except InputError as exc:
+            raise InputError(exc.problem, source, exc.line, exc.key) from None
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        key = ".".join(max((p for p, n in lines.items() if n == line), key=len, default=()))
+        raise InputError(f"invalid YAML: {problem}", source, line, key) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {type(exc).__name__}", source) from None
+    except RecursionError:
+        raise InputError("invalid YAML: nested too deeply", source) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"invalid YAML value: {type(exc).__name__}", source) from None
+    finally:
+        loader.dispose()
+    return RawCase(data, source, None, lines.get)
+
+
+def _json_locator(text: str, first_line: int) -> Locate:
+    """Find the line of a key path in JSON text by scanning for the quoted keys in order."""
+
+    def locate(path: tuple[str, ...]) -> int | None:
+        pos = 0
+        for key in path:
+            found = text.find(json.dumps(key), pos)
+            if found < 0:
+                return None
+            pos = found + 1
+        return first_line + text.count("\n", 0, pos)
+
+    return locate
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON object hook that refuses duplicate keys."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    """Refuse NaN and Infinity, which are not JSON."""
+    raise ValueError(f"{name} is not allowed")
+
+
+def _parse_json(text: str, source: str, first_line: int = 1) -> RawCase:
+    """Parse one JSON value, reporting the line of a syntax error."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", source, first_line + exc.lineno - 1) from None
+    except ValueError as exc:
+        raise InputError(f"invalid JSON: {exc}", source, first_line) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", source, first_line) from None
+    return RawCase(data, source, first_line, _json_locator(text, first_line))
+
+
+def read_case_file(path: str | os.PathLike[str]) -> RawCase:
+    """Read a single-case YAML or JSON file."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise InputError(
+            "unknown file type", str(p), allowed="a .yaml, .yml or .json case file, or .jsonl for many"
+        )
+    text = _read_text(p)
+    if suffix == ".json":
+        return _parse_json(text, str(p))
+    return _parse_yaml(text, str(p))
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[RawCase | InputError]:
+    """Yield each line of a JSON Lines file as a RawCase, or the InputError that refused it."""
+    p = Path(path)
+    source = str(p)
+    try:
+        handle = p.open("rb")
+    except FileNotFoundError:
+        raise InputError("no such file", source) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a case file", source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source) from None
+    with handle:
+        any_line = False
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            any_line = True
+            if b"\x00" in raw:
+                yield InputError("binary data, not JSON", source, number)
+                continue
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield InputError("is not UTF-8 text", source, number)
+                continue
+            try:
+                yield _parse_json(text, source, number)
+            except InputError as exc:
+                yield exc
+        if not any_line:
+            yield InputError("is empty", source)

@@ -1,0 +1,79 @@
+"""Find and load case files (a file, a folder, or JSON Lines), and check scenario expectations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from engine.case import Case
+from engine.decision import Decision
+from engine.errors import InputError
+from engine.loader import CASE_SUFFIXES, iter_jsonl, read_case_file
+from engine.validate import build_case
+
+
+def case_paths(path: Path) -> list[Path]:
+    """Case files under `path` (itself if a file), sorted by name."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
+    return [path]
+
+
+def iter_cases(path: Path) -> Iterator[Case | InputError]:
+    """Every case under `path`, or the InputError that refused it; one bad case stops nothing."""
+    if not path.exists():
+        raise InputError("no such file or folder", str(path))
+    for file in case_paths(path):
+        if file.suffix.lower() == ".jsonl":
+            for item in iter_jsonl(file):
+                if isinstance(item, InputError):
+                    yield item
+                    continue
+                try:
+                    yield build_case(item)
+                except InputError as exc:
+                    yield exc
+            continue
+        try:
+            yield build_case(read_case_file(file))
+        except InputError as exc:
+            yield exc
+
+
+@attrs.frozen
+class Check:
+    """A scenario's expectations held against its decision."""
+
+    case: Case
+    decision: Decision
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    priority_ok: bool
+
+    @property
+    def checked(self) -> bool:
+        """True when the case has expectations to check."""
+        return self.case.expect is not None
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation holds."""
+        return not self.missing and not self.unexpected and self.priority_ok
+
+
+def check_expectations(case: Case, decision: Decision) -> Check:
+    """Compare a case's `expect:` block with the decision made for it."""
+    exp = case.expect
+    got = set(decision.codes)
+    missing: tuple[str, ...] = ()
+    unexpected: tuple[str, ...] = ()
+    priority_ok = True
+    if exp is not None:
+        if exp.outcomes is not None:
+            missing = tuple(sorted(set(exp.outcomes) - got))
+            unexpected = tuple(sorted(got - set(exp.outcomes)))
+        if exp.priority is not None:
+            priority_ok = exp.priority == decision.priority
+    return Check(case, decision, missing, unexpected, priority_ok)

@@ -1,0 +1,49 @@
+"""Shared test helpers: run the CLI in-process and capture what a user would see."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "cases"
+
+
+@attrs.frozen
+class Result:
+    """What a command printed and how it exited."""
+
+    code: int
+    out: str
+    err: str
+
+
+def pathways(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+    """Run `pathways ARGS` as a user would, in a subprocess."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "from engine.cli import main; main()", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=300,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_main(capsys, *args: str) -> Result:
+    """Run `pathways ARGS` in this process (fast), capturing output and exit status."""
+    from engine.cli import main
+
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
