@@ -180,11 +180,11 @@ def build_case(raw: RawCase, calendar: Calendar | None = None) -> Case:
     mental = r.boolean(top.get("mental_health", False), ("mental_health",))
     consent = _consent(r, top.get("consent", {}))
     missed = None
-    if "missed_discussion" in top:
+    if top.get("missed_discussion") is not None:  # null, like any optional key, means not given
         missed = _missed(r, top["missed_discussion"])
     title = r.text(top["title"], ("title",)) if top.get("title") is not None else None
     narrative = r.text(top["narrative"], ("narrative",)) if top.get("narrative") is not None else None
-    expect = _expect(r, top["expect"]) if "expect" in top else None
+    expect = _expect(r, top["expect"]) if top.get("expect") is not None else None
     return Case(
         case=ref,
         as_of=as_of,
@@ -243,7 +243,7 @@ def _drugs(r: _Reader, value: Any) -> Drugs:
                 ("drugs", "known_by"), "required when substances are listed", ", ".join(KNOWN_BY)
             )
         known_by = r.choice(known_by, ("drugs", "known_by"), KNOWN_BY)
-    elif "known_by" in block:
+    elif known_by is not None:
         raise r.fail(("drugs", "known_by"), "not allowed when no substances are listed")
     return Drugs(
         substances=tuple(sorted(substances, key=SUBSTANCES.index)),
@@ -268,7 +268,7 @@ def _children(r: _Reader, value: Any) -> Children:
         if youngest is None:
             raise r.fail(("children", "youngest_age"), "required when dependants is above 0", "0..19")
         youngest = r.integer(youngest, ("children", "youngest_age"), 0, 19)
-    elif "youngest_age" in block:
+    elif youngest is not None:
         raise r.fail(("children", "youngest_age"), "not allowed when dependants is 0")
     return Children(
         dependants=dependants,
@@ -294,8 +294,6 @@ def _consent(r: _Reader, value: Any) -> Consent:
 
 def _missed(r: _Reader, value: Any) -> MissedDiscussion:
     """The missed discussion block (good cause may be null)."""
-    if value is None:
-        value = {}
     block = r.mapping(value, ("missed_discussion",), ("good_cause",))
     cause = block.get("good_cause")
     if cause is not None:

@@ -148,3 +148,14 @@ def test_no_traceback_from_a_real_subprocess(tmp_path: Path) -> None:
     result = pathways("evaluate", str(path))
     assert result.code == 2
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_null_optional_keys_mean_not_given(tmp_path: Path, capsys) -> None:
+    text = GOOD + "missed_discussion: null\nprison_release_weeks: null\nchildren:\n  dependants: 0\n  youngest_age: null\n"
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_main(capsys, "evaluate", str(path), "--json")
+    assert result.code == 0, result.err
+    assert "REFER_DECISION_MAKER" not in result.out
+    path.write_text(GOOD + "missed_discussion:\n  good_cause: null\n", encoding="utf-8")
+    assert "REFER_DECISION_MAKER" in run_main(capsys, "evaluate", str(path), "--json").out
