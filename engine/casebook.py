@@ -1,0 +1,394 @@
+"""The case book: recorded cases, decisions, rule set snapshots and referrals, in SQLite.
+
+Every write runs in one `BEGIN IMMEDIATE` transaction with its audit event, so a decision is
+recorded whole or not at all. A live book refuses synthetic (QQ) NINOs; a training book accepts
+only them, and says what it is inside the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import platformdirs
+import sqlite_utils
+
+from engine import __version__
+from engine import audit as A
+from engine.case import Case
+from engine.db import BookError, check_triggers, connect, write
+from engine.decision import Decision
+from engine.nino import is_synthetic
+from engine.rulebook import RuleSet
+
+LIVE = "live"
+TRAINING = "training"
+
+REFERRAL_STATUSES = ("proposed", "booked", "attended", "did_not_attend", "declined", "closed")
+"""A referral's lifecycle states."""
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "proposed": ("booked", "declined", "closed"),
+    "booked": ("booked", "attended", "did_not_attend", "declined", "closed"),
+    "did_not_attend": ("booked", "declined", "closed"),
+    "attended": ("closed",),
+    "declined": ("closed",),
+    "closed": (),
+}
+"""Which status may follow which (re-booking after a missed appointment is allowed)."""
+
+MAX_NOTE = 2000
+"""Longest referral note or provider name accepted, in characters."""
+
+
+def default_db_path() -> Path:
+    """`$PATHWAYS_DB`, else `pathways.db` in the user's data folder."""
+    env = os.environ.get("PATHWAYS_DB")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("pathways", appauthor=False)) / "pathways.db"
+
+
+@attrs.frozen
+class Referral:
+    """A referral with its current status and history."""
+
+    id: int
+    decision_id: int
+    code: str
+    provider: str
+    created_by: str
+    created_at: str
+    status: str
+    appointment: str | None
+    history: tuple[dict[str, Any], ...]
+
+
+class CaseBook:
+    """One open case book (use as a context manager, or call close())."""
+
+    def __init__(self, path: Path | str, *, training: bool | None = None, create: bool = True,
+                 actor: str = "system") -> None:
+        self.path = Path(path)
+        self.db: sqlite_utils.Database = connect(self.path, create=create)
+        try:
+            self._init_meta(training, actor)
+            self.kind = self._meta()["kind"]
+            if training is not None and (self.kind == TRAINING) != training:
+                want = "a training" if training else "a live"
+                raise BookError(f"is a {self.kind} case book, not {want} one", str(self.path))
+        except BaseException:
+            self.db.conn.close()
+            raise
+        self._secret = self._meta()["secret"]
+
+    def _writable(self) -> None:
+        """Refuse to write to a book whose protective triggers were removed."""
+        missing = check_triggers(self.db)
+        if missing:
+            raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
+                            "the book may have been tampered with; run `pathways audit verify`", str(self.path))
+
+    def __enter__(self) -> CaseBook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+    @property
+    def conn(self) -> Any:
+        """The underlying sqlite3 connection."""
+        return self.db.conn
+
+    def _meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def _init_meta(self, training: bool | None, actor: str) -> None:
+        """Write the book's kind, id and pseudonym key once, with the genesis audit event."""
+        if self._meta():
+            return
+        with write(self.db) as conn:
+            if conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0]:
+                return  # another process initialised it while we waited
+            kind = TRAINING if training else LIVE
+            secret = secrets.token_hex(32)
+            book_id = secrets.token_hex(8)
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
+                             [("kind", kind), ("book_id", book_id), ("secret", secret)])
+            A.append(conn, actor, "book.created",
+                     {"kind": kind, "book_id": book_id, "secret_sha256": A.sha256_text(secret)})
+
+    def pseudonym(self, value: str) -> str:
+        """A keyed pseudonym for a case reference (stable within this book only)."""
+        return A.keyed_ref(self._secret, value)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def check_nino(self, case: Case) -> None:
+        """Refuse a NINO of the wrong kind for this book (QQ only in training, never in live)."""
+        nino = case.claimant.nino
+        if nino is None:
+            return
+        if self.kind == LIVE and is_synthetic(nino):
+            raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
+                            key="claimant.nino")
+        if self.kind == TRAINING and not is_synthetic(nino):
+            raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
+
+    def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str) -> int:
+        """Record one case with its decision and audit event; returns the decision id."""
+        return self.record_many([(case, decision, ruleset)], adviser)[0]
+
+    def record_many(self, items: Iterable[tuple[Case, Decision, RuleSet]], adviser: str) -> list[int]:
+        """Record many decisions in one transaction (all or none); returns their ids."""
+        items = list(items)
+        self._writable()
+        for case, _decision, _rs in items:
+            self.check_nino(case)
+        adviser = _clean_field(adviser, "adviser", 64)
+        ids = []
+        with write(self.db) as conn:
+            stored: set[str] = set()
+            for case, decision, ruleset in items:
+                if decision.ruleset != ruleset.digest:
+                    raise ValueError("decision and rule set differ")
+                if ruleset.digest not in stored:
+                    self._store_ruleset(conn, ruleset, adviser)
+                    stored.add(ruleset.digest)
+                ids.append(self._insert(conn, case, decision, adviser))
+        return ids
+
+    def _store_ruleset(self, conn: Any, ruleset: RuleSet, actor: str) -> None:
+        """Keep the rule set snapshot (content-addressed; stored once, never deleted)."""
+        if conn.execute("SELECT 1 FROM rulesets WHERE digest = ?", (ruleset.digest,)).fetchone():
+            return
+        conn.execute("INSERT INTO rulesets (digest, edition, content) VALUES (?, ?, ?)",
+                     (ruleset.digest, ruleset.edition.id, ruleset.canonical))
+        A.append(conn, actor, "ruleset.stored", {"ruleset": ruleset.digest, "edition": ruleset.edition.id})
+
+    def _insert(self, conn: Any, case: Case, decision: Decision, adviser: str) -> int:
+        """Insert the case, claimant and decision rows and their audit event."""
+        stamp = A.now()
+        inputs = replay_inputs(case)
+        inputs_text = A.canonical_json(inputs)
+        inputs_hash = A.sha256_text(inputs_text)
+        cur = conn.execute("INSERT INTO cases (ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?)",
+                           (case.case, inputs_text, inputs_hash, stamp))
+        case_id = cur.lastrowid
+        conn.execute("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", (case_id, case.claimant.nino))
+        decision_json = decision.to_json()
+        cur = conn.execute(
+            "INSERT INTO decisions (case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
+            "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, case.case, decision.as_of, decision.edition, decision.ruleset, __version__,
+             decision.priority, json.dumps(list(decision.codes)), decision_json, A.sha256_text(decision_json),
+             adviser, stamp),
+        )
+        decision_id = cur.lastrowid
+        rows = {
+            "cases": {str(case_id): A.row_hash(A.fetch_row(conn, "cases", "id", case_id))},
+            "claimants": {str(case_id): A.row_hash(A.fetch_row(conn, "claimants", "case_id", case_id))},
+            "decisions": {str(decision_id): A.row_hash(A.fetch_row(conn, "decisions", "id", decision_id))},
+        }
+        A.append(conn, adviser, "decision.recorded", {
+            "decision": decision_id, "case": case_id, "case_key": self.pseudonym(case.case),
+            "inputs_hash": inputs_hash, "ruleset": decision.ruleset, "rows": rows,
+        }, ts=stamp)
+        return int(decision_id)
+
+    # -- referrals ---------------------------------------------------------------------------
+
+    def add_referral(self, decision_id: int, code: str, provider: str, actor: str,
+                     appointment: dt.date | None = None, notes: str = "") -> int:
+        """Log a referral the decision calls for; starts 'proposed', or 'booked' with a date."""
+        self._writable()
+        provider = _clean_field(provider, "provider", 200)
+        notes = _clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
+        actor = _clean_field(actor, "adviser", 64)
+        with write(self.db) as conn:
+            row = conn.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+            if row is None:
+                raise BookError(f"no decision {decision_id} in this case book", key="decision")
+            outcomes = {o["code"]: o["kind"] for o in json.loads(row[0])["outcomes"]}
+            if outcomes.get(code) != "referral":
+                allowed = ", ".join(c for c, k in sorted(outcomes.items()) if k == "referral") or "none"
+                raise BookError(f"decision {decision_id} does not call for a {code} referral "
+                                "(consent is part of the decision)", key="code", allowed=allowed)
+            stamp = A.now()
+            cur = conn.execute(
+                "INSERT INTO referrals (decision_id, code, provider, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+                (decision_id, code, provider, actor, stamp))
+            referral_id = int(cur.lastrowid)
+            status = "booked" if appointment else "proposed"
+            event_id = self._status_row(conn, referral_id, status, appointment, notes, actor, stamp)
+            rows = {
+                "referrals": {str(referral_id): A.row_hash(A.fetch_row(conn, "referrals", "id", referral_id))},
+                "referral_events": {str(event_id): A.row_hash(A.fetch_row(conn, "referral_events", "id", event_id))},
+            }
+            A.append(conn, actor, "referral.added",
+                     {"referral": referral_id, "decision": decision_id, "code": code, "status": status,
+                      "rows": rows}, ts=stamp)
+        return referral_id
+
+    def update_referral(self, referral_id: int, status: str, actor: str,
+                        appointment: dt.date | None = None, notes: str = "") -> None:
+        """Move a referral along its lifecycle (refusing transitions the lifecycle does not allow)."""
+        self._writable()
+        notes = _clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
+        actor = _clean_field(actor, "adviser", 64)
+        if status not in REFERRAL_STATUSES:
+            raise BookError(f"unknown status {status!r}", key="status", allowed=", ".join(REFERRAL_STATUSES))
+        if status == "booked" and appointment is None:
+            raise BookError("a booked referral needs an appointment date", key="appointment")
+        with write(self.db) as conn:
+            current = conn.execute(
+                "SELECT status FROM referral_events WHERE referral_id = ? ORDER BY id DESC LIMIT 1",
+                (referral_id,)).fetchone()
+            if current is None:
+                raise BookError(f"no referral {referral_id} in this case book", key="referral")
+            if status not in TRANSITIONS[current[0]]:
+                allowed = ", ".join(TRANSITIONS[current[0]]) or "nothing (closed)"
+                raise BookError(f"a {current[0]} referral cannot become {status}", key="status", allowed=allowed)
+            stamp = A.now()
+            event_id = self._status_row(conn, referral_id, status, appointment, notes, actor, stamp)
+            rows = {"referral_events": {
+                str(event_id): A.row_hash(A.fetch_row(conn, "referral_events", "id", event_id))}}
+            A.append(conn, actor, "referral.updated",
+                     {"referral": referral_id, "status": status, "rows": rows}, ts=stamp)
+
+    @staticmethod
+    def _status_row(conn: Any, referral_id: int, status: str, appointment: dt.date | None, notes: str,
+                    actor: str, stamp: str) -> int:
+        """Append one lifecycle event for a referral."""
+        cur = conn.execute(
+            "INSERT INTO referral_events (referral_id, status, appointment, notes, actor, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (referral_id, status, appointment.isoformat() if appointment else None, notes, actor, stamp))
+        return int(cur.lastrowid)
+
+    def referrals(self, decision_id: int | None = None, open_only: bool = False) -> list[Referral]:
+        """Referrals with their current status, newest first."""
+        sql = "SELECT id, decision_id, code, provider, created_by, created_at FROM referrals"
+        args: tuple[Any, ...] = ()
+        if decision_id is not None:
+            sql += " WHERE decision_id = ?"
+            args = (decision_id,)
+        out = []
+        for rid, did, code, provider, by, at in self.conn.execute(sql + " ORDER BY id DESC", args):
+            history = [
+                {"status": s, "appointment": ap, "notes": n, "actor": ac, "at": t}
+                for s, ap, n, ac, t in self.conn.execute(
+                    "SELECT status, appointment, notes, actor, at FROM referral_events "
+                    "WHERE referral_id = ? ORDER BY id", (rid,))
+            ]
+            last = history[-1]
+            appointment = next((h["appointment"] for h in reversed(history) if h["appointment"]), None)
+            if open_only and last["status"] in ("closed", "declined", "attended"):
+                continue
+            out.append(Referral(rid, did, code, provider, by, at, last["status"], appointment, tuple(history)))
+        return out
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def decisions(self, *, ref: str | None = None, adviser: str | None = None, edition: str | None = None,
+                  outcome: str | None = None, since: str | None = None, until: str | None = None,
+                  priority: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Recorded decisions matching every filter given, newest first (parameterised SQL only)."""
+        clauses, args = [], []
+        for column, value in (("ref", ref), ("adviser", adviser), ("edition", edition), ("priority", priority)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        if since:
+            clauses.append("recorded_at >= ?")
+            args.append(since)
+        if until:
+            clauses.append("recorded_at < ?")
+            args.append(until)
+        if outcome:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(decisions.outcomes) WHERE value = ?)")
+            args.append(outcome)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = ("SELECT id, case_id, ref, as_of, edition, ruleset, priority, outcomes, adviser, recorded_at "  # noqa: S608
+               f"FROM decisions{where} ORDER BY id DESC LIMIT ?")
+        cur = self.conn.execute(sql, (*args, limit))
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur]
+        for row in rows:
+            row["outcomes"] = json.loads(row["outcomes"])
+        return rows
+
+    def decision_record(self, decision_id: int) -> dict[str, Any] | None:
+        """One decision row with its case row and claimant NINO (for replay and display)."""
+        row = A.fetch_row(self.conn, "decisions", "id", decision_id)
+        if row is None:
+            return None
+        row["case_row"] = A.fetch_row(self.conn, "cases", "id", row["case_id"])
+        claimant = A.fetch_row(self.conn, "claimants", "case_id", row["case_id"])
+        row["nino"] = claimant["nino"] if claimant else None
+        return row
+
+    def decision_ids(self) -> list[int]:
+        """Every decision id, oldest first."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM decisions ORDER BY id")]
+
+    def ruleset_content(self, digest: str) -> str | None:
+        """A stored rule set snapshot's canonical JSON."""
+        row = self.conn.execute("SELECT content FROM rulesets WHERE digest = ?", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def audited_inputs(self) -> dict[int, str]:
+        """decision id -> the inputs hash its audit event recorded."""
+        out = {}
+        for (body,) in self.conn.execute("SELECT body FROM audit WHERE event = 'decision.recorded'"):
+            try:
+                data = json.loads(body)
+                out[int(data["decision"])] = str(data["inputs_hash"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def verify(self, anchor: A.Anchor | None = None) -> tuple[int, list[A.Problem]]:
+        """Verify the audit chain, every row it vouches for, and the protective triggers."""
+        count, problems = A.verify(self.conn, anchor)
+        missing = check_triggers(self.db)
+        if missing:
+            problems.append(A.Problem("schema", "protective triggers are missing: " + ", ".join(missing)))
+        return count, problems
+
+    def head(self) -> A.Anchor | None:
+        """The audit chain's head, to keep as an anchor elsewhere."""
+        return A.head(self.conn)
+
+
+def replay_inputs(case: Case) -> dict[str, Any]:
+    """What is stored to re-decide a case: its inputs without the NINO (kept apart for erasure)."""
+    data = case.to_file_data()
+    for key in ("title", "narrative", "expect"):
+        data.pop(key, None)
+    data["claimant"].pop("nino", None)
+    return data
+
+
+def _clean_field(value: str, key: str, limit: int, allow_empty: bool = False) -> str:
+    """A short free-text field: no control characters, within its length."""
+    if not isinstance(value, str):
+        raise BookError("must be text", key=key)
+    value = value.strip()
+    if not value and not allow_empty:
+        raise BookError("must not be empty", key=key)
+    if len(value) > limit:
+        raise BookError(f"is longer than {limit} characters", key=key)
+    if any((ord(ch) < 32 and ch not in "\n") or ord(ch) == 127 for ch in value):
+        raise BookError("must not contain control characters", key=key)
+    return value

@@ -1,0 +1,290 @@
+"""Case book commands: record, referral, replay, audit, export."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli import EXIT_CHECK_FAILED, cli, fail, parse_date
+from engine.errors import InputError
+from engine.textsafe import clean
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The shared --db option (default: $PATHWAYS_DB, else the user data folder)."""
+    return click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                        help="Case book file (default: $PATHWAYS_DB, else pathways.db in your data folder).")(func)
+
+
+def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The shared --training option."""
+    return click.option("--training", is_flag=True, default=None,
+                        help="Use (or create) a training case book: synthetic QQ numbers only.")(func)
+
+
+def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> Any:
+    """Open the case book named by --db or the default."""
+    from engine.casebook import CaseBook, default_db_path
+
+    return CaseBook(db or default_db_path(), training=training, create=create)
+
+
+def default_actor() -> str:
+    """The adviser id when none is given: the login name (staff id, not claimant data)."""
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
+
+
+@cli.command()
+@click.argument("case_file", metavar="CASE", type=click.Path(path_type=Path))
+@db_option
+@training_option
+@click.option("--adviser", default=None, help="Adviser id recorded with the decision (default: login name).")
+def record(case_file: Path, db: Path | None, training: bool | None, adviser: str | None) -> None:
+    """Decide a case and record case, decision and audit event; prints the decision id.
+
+    \b
+    Examples:
+      pathways record claimant.yaml --adviser A1234
+      pathways record cases/001-jsa-heroin-toddlers-nfa.yaml --db training.db --training
+    """
+    from engine.decide import default_engine
+    from engine.loader import read_case_file
+    from engine.validate import build_case
+
+    case = build_case(read_case_file(case_file))
+    engine = default_engine()
+    ruleset = engine.ruleset_for(case)
+    decision = engine.decide(case, ruleset)
+    with open_book(db, training) as book:
+        book.check_nino(case)
+        decision_id = book.record(case, decision, ruleset, adviser or default_actor())
+    click.echo(decision_id)
+
+
+@cli.group()
+def referral() -> None:
+    """Log referrals a decision calls for, and follow them through their lifecycle."""
+
+
+@referral.command("add")
+@click.argument("decision_id", metavar="DECISION", type=int)
+@click.argument("code")
+@click.option("--provider", required=True, help="Who the claimant is referred to.")
+@click.option("--appointment", metavar="DATE", help="Appointment date (the referral starts 'booked').")
+@click.option("--notes", default="", help="Free-text notes (no control characters).")
+@click.option("--adviser", default=None, help="Adviser id (default: login name).")
+@db_option
+def referral_add(decision_id: int, code: str, provider: str, appointment: str | None, notes: str,
+                 adviser: str | None, db: Path | None) -> None:
+    """Log a referral (its code must be a referral the decision calls for); prints its id.
+
+    \b
+    Example:
+      pathways referral add 12 REFER_HOUSING_ADVICE --provider "Shelter Leeds" --appointment 2010-03-01
+    """
+    day = parse_date(appointment, "--appointment")
+    with open_book(db, create=False) as book:
+        click.echo(book.add_referral(decision_id, code, provider, adviser or default_actor(), day, notes))
+
+
+@referral.command("update")
+@click.argument("referral_id", metavar="REFERRAL", type=int)
+@click.argument("status")
+@click.option("--appointment", metavar="DATE", help="Appointment date (required for 'booked').")
+@click.option("--notes", default="", help="Free-text notes.")
+@click.option("--adviser", default=None, help="Adviser id (default: login name).")
+@db_option
+def referral_update(referral_id: int, status: str, appointment: str | None, notes: str, adviser: str | None,
+                    db: Path | None) -> None:
+    """Move a referral on: booked, attended, did_not_attend, declined, closed.
+
+    \b
+    Example:
+      pathways referral update 3 attended
+    """
+    day = parse_date(appointment, "--appointment")
+    with open_book(db, create=False) as book:
+        book.update_referral(referral_id, status, adviser or default_actor(), day, notes)
+    click.echo(f"referral {referral_id}: {status}")
+
+
+@referral.command("list")
+@click.option("--decision", "decision_id", type=int, default=None, help="Only this decision's referrals.")
+@click.option("--open", "open_only", is_flag=True, help="Only referrals still open.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@db_option
+def referral_list(decision_id: int | None, open_only: bool, as_json: bool, db: Path | None) -> None:
+    """List referrals with their current status."""
+    with open_book(db, create=False) as book:
+        for ref in book.referrals(decision_id, open_only):
+            if as_json:
+                click.echo(json.dumps({"referral": ref.id, "decision": ref.decision_id, "code": ref.code,
+                                       "provider": ref.provider, "status": ref.status,
+                                       "appointment": ref.appointment}))
+            else:
+                when = f" on {ref.appointment}" if ref.appointment else ""
+                click.echo(clean(f"{ref.id:>5}  decision {ref.decision_id:<6} {ref.code:<26} {ref.status:<15}"
+                                 f"{ref.provider}{when}"))
+
+
+@cli.command()
+@db_option
+@click.option("--decision", "decision_id", type=int, default=None, help="Replay one decision.")
+@click.option("--all", "replay_all", is_flag=True, help="Replay every recorded decision.")
+@click.option("--under", type=click.Choice(["recorded", "current"]), default="recorded",
+              help="Re-decide under the recorded rule set (default) or today's.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: str, as_json: bool) -> None:
+    """Re-decide recorded decisions and report MATCH, MISMATCH, INPUTS_ALTERED or UNKNOWN_RULESET.
+
+    Exit status 1 unless every decision MATCHes.
+
+    \b
+    Examples:
+      pathways replay --all
+      pathways replay --decision 12 --under current
+    """
+    from engine.replay import MATCH, Replayer
+
+    if (decision_id is None) == (not replay_all):
+        raise click.UsageError("give --decision ID or --all")
+    with open_book(db, create=False) as book:
+        replayer = Replayer(book)
+        ids = book.decision_ids() if replay_all else [decision_id]
+        bad = 0
+        counts: dict[str, int] = {}
+        for ident in ids:
+            result = replayer.replay(int(ident), under_current=(under == "current"))
+            counts[result.status] = counts.get(result.status, 0) + 1
+            bad += result.status != MATCH
+            if as_json:
+                click.echo(json.dumps(result.to_data()))
+            else:
+                detail = ("; " + "; ".join(result.differences)) if result.differences else ""
+                click.echo(clean(f"{result.decision:>6} {result.case:<14} {result.status}{detail}"))
+        if not as_json:
+            click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no decisions recorded")
+    if bad:
+        raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+@cli.group()
+def audit() -> None:
+    """Verify the audit chain, and print or keep its anchor."""
+
+
+def _read_anchor(path: Path | None) -> Any:
+    """An anchor file written by `audit anchor -o`."""
+    from engine.audit import Anchor
+
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Anchor(int(data["seq"]), str(data["hash"]))
+    except FileNotFoundError:
+        raise InputError("no such anchor file", str(path)) from None
+    except (ValueError, KeyError, TypeError):
+        raise InputError("not an anchor file (expected {\"seq\": N, \"hash\": \"...\"})", str(path)) from None
+
+
+@audit.command("verify")
+@db_option
+@click.option("--anchor", "anchor_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="An anchor file kept outside the database: also catches truncation and rewrites.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def audit_verify(db: Path | None, anchor_file: Path | None, as_json: bool) -> None:
+    """Check the audit chain and every recorded row; names the first broken event. Exit 1 if broken.
+
+    \b
+    Examples:
+      pathways audit verify
+      pathways audit verify --anchor /secure/pathways-anchor.json
+    """
+    anchor = _read_anchor(anchor_file)
+    with open_book(db, create=False) as book:
+        count, problems = book.verify(anchor)
+    if as_json:
+        click.echo(json.dumps({"events": count, "ok": not problems,
+                               "first_broken": problems[0].seq if problems else None,
+                               "problems": [str(p) for p in problems]}))
+    elif problems:
+        for problem in problems:
+            fail(str(problem))
+        click.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {count} events; first: {problems[0]}")
+    else:
+        click.echo(f"audit chain OK: {count} events" + (", anchor matched" if anchor else ""))
+    if problems:
+        raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+@audit.command("anchor")
+@db_option
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the anchor to this new file (keep it off this machine).")
+def audit_anchor(db: Path | None, output: Path | None) -> None:
+    """Print the chain's head (seq and hash), to verify against later.
+
+    \b
+    Example:
+      pathways audit anchor -o /media/usb/anchor-2010-03-01.json
+    """
+    from engine.export import open_new_private
+
+    with open_book(db, create=False) as book:
+        head = book.head()
+    if head is None:
+        raise InputError("the audit log is empty")
+    text = json.dumps(head.to_data())
+    if output is not None:
+        with open_new_private(output) as handle:
+            handle.write(text + "\n")
+    click.echo(text)
+
+
+@cli.command()
+@db_option
+@click.option("--what", type=click.Choice(["decisions", "referrals"]), default="decisions", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write to this new file (created 0600) instead of standard output.")
+@click.option("--identified", is_flag=True,
+              help="Include case references and NINOs. Only with a lawful need: the export is then personal data.")
+def export(db: Path | None, what: str, fmt: str, output: Path | None, identified: bool) -> None:
+    """Export decisions or referrals, pseudonymised by default (no NINO; case refs keyed-hashed).
+
+    \b
+    Examples:
+      pathways export --what decisions --format csv -o decisions.csv
+      pathways export --what referrals --format json
+    """
+    import sys
+
+    from engine.export import (
+        DECISION_FIELDS,
+        REFERRAL_FIELDS,
+        decision_rows,
+        open_new_private,
+        referral_rows,
+        write_export,
+    )
+
+    with open_book(db, create=False) as book:
+        if what == "decisions":
+            rows, fields = decision_rows(book, identified), DECISION_FIELDS + (("nino",) if identified else ())
+        else:
+            rows, fields = referral_rows(book, identified), REFERRAL_FIELDS
+        if output is None:
+            count = write_export(rows, fmt, sys.stdout, fields)
+        else:
+            with open_new_private(output) as handle:
+                count = write_export(rows, fmt, handle, fields)
+    if output is not None:
+        click.echo(f"{count} {what} written to {clean(output)}", err=True)
+
+

@@ -1,0 +1,91 @@
+"""Export decisions and referrals as CSV or JSON Lines, pseudonymised unless asked otherwise."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from engine.casebook import CaseBook
+from engine.errors import InputError
+
+DECISION_FIELDS = ("decision", "case", "as_of", "edition", "ruleset", "priority", "outcomes", "adviser",
+                   "recorded_at")
+REFERRAL_FIELDS = ("referral", "decision", "case", "code", "provider", "status", "appointment", "created_by",
+                   "created_at")
+
+
+def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
+    """Decisions for export: case refs pseudonymised (keyed hash) unless `identified`."""
+    for row in reversed(book.decisions(limit=-1)):
+        out = {
+            "decision": row["id"],
+            "case": row["ref"] if identified else book.pseudonym(row["ref"]),
+            "as_of": row["as_of"],
+            "edition": row["edition"],
+            "ruleset": row["ruleset"],
+            "priority": row["priority"],
+            "outcomes": " ".join(row["outcomes"]),
+            "adviser": row["adviser"],
+            "recorded_at": row["recorded_at"],
+        }
+        if identified:
+            record = book.decision_record(row["id"])
+            out["nino"] = record["nino"] if record else None
+        yield out
+
+
+def referral_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
+    """Referrals for export, with their current status."""
+    refs = {r["id"]: r["ref"] for r in book.decisions(limit=-1)}
+    for ref in reversed(book.referrals()):
+        case = refs.get(ref.decision_id, "")
+        yield {
+            "referral": ref.id,
+            "decision": ref.decision_id,
+            "case": case if identified else book.pseudonym(case),
+            "code": ref.code,
+            "provider": ref.provider,
+            "status": ref.status,
+            "appointment": ref.appointment,
+            "created_by": ref.created_by,
+            "created_at": ref.created_at,
+        }
+
+
+def write_export(rows: Iterator[dict[str, Any]], fmt: str, out: IO[str], fields: tuple[str, ...]) -> int:
+    """Write rows as CSV (with header) or JSON Lines; returns how many."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+            count += 1
+    else:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _csv_safe(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def open_new_private(path: Path) -> IO[str]:
+    """Create a new file 0600 for writing (refusing to overwrite anything)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        raise InputError("already exists: choose a new file name", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot create file ({exc.strerror})", str(path)) from None
+    return io.open(fd, "w", encoding="utf-8", newline="")  # noqa: UP020 - fd, not a path

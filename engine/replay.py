@@ -1,0 +1,148 @@
+"""Replay recorded decisions: the same inputs under the recorded rule set (or today's), compared."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from engine import audit as A
+from engine.casebook import CaseBook
+from engine.decide import Engine
+from engine.decision import Decision
+from engine.errors import InputError, RuleFileError
+from engine.loader import RawCase
+from engine.rulebook import RuleSet
+from engine.validate import build_case
+
+MATCH = "MATCH"
+MISMATCH = "MISMATCH"
+INPUTS_ALTERED = "INPUTS_ALTERED"
+UNKNOWN_RULESET = "UNKNOWN_RULESET"
+
+
+@attrs.frozen
+class ReplayResult:
+    """The outcome of replaying one decision."""
+
+    decision: int
+    case: str
+    status: str
+    edition: str = ""
+    ruleset: str = ""
+    under: str = "recorded"
+    differences: tuple[str, ...] = ()
+    replayed: Decision | None = None
+    recorded: Decision | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        """One JSON line: decision, case, status, then details."""
+        data: dict[str, Any] = {"decision": self.decision, "case": self.case, "status": self.status,
+                                "under": self.under, "edition": self.edition, "ruleset": self.ruleset,
+                                "differences": list(self.differences)}
+        if self.replayed is not None and self.under == "current":
+            data["current_ruleset"] = self.replayed.ruleset
+            data["current_outcomes"] = list(self.replayed.codes)
+            data["current_priority"] = self.replayed.priority
+        return data
+
+
+class Replayer:
+    """Replays decisions from one case book, caching rule sets by hash."""
+
+    def __init__(self, book: CaseBook, engine: Engine | None = None) -> None:
+        self.book = book
+        self.engine = engine or Engine()
+        self._rulesets: dict[str, RuleSet | None] = {}
+        self._audited = book.audited_inputs()
+
+    def _snapshot(self, digest: str) -> RuleSet | None:
+        """The recorded rule set, rebuilt from its snapshot; None if missing or altered."""
+        if digest not in self._rulesets:
+            content = self.book.ruleset_content(digest)
+            ruleset = None
+            if content is not None and "sha256:" + A.sha256_text(content) == digest:
+                try:
+                    rebuilt = RuleSet.from_snapshot(json.loads(content))
+                    ruleset = rebuilt if rebuilt.digest == digest else None
+                except (RuleFileError, ValueError, KeyError, TypeError):
+                    ruleset = None
+            self._rulesets[digest] = ruleset
+        return self._rulesets[digest]
+
+    def replay(self, decision_id: int, under_current: bool = False) -> ReplayResult:
+        """Re-decide one recorded decision and compare it with what was recorded."""
+        row = self.book.decision_record(decision_id)
+        if row is None:
+            raise InputError(f"no decision {decision_id} in this case book", key="--decision")
+        ref = str(row["ref"])
+        base = {"decision": decision_id, "case": ref, "edition": str(row["edition"]),
+                "ruleset": str(row["ruleset"]), "under": "current" if under_current else "recorded"}
+        recorded_text = str(row["decision"])
+        problems: list[str] = []
+        try:
+            recorded = Decision.from_data(json.loads(recorded_text))
+        except (ValueError, KeyError, TypeError):
+            return ReplayResult(status=MISMATCH, differences=("the recorded decision is unreadable",), **base)
+        if A.sha256_text(recorded_text) != row["decision_hash"]:
+            problems.append("the recorded decision does not match its hash")
+        problems += _column_drift(row, recorded)
+        case_row = row["case_row"] or {}
+        inputs_text = str(case_row.get("inputs", ""))
+        inputs_hash = A.sha256_text(inputs_text)
+        if inputs_hash != case_row.get("inputs_hash") or inputs_hash != self._audited.get(decision_id):
+            return ReplayResult(status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
+                                recorded=recorded, **base)
+        try:
+            case = build_case(RawCase(json.loads(inputs_text), f"case book decision {decision_id}", None,
+                                      lambda _path: None))
+        except (InputError, ValueError):
+            return ReplayResult(status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
+                                recorded=recorded, **base)
+        if under_current:
+            ruleset = self.engine.ruleset_for(case)
+        else:
+            snapshot = self._snapshot(str(row["ruleset"]))
+            if snapshot is None:
+                return ReplayResult(status=UNKNOWN_RULESET, recorded=recorded,
+                                    differences=("the recorded rule set is missing or altered",), **base)
+            ruleset = snapshot
+        replayed = self.engine.decide(case, ruleset)
+        if under_current:
+            problems += _outcome_differences(recorded, replayed)
+        elif replayed.to_json() != recorded_text:
+            problems += _outcome_differences(recorded, replayed) or ["the trace or texts differ"]
+        status = MISMATCH if problems else MATCH
+        return ReplayResult(status=status, differences=tuple(problems), replayed=replayed, recorded=recorded,
+                            **base)
+
+
+def _column_drift(row: dict[str, Any], recorded: Decision) -> list[str]:
+    """Summary columns that disagree with the recorded decision they summarise."""
+    out = []
+    for column, value in (("as_of", recorded.as_of), ("edition", recorded.edition),
+                          ("ruleset", recorded.ruleset), ("priority", recorded.priority),
+                          ("ref", recorded.case)):
+        if row[column] != value:
+            out.append(f"column {column} differs from the recorded decision")
+    try:
+        if json.loads(row["outcomes"]) != list(recorded.codes):
+            out.append("column outcomes differs from the recorded decision")
+    except ValueError:
+        out.append("column outcomes is unreadable")
+    return out
+
+
+def _outcome_differences(recorded: Decision, replayed: Decision) -> list[str]:
+    """Outcome codes and priority that differ, in words."""
+    out = []
+    added = sorted(set(replayed.codes) - set(recorded.codes))
+    removed = sorted(set(recorded.codes) - set(replayed.codes))
+    if added:
+        out.append("now also: " + ", ".join(added))
+    if removed:
+        out.append("no longer: " + ", ".join(removed))
+    if recorded.priority != replayed.priority:
+        out.append(f"priority {recorded.priority} -> {replayed.priority}")
+    return out

@@ -1,0 +1,29 @@
+"""Shared fixtures: a case book with recorded scenario decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cases import CASES_DIR
+from engine.casebook import CaseBook
+from engine.decide import default_engine
+from engine.scenarios import iter_cases
+
+
+def record_scenarios(book: CaseBook, limit: int | None = None) -> list[int]:
+    engine = default_engine()
+    ids = []
+    for case in list(iter_cases(CASES_DIR))[:limit]:
+        ruleset = engine.ruleset_for(case)
+        ids.append(book.record(case, engine.decide(case, ruleset), ruleset, "T1"))
+    return ids
+
+
+@pytest.fixture
+def training_book(tmp_path: Path):
+    book = CaseBook(tmp_path / "books" / "training.db", training=True)
+    record_scenarios(book)
+    yield book
+    book.close()
