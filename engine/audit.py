@@ -34,9 +34,17 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+LONG_TEXT = 256
+"""Text values longer than this enter a row hash as their own sha256 (cheaper, equally binding)."""
+
+
 def row_hash(row: dict[str, Any]) -> str:
-    """The hash of a table row: sha256 of its canonical JSON."""
-    return sha256_text(canonical_json(row))
+    """The hash of a table row: sha256 of its canonical JSON, long texts by their own hash."""
+    compact = {
+        key: ("sha256:" + sha256_text(value)) if isinstance(value, str) and len(value) > LONG_TEXT else value
+        for key, value in row.items()
+    }
+    return sha256_text(canonical_json(compact))
 
 
 def keyed_ref(secret: str, value: str) -> str:
@@ -45,10 +53,17 @@ def keyed_ref(secret: str, value: str) -> str:
 
 
 def event_hash(seq: int, prev: str, ts: str, actor: str, event: str, body: Any) -> str:
-    """The hash of one audit event."""
-    return sha256_text(
-        canonical_json({"seq": seq, "prev": prev, "ts": ts, "actor": actor, "event": event, "body": body})
-    )
+    """The hash of one audit event: sha256 of the canonical JSON of all its fields."""
+    return _event_hash_text(seq, prev, ts, actor, event, canonical_json(body))
+
+
+def _event_hash_text(seq: int, prev: str, ts: str, actor: str, event: str, body_json: str) -> str:
+    """`event_hash` with the body already in canonical JSON: the same bytes, built without re-encoding."""
+    dump = json.dumps
+    text = (f'{{"actor":{dump(actor, ensure_ascii=False)},"body":{body_json},'
+            f'"event":{dump(event, ensure_ascii=False)},"prev":{dump(prev)},"seq":{seq},'
+            f'"ts":{dump(ts, ensure_ascii=False)}}}')
+    return sha256_text(text)
 
 
 def now() -> str:
@@ -67,13 +82,14 @@ def fetch_row(conn: sqlite3.Connection, table: str, key: str, value: Any) -> dic
 
 def append(conn: sqlite3.Connection, actor: str, event: str, body: dict[str, Any], ts: str | None = None) -> int:
     """Append one event at the head of the chain (call inside a `BEGIN IMMEDIATE` write)."""
-    head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, "")
+    head_row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (head_row[0] + 1, head_row[1]) if head_row else (1, "")
     stamp = ts or now()
-    digest = event_hash(seq, prev, stamp, actor, event, body)
+    body_json = canonical_json(body)
+    digest = _event_hash_text(seq, prev, stamp, actor, event, body_json)
     conn.execute(
         "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, stamp, actor, event, canonical_json(body), prev, digest),
+        (seq, stamp, actor, event, body_json, prev, digest),
     )
     return seq
 

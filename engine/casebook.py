@@ -77,16 +77,35 @@ class CaseBook:
                  actor: str = "system") -> None:
         self.path = Path(path)
         self.db: sqlite_utils.Database = connect(self.path, create=create)
+        self._actor = actor
         try:
-            self._init_meta(training, actor)
-            self.kind = self._meta()["kind"]
-            if training is not None and (self.kind == TRAINING) != training:
+            if training is not None:
+                self._init_meta(training, actor)
+            if self.kind is not None and training is not None and (self.kind == TRAINING) != training:
                 want = "a training" if training else "a live"
                 raise BookError(f"is a {self.kind} case book, not {want} one", str(self.path))
         except BaseException:
             self.db.conn.close()
             raise
-        self._secret = self._meta()["secret"]
+
+    @property
+    def kind(self) -> str | None:
+        """'live' or 'training'; None for a new book whose first case has not been written yet."""
+        return self._fixed_meta().get("kind")
+
+    @property
+    def _secret(self) -> str:
+        return self._fixed_meta().get("secret", "")
+
+    def _fixed_meta(self) -> dict[str, str]:
+        """The book's meta, cached once written (it never changes after the genesis event)."""
+        cached = getattr(self, "_meta_cache", None)
+        if cached:
+            return cached
+        meta = self._meta()
+        if meta:
+            self._meta_cache = meta
+        return meta
 
     def _writable(self) -> None:
         """Refuse to write to a book whose protective triggers were removed."""
@@ -113,8 +132,12 @@ class CaseBook:
     def _meta(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
 
-    def _init_meta(self, training: bool | None, actor: str) -> None:
-        """Write the book's kind, id and pseudonym key once, with the genesis audit event."""
+    def _init_meta(self, training: bool, actor: str) -> None:
+        """Write the book's kind, id and pseudonym key once, with the genesis audit event.
+
+        A new book takes its kind from --training/--live when given, else from the first case
+        written to it (a synthetic QQ number makes a training book); after that it never changes.
+        """
         if self._meta():
             return
         with write(self.db) as conn:
@@ -136,14 +159,7 @@ class CaseBook:
 
     def check_nino(self, case: Case) -> None:
         """Refuse a NINO of the wrong kind for this book (QQ only in training, never in live)."""
-        nino = case.claimant.nino
-        if nino is None:
-            return
-        if self.kind == LIVE and is_synthetic(nino):
-            raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
-                            key="claimant.nino")
-        if self.kind == TRAINING and not is_synthetic(nino):
-            raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
+        self._check_kind(case.claimant.nino)
 
     def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str) -> int:
         """Record one case with its decision and audit event; returns the decision id."""
@@ -151,22 +167,67 @@ class CaseBook:
 
     def record_many(self, items: Iterable[tuple[Case, Decision, RuleSet]], adviser: str) -> list[int]:
         """Record many decisions in one transaction (all or none); returns their ids."""
-        items = list(items)
+        rulesets: dict[str, RuleSet] = {}
+        prepared = []
+        for case, decision, ruleset in items:
+            if decision.ruleset != ruleset.digest:
+                raise ValueError("decision and rule set differ")
+            rulesets[ruleset.digest] = ruleset
+            prepared.append(Prepared.of(case, decision))
+        return self.record_prepared(prepared, rulesets, adviser)
+
+    def record_prepared(self, prepared: list[Prepared], rulesets: dict[str, RuleSet], adviser: str,
+                        skip_recorded: bool = False) -> list[int]:
+        """Record prepared decisions in one transaction; with skip_recorded, inputs already here are skipped.
+
+        Returns the new decision ids (skipped ones are left out).
+        """
         self._writable()
-        for case, _decision, _rs in items:
-            self.check_nino(case)
         adviser = _clean_field(adviser, "adviser", 64)
+        if not prepared:
+            return []
+        if self.kind is None:
+            self._init_meta(any(p.synthetic for p in prepared[:1]), adviser)
+        for item in prepared:
+            self._check_kind(item.nino)
         ids = []
         with write(self.db) as conn:
+            seen: set[tuple[str, str]] = set()
+            if skip_recorded:
+                seen = self._already_recorded(conn, prepared)
             stored: set[str] = set()
-            for case, decision, ruleset in items:
-                if decision.ruleset != ruleset.digest:
-                    raise ValueError("decision and rule set differ")
-                if ruleset.digest not in stored:
-                    self._store_ruleset(conn, ruleset, adviser)
-                    stored.add(ruleset.digest)
-                ids.append(self._insert(conn, case, decision, adviser))
+            for item in prepared:
+                key = (item.ref, item.inputs_hash)
+                if skip_recorded and key in seen:
+                    continue
+                seen.add(key)
+                if item.ruleset not in stored:
+                    self._store_ruleset(conn, rulesets[item.ruleset], adviser)
+                    stored.add(item.ruleset)
+                ids.append(self._insert(conn, item, adviser))
         return ids
+
+    @staticmethod
+    def _already_recorded(conn: Any, prepared: list[Prepared]) -> set[tuple[str, str]]:
+        """(ref, inputs hash) pairs among `prepared` that this book already holds."""
+        found: set[tuple[str, str]] = set()
+        hashes = sorted({p.inputs_hash for p in prepared})
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= set(conn.execute(
+                f"SELECT ref, inputs_hash FROM cases WHERE inputs_hash IN ({marks})", chunk))  # noqa: S608
+        return found
+
+    def _check_kind(self, nino: str | None) -> None:
+        """Refuse a NINO of the wrong kind for this book."""
+        if nino is None:
+            return
+        if self.kind == LIVE and is_synthetic(nino):
+            raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
+                            key="claimant.nino")
+        if self.kind == TRAINING and not is_synthetic(nino):
+            raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
 
     def _store_ruleset(self, conn: Any, ruleset: RuleSet, actor: str) -> None:
         """Keep the rule set snapshot (content-addressed; stored once, never deleted)."""
@@ -176,33 +237,34 @@ class CaseBook:
                      (ruleset.digest, ruleset.edition.id, ruleset.canonical))
         A.append(conn, actor, "ruleset.stored", {"ruleset": ruleset.digest, "edition": ruleset.edition.id})
 
-    def _insert(self, conn: Any, case: Case, decision: Decision, adviser: str) -> int:
+    def _insert(self, conn: Any, item: Prepared, adviser: str) -> int:
         """Insert the case, claimant and decision rows and their audit event."""
         stamp = A.now()
-        inputs = replay_inputs(case)
-        inputs_text = A.canonical_json(inputs)
-        inputs_hash = A.sha256_text(inputs_text)
         cur = conn.execute("INSERT INTO cases (ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?)",
-                           (case.case, inputs_text, inputs_hash, stamp))
+                           (item.ref, item.inputs, item.inputs_hash, stamp))
         case_id = cur.lastrowid
-        conn.execute("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", (case_id, case.claimant.nino))
-        decision_json = decision.to_json()
+        conn.execute("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", (case_id, item.nino))
         cur = conn.execute(
             "INSERT INTO decisions (case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
             "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (case_id, case.case, decision.as_of, decision.edition, decision.ruleset, __version__,
-             decision.priority, json.dumps(list(decision.codes)), decision_json, A.sha256_text(decision_json),
-             adviser, stamp),
+            (case_id, item.ref, item.as_of, item.edition, item.ruleset, __version__, item.priority, item.outcomes,
+             item.decision, item.decision_hash, adviser, stamp),
         )
         decision_id = cur.lastrowid
+        case_row = {"id": case_id, "ref": item.ref, "inputs": item.inputs, "inputs_hash": item.inputs_hash,
+                    "recorded_at": stamp}
+        decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
+                        "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
+                        "priority": item.priority, "outcomes": item.outcomes, "decision": item.decision,
+                        "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
         rows = {
-            "cases": {str(case_id): A.row_hash(A.fetch_row(conn, "cases", "id", case_id))},
-            "claimants": {str(case_id): A.row_hash(A.fetch_row(conn, "claimants", "case_id", case_id))},
-            "decisions": {str(decision_id): A.row_hash(A.fetch_row(conn, "decisions", "id", decision_id))},
+            "cases": {str(case_id): A.row_hash(case_row)},
+            "claimants": {str(case_id): A.row_hash({"case_id": case_id, "nino": item.nino})},
+            "decisions": {str(decision_id): A.row_hash(decision_row)},
         }
         A.append(conn, adviser, "decision.recorded", {
-            "decision": decision_id, "case": case_id, "case_key": self.pseudonym(case.case),
-            "inputs_hash": inputs_hash, "ruleset": decision.ruleset, "rows": rows,
+            "decision": decision_id, "case": case_id, "case_key": self.pseudonym(item.ref),
+            "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows,
         }, ts=stamp)
         return int(decision_id)
 
@@ -369,6 +431,38 @@ class CaseBook:
     def head(self) -> A.Anchor | None:
         """The audit chain's head, to keep as an anchor elsewhere."""
         return A.head(self.conn)
+
+
+@attrs.frozen
+class Prepared:
+    """A decision ready to record: every stored text and hash computed (in a worker, if need be)."""
+
+    ref: str
+    nino: str | None
+    inputs: str
+    inputs_hash: str
+    as_of: str
+    edition: str
+    ruleset: str
+    priority: str
+    outcomes: str
+    decision: str
+    decision_hash: str
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the claimant's NINO is a synthetic QQ number."""
+        return self.nino is not None and is_synthetic(self.nino)
+
+    @classmethod
+    def of(cls, case: Case, decision: Decision) -> Prepared:
+        """Prepare a decided case for recording."""
+        inputs = A.canonical_json(replay_inputs(case))
+        text = decision.to_json()
+        return cls(ref=case.case, nino=case.claimant.nino, inputs=inputs, inputs_hash=A.sha256_text(inputs),
+                   as_of=decision.as_of, edition=decision.edition, ruleset=decision.ruleset,
+                   priority=decision.priority, outcomes=json.dumps(list(decision.codes)), decision=text,
+                   decision_hash=A.sha256_text(text))
 
 
 def replay_inputs(case: Case) -> dict[str, Any]:

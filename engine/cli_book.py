@@ -23,8 +23,9 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The shared --training option."""
-    return click.option("--training", is_flag=True, default=None,
-                        help="Use (or create) a training case book: synthetic QQ numbers only.")(func)
+    return click.option("--training/--live", "training", default=None,
+                        help="Require (or create) a training book (synthetic QQ numbers only) or a live one. "
+                             "A new book given neither takes the kind of the first case written to it.")(func)
 
 
 def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> Any:
@@ -288,3 +289,68 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
         click.echo(f"{count} {what} written to {clean(output)}", err=True)
 
 
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@db_option
+@training_option
+@click.option("--workers", type=click.IntRange(0, 64), default=0,
+              help="Processes deciding cases (default: one per core; 1 = no worker processes).")
+@click.option("--adviser", default=None, help="Adviser id recorded with every decision (default: login name).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def batch(input_path: Path, db: Path | None, training: bool | None, workers: int, adviser: str | None,
+          quiet: bool) -> None:
+    """Decide and record every case in a .jsonl file or a folder of case files.
+
+    Bad lines are reported (by line) and skipped; each chunk of cases is recorded whole or not at
+    all; cases already in the book are skipped, so an interrupted run can simply be run again.
+
+    \b
+    Examples:
+      pathways cases generate 20000 --seed 1 -o caseload.jsonl
+      pathways batch caseload.jsonl --db district.db --training
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from engine.batch import count_items, run_batch
+
+    if not input_path.exists():
+        raise InputError("no such file or folder", str(input_path))
+    total = count_items(input_path)
+    columns = (TextColumn("deciding"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>8.0f} cases/s"), TimeRemainingColumn())
+    started = [0.0]
+    import time
+
+    with open_book(db, training) as book, Progress(*columns, disable=quiet, transient=True,
+                                                   console=_stderr_console()) as progress:
+        task = progress.add_task("batch", total=total, rate=0.0)
+        started[0] = time.perf_counter()
+
+        def advance(n: int) -> None:
+            done = progress.tasks[0].completed + n
+            elapsed = time.perf_counter() - started[0]
+            progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
+
+        summary = run_batch(input_path, book, adviser or default_actor(), workers,
+                            on_refused=lambda msg: progress.console.print(f"pathways: {clean(msg)}",
+                                                                          markup=False, highlight=False),
+                            on_progress=advance)
+    line = (f"decided {summary.decided}, recorded {summary.recorded}, already recorded {summary.already}, "
+            f"refused {summary.refused} in {summary.seconds:.1f} s ({summary.rate():.0f} cases/s)")
+    click.echo(line)
+    if summary.interrupted:
+        where = f" (input line {summary.last_line})" if summary.last_line else ""
+        fail(f"interrupted: {summary.recorded} recorded up to the last whole chunk{where}; "
+             "the book is consistent: run the same command again to record the rest")
+        raise click.exceptions.Exit(130)
+    if summary.refused:
+        raise click.exceptions.Exit(2)
+
+
+def _stderr_console() -> Any:
+    """A rich console on standard error (progress never mixes with output)."""
+    from rich.console import Console
+
+    return Console(stderr=True)

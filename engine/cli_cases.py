@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -75,3 +78,58 @@ def test_command(path: Path | None, as_json: bool) -> None:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if failed:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+def _create_new(path: Path) -> TextIO:
+    """Open a new file for writing, readable by its owner only (0600); refuse one that exists."""
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise InputError("already exists; refusing to overwrite it", str(path), allowed="a new file name") from None
+    except IsADirectoryError:
+        raise InputError("is a folder", str(path), allowed="a new file name") from None
+    except OSError as exc:
+        raise InputError(f"cannot create file ({exc.strerror})", str(path)) from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+
+@cases.command("generate")
+@click.argument("count", metavar="N", type=click.IntRange(1, 10_000_000))
+@click.option("--seed", metavar="S", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed: the same N and seed always give the same cases.")
+@click.option("-o", "--output", "output", metavar="FILE", type=click.Path(path_type=Path),
+              help="Write to this new file (created 0600; never overwritten) instead of standard output.")
+def generate_command(count: int, seed: int, output: Path | None) -> None:
+    """Write N synthetic cases (QQ National Insurance numbers) as JSON Lines, reproducibly.
+
+    Cases SYN-00000001 onwards cover every edition (boundary days included), every benefit valid
+    on the date and every pathway. N is 1 to 10,000,000.
+
+    \b
+    Examples:
+      pathways cases generate 100 --seed 7
+      pathways cases generate 100000 --seed 7 -o caseload.jsonl
+      pathways evaluate caseload.jsonl --json > decisions.jsonl
+    """
+    from engine.generate import generate_cases
+
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    cases_iter = generate_cases(count, seed)
+    if output is None:
+        out = sys.stdout
+        for data in cases_iter:
+            out.write(encode(data) + "\n")
+        out.flush()
+        return
+    handle = _create_new(output)
+    try:
+        with handle:
+            for data in cases_iter:
+                handle.write(encode(data) + "\n")
+    except BaseException as exc:
+        # a half-written file must not pass for a complete one (disk full, interrupted)
+        output.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write file ({exc.strerror}); nothing kept", str(output)) from None
+        raise

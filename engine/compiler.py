@@ -42,6 +42,7 @@ class Compiled:
     conclusions: dict[str, Conclusion]
     consumed_derived: frozenset[tuple[str, bool]]
     consumed_outcomes: frozenset[str]
+    input_names: tuple[str, ...]
 
 
 def _one(parts: list[dict[str, Any]], op: str) -> dict[str, Any]:
@@ -167,10 +168,12 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
                 add(rule, C.negate(rule.when), "!not", derived=rule.derives, value=False)
         elif rule.concludes:
             add(rule, rule.when, "", outcome=rule.concludes)
+    read = {t.fact for rule in ruleset.rules for t in C.tests(rule.when)}
     return Compiled(
         ruleset=ruleset,
         definition=definition,
         conclusions=conclusions,
         consumed_derived=frozenset(consumed_derived),
         consumed_outcomes=frozenset(consumed_outcomes),
+        input_names=tuple(name for name in INPUT_FACTS if name in read),
     )

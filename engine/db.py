@@ -122,6 +122,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@MIGRATIONS()
+def m002_inputs_index(db: sqlite_utils.Database) -> None:
+    """Index cases by inputs hash, so a re-run batch finds what it already recorded."""
+    db.execute("CREATE INDEX cases_inputs_hash ON cases(inputs_hash)")
+
+
 class BookError(InputError):
     """A case book that cannot be opened or used as asked (exit status 2)."""
 

@@ -108,7 +108,7 @@ class Engine:
         """Assert the case fact, run every action to quiescence, always delete the session."""
         sid = str(next(self._sids))
         session = _Session(values, sid)
-        fact = encode_case_fact(values)
+        fact = encode_case_fact(values, compiled.input_names)
         fact["id"] = "case"
         fact["sid"] = sid
         errors: list[BaseException] = []
@@ -118,10 +118,8 @@ class Engine:
                 raise EngineError(f"durable_rules refused the case fact (code {code})")
             result = dre.start_action_for_state(handle, state) if code == 0 else None
             while result:
-                message = json.loads(result[1])
                 try:
-                    for name in message:
-                        self._act(compiled, handle, session, compiled.conclusions[name])
+                    self._act(compiled, handle, session, compiled.conclusions[_rule_name(result[1])])
                 except Exception as exc:  # collected, the session is abandoned, re-raised below
                     errors.append(exc)
                     dre.abandon_action(handle, state)
@@ -146,8 +144,8 @@ class Engine:
             session.derived[conc.derived] = conc.value
             session.trace.append(Firing(conc.rule.id, session.because(conc), (conc.label(),)))
             if (conc.derived, conc.value) in compiled.consumed_derived:
-                new = {"id": f"d:{conc.derived}", "sid": session.sid, conc.derived: conc.value}
-                self._assert(handle, new)
+                value = "true" if conc.value else "false"
+                self._assert(handle, f'{{"id":"d:{conc.derived}","sid":"{session.sid}","{conc.derived}":{value}}}')
             return
         code = str(conc.outcome)
         if code in session.outcomes:
@@ -156,14 +154,22 @@ class Engine:
         session.outcomes[code] = (conc, because)
         session.trace.append(Firing(conc.rule.id, because, (code,)))
         if code in compiled.consumed_outcomes:
-            self._assert(handle, {"id": f"o:{code}", "sid": session.sid, "outcome": code})
+            self._assert(handle, f'{{"id":"o:{code}","sid":"{session.sid}","outcome":"{code}"}}')
 
     @staticmethod
-    def _assert(handle: int, fact: dict[str, Any]) -> None:
-        """Assert a derived fact from inside an action (it joins the running session)."""
-        code, _state = dre.assert_fact(handle, _dumps(fact))
+    def _assert(handle: int, fact_json: str) -> None:
+        """Assert a derived fact (JSON built from compiler-made names) into the running session."""
+        code, _state = dre.assert_fact(handle, fact_json)
         if code not in (0, 1, 2):
             raise EngineError(f"durable_rules refused a derived fact (code {code})")
+
+
+def _rule_name(message: str) -> str:
+    """The durable rule name of an action message `{"name": {...}}`, without parsing the rest.
+
+    Rule names are made by the compiler from rule ids (letters, digits, '-', '#', '!'): never quoted.
+    """
+    return message[2:message.index('"', 2)]
 
 
 def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:

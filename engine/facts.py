@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import attrs
@@ -24,7 +23,7 @@ class FactSpec:
     @property
     def attr(self) -> str:
         """The flat attribute name in the durable_rules fact."""
-        return self.name.replace(".", "__")
+        return _ATTRS.get(self.name) or self.name.replace(".", "__")
 
 
 INPUT_FACTS: dict[str, FactSpec] = {
@@ -54,31 +53,27 @@ INPUT_FACTS: dict[str, FactSpec] = {
 }
 """Every input fact a rule may test, by dotted name."""
 
+_ATTRS: dict[str, str] = {name: name.replace(".", "__") for name in INPUT_FACTS}
+
 SET_SUFFIX = "__set"
 """Suffix of the flag attribute saying a nullable fact has a value."""
 
 
-def encode_value(spec: FactSpec, value: Any) -> Any:
-    """One fact value as durable_rules sees it (dates as day ordinals)."""
-    if spec.kind == "date":
-        return value.toordinal() if isinstance(value, dt.date) else value
-    return value
-
-
-def encode_case_fact(values: dict[str, Any]) -> dict[str, Any]:
-    """The case as one flat durable_rules fact; every attribute present, nulls as flags."""
+def encode_case_fact(values: dict[str, Any], names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The case as one flat durable_rules fact (only `names`, if given); nulls as explicit flags."""
     fact: dict[str, Any] = {"kind": "case"}
-    for name, spec in INPUT_FACTS.items():
+    for name in INPUT_FACTS if names is None else names:
+        spec = INPUT_FACTS[name]
+        attr = spec.attr
         value = values[name]
         if spec.kind == "list":
-            present = set(value)
             for choice in spec.choices:
-                fact[f"{spec.attr}__{choice}"] = choice in present
-            fact[f"{spec.attr}__count"] = len(present)
+                fact[f"{attr}__{choice}"] = choice in value
+            fact[f"{attr}__count"] = len(value)
             continue
         if spec.nullable:
-            fact[spec.attr + SET_SUFFIX] = value is not None
+            fact[attr + SET_SUFFIX] = value is not None
             if value is None:
                 continue
-        fact[spec.attr] = encode_value(spec, value)
+        fact[attr] = value.toordinal() if spec.kind == "date" else value
     return fact

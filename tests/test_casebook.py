@@ -49,6 +49,8 @@ def test_every_pragma_is_set(tmp_path: Path) -> None:
 
 def test_live_and_training_books_stay_apart(tmp_path: Path, capsys) -> None:
     live = tmp_path / "live.db"
+    result = run_main(capsys, "record", str(CASE1), "--db", str(live), "--live")
+    assert result.code == 2 and "live case book refuses synthetic QQ" in result.err
     result = run_main(capsys, "record", str(CASE1), "--db", str(live))
     assert result.code == 2 and "live case book refuses synthetic QQ" in result.err
     with CaseBook(live) as book:
@@ -64,6 +66,18 @@ def test_live_and_training_books_stay_apart(tmp_path: Path, capsys) -> None:
     with CaseBook(training) as book:
         assert book.conn.execute("SELECT value FROM meta WHERE key='kind'").fetchone()[0] == "training"
         assert len(book.decisions()) == 1
+
+
+def test_a_new_book_takes_the_kind_of_its_first_case(tmp_path: Path, capsys) -> None:
+    assert run_main(capsys, "record", str(CASE1), "--db", str(tmp_path / "a.db")).code == 0
+    with CaseBook(tmp_path / "a.db") as book:
+        assert book.kind == "training"
+    real = tmp_path / "real.yaml"
+    real.write_text(CASE1.read_text().replace("QQ", "AB"))
+    assert run_main(capsys, "record", str(real), "--db", str(tmp_path / "b.db")).code == 0
+    with CaseBook(tmp_path / "b.db") as book:
+        assert book.kind == "live"
+    assert run_main(capsys, "record", str(CASE1), "--db", str(tmp_path / "b.db")).code == 2
 
 
 def test_referral_lifecycle_is_validated(training_book: CaseBook) -> None:

@@ -1,0 +1,177 @@
+"""Batch triage: decide and record a whole caseload, streamed, on every core, resumable.
+
+Worker processes parse, validate, decide and hash each case (the CPU work); the main process
+records chunks of decided cases, each chunk in one transaction with its audit events. At most a
+few chunks are in flight, so memory stays flat however long the input. A chunk is recorded whole
+or not at all, and cases already in the book are skipped, so an interrupted run can be re-run.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+
+from engine.casebook import CaseBook, Prepared
+from engine.errors import InputError
+from engine.loader import CASE_SUFFIXES
+
+CHUNK = 400
+"""Cases per worker task and per recording transaction."""
+
+Item = tuple[str, int | None, str]
+"""(source, line or None, text): one case as read from the input."""
+
+
+@attrs.define
+class BatchSummary:
+    """What a batch run did."""
+
+    read: int = 0
+    decided: int = 0
+    recorded: int = 0
+    already: int = 0
+    refused: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    last_line: int | None = None
+
+    def rate(self) -> float:
+        """Cases handled per second."""
+        return (self.decided + self.refused) / self.seconds if self.seconds else 0.0
+
+
+def iter_items(path: Path) -> Iterator[Item]:
+    """Stream the input: every non-blank line of a .jsonl file, or every case file in a folder."""
+    if path.is_dir():
+        for file in sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file()):
+            if file.suffix.lower() == ".jsonl":
+                yield from iter_items(file)
+            else:
+                yield (str(file), None, "")
+        return
+    if path.suffix.lower() != ".jsonl":
+        yield (str(path), None, "")
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", str(path)) from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                yield (str(path), number, raw.decode("utf-8", errors="replace") if b"\x00" not in raw else "\x00")
+
+
+def count_items(path: Path) -> int | None:
+    """How many cases the input holds (for the progress bar), counted cheaply."""
+    if path.is_dir():
+        return sum(1 for _ in iter_items(path))
+    if path.suffix.lower() != ".jsonl":
+        return 1
+    count = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            count += bool(raw.strip())
+    return count
+
+
+def _decide_chunk(items: list[Item]) -> list[tuple[int | None, Prepared | str]]:
+    """Worker: parse, validate, decide and prepare each case; a refusal becomes its message."""
+    from engine.decide import default_engine
+    from engine.loader import _parse_json, read_case_file
+    from engine.validate import build_case
+
+    engine = default_engine()
+    out: list[tuple[int | None, Prepared | str]] = []
+    for source, line, text in items:
+        try:
+            if line is None:
+                raw = read_case_file(Path(source))
+            elif "\x00" in text:
+                raise InputError("binary data, not JSON", source, line)
+            else:
+                raw = _parse_json(text, source, line)
+            case = build_case(raw)
+            out.append((line, Prepared.of(case, engine.decide(case))))
+        except InputError as exc:
+            out.append((line, str(exc)))
+    return out
+
+
+def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    """Group items into lists of `size`."""
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_batch(
+    path: Path,
+    book: CaseBook,
+    adviser: str,
+    workers: int = 0,
+    on_refused: Callable[[str], None] = lambda _msg: None,
+    on_progress: Callable[[int], None] = lambda _n: None,
+    chunk: int = CHUNK,
+) -> BatchSummary:
+    """Decide and record every case under `path` into `book`; refusals are reported, not fatal."""
+    from engine.decide import default_engine
+
+    summary = BatchSummary()
+    started = time.perf_counter()
+    rulesets = {rs.digest: rs for rs in default_engine().book.all_rulesets()}
+    workers = workers or (os.cpu_count() or 1)
+    results: Iterator[list[tuple[int | None, Prepared | str]]]
+    pool = None
+    if workers <= 1:
+        results = (_decide_chunk(c) for c in _chunks(iter_items(path), chunk))
+    else:
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+        results = _bounded(pool, _chunks(iter_items(path), chunk), ahead=2 * workers)
+    try:
+        for decided in results:
+            prepared: list[Prepared] = []
+            for _line, result in decided:
+                summary.read += 1
+                if isinstance(result, str):
+                    summary.refused += 1
+                    on_refused(result)
+                else:
+                    summary.decided += 1
+                    prepared.append(result)
+            ids = book.record_prepared(prepared, rulesets, adviser, skip_recorded=True)
+            summary.recorded += len(ids)
+            summary.already += len(prepared) - len(ids)
+            summary.last_line = decided[-1][0] if decided else summary.last_line
+            on_progress(len(decided))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _bounded(pool: multiprocessing.pool.Pool, chunks: Iterator[list[Item]], ahead: int,
+             ) -> Iterator[list[tuple[int | None, Prepared | str]]]:
+    """Results in input order, with at most `ahead` chunks queued (flat memory on any input size)."""
+    pending: collections.deque[multiprocessing.pool.AsyncResult] = collections.deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(_decide_chunk, (chunk,)))
+        if len(pending) >= ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
