@@ -142,13 +142,19 @@ def run_batch(
     try:
         for decided in results:
             prepared: list[Prepared] = []
-            for _line, result in decided:
+            for line, result in decided:
                 summary.read += 1
                 if isinstance(result, str):
                     summary.refused += 1
                     on_refused(result)
                 else:
                     summary.decided += 1
+                    try:
+                        book.check_kind_of(result)
+                    except InputError as exc:
+                        summary.refused += 1
+                        on_refused(f"{path}:{line}: {exc.problem}" if line else f"{result.ref}: {exc.problem}")
+                        continue
                     prepared.append(result)
             ids = book.record_prepared(prepared, rulesets, adviser, skip_recorded=True)
             summary.recorded += len(ids)

@@ -187,7 +187,7 @@ class CaseBook:
         if not prepared:
             return []
         if self.kind is None:
-            self._init_meta(any(p.synthetic for p in prepared[:1]), adviser)
+            self._init_meta(next((p.synthetic for p in prepared if p.nino), False), adviser)
         for item in prepared:
             self._check_kind(item.nino)
         ids = []
@@ -218,6 +218,10 @@ class CaseBook:
             found |= set(conn.execute(
                 f"SELECT ref, inputs_hash FROM cases WHERE inputs_hash IN ({marks})", chunk))  # noqa: S608
         return found
+
+    def check_kind_of(self, item: Prepared) -> None:
+        """Refuse a prepared case whose NINO is of the wrong kind (a new book's kind is still open)."""
+        self._check_kind(item.nino)
 
     def _check_kind(self, nino: str | None) -> None:
         """Refuse a NINO of the wrong kind for this book."""

@@ -1,0 +1,91 @@
+"""Batch triage: streams a caseload, records it whole-chunk-or-nothing, re-runs without duplicates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.batch import run_batch
+from engine.casebook import CaseBook
+from engine.generate import generate_cases
+from tests.helpers import CASES, run_main
+
+
+def write_caseload(path: Path, n: int, bad_lines: dict[int, str] | None = None) -> Path:
+    lines = [json.dumps(d) for d in generate_cases(n, 3)]
+    for number, text in (bad_lines or {}).items():
+        lines.insert(number - 1, text)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_batch_records_everything_and_reports_bad_lines(tmp_path: Path, capsys) -> None:
+    source = write_caseload(tmp_path / "in.jsonl", 900, {5: "{broken", 300: json.dumps({"schema": 1})})
+    db = tmp_path / "b.db"
+    result = run_main(capsys, "batch", str(source), "--db", str(db), "--workers", "2", "--quiet")
+    assert result.code == 2
+    assert f"{source}:5: invalid JSON" in result.err
+    assert f"{source}:300: missing required key" in result.err
+    assert "decided 900, recorded 900, already recorded 0, refused 2" in result.out
+    replay = run_main(capsys, "replay", "--db", str(db), "--all", "--json")
+    assert replay.code == 0 and len(replay.out.splitlines()) == 900
+    assert run_main(capsys, "audit", "verify", "--db", str(db)).code == 0
+    again = run_main(capsys, "batch", str(source), "--db", str(db), "--workers", "1", "--quiet")
+    assert "recorded 0, already recorded 900" in again.out
+    with CaseBook(db) as book:
+        assert len(book.decision_ids()) == 900
+
+
+def test_workers_do_not_change_what_is_recorded(tmp_path: Path) -> None:
+    source = write_caseload(tmp_path / "in.jsonl", 1000)
+    stored = []
+    for workers in (1, 2):
+        with CaseBook(tmp_path / f"w{workers}.db", training=True) as book:
+            run_batch(source, book, "T", workers, chunk=150)
+            stored.append([r[0] for r in book.conn.execute("SELECT decision FROM decisions ORDER BY id")])
+    assert stored[0] == stored[1] and len(stored[0]) == 1000
+
+
+def test_a_folder_of_case_files(tmp_path: Path, capsys) -> None:
+    result = run_main(capsys, "batch", str(CASES), "--db", str(tmp_path / "s.db"), "--quiet")
+    assert result.code == 0 and "refused 0" in result.out
+    assert run_main(capsys, "replay", "--db", str(tmp_path / "s.db"), "--all").code == 0
+
+
+def test_interrupted_batch_is_consistent_and_resumable(tmp_path: Path) -> None:
+    source = write_caseload(tmp_path / "in.jsonl", 1000)
+    chunks = []
+
+    def stop_after_two(n: int) -> None:
+        chunks.append(n)
+        if len(chunks) == 2:
+            raise KeyboardInterrupt
+
+    with CaseBook(tmp_path / "i.db", training=True) as book:
+        summary = run_batch(source, book, "T", 1, on_progress=stop_after_two, chunk=200)
+        assert summary.interrupted and summary.recorded == 400
+        assert book.verify()[1] == []
+        rest = run_batch(source, book, "T", 1, chunk=200)
+        assert (rest.recorded, rest.already) == (600, 400)
+        assert len(book.decision_ids()) == 1000
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01binary"])
+def test_unusable_input(tmp_path: Path, capsys, content: bytes) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(content)
+    result = run_main(capsys, "batch", str(source), "--db", str(tmp_path / "x.db"), "--quiet")
+    assert "Traceback" not in result.err
+    assert result.code in (0, 2)
+
+
+def test_wrong_kind_of_nino_is_refused_per_case(tmp_path: Path, capsys) -> None:
+    lines = [json.loads(line) for line in [json.dumps(d) for d in generate_cases(50, 5)]]
+    lines[10]["claimant"]["nino"] = "AB123456C"
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("\n".join(json.dumps(d) for d in lines) + "\n")
+    result = run_main(capsys, "batch", str(source), "--db", str(tmp_path / "t.db"), "--training", "--quiet")
+    assert result.code == 2 and f"{source}:11: a training case book accepts only synthetic QQ numbers" in result.err
+    assert "recorded 49" in result.out
