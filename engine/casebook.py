@@ -364,6 +364,66 @@ class CaseBook:
             out.append(Referral(rid, did, code, provider, by, at, last["status"], appointment, tuple(history)))
         return out
 
+    # -- erasure and retention -------------------------------------------------------------------
+
+    def erase(self, ref: str, actor: str, reason: str = "erasure request") -> int:
+        """Erase every record of one case reference; returns how many decisions went.
+
+        The case, claimant, decision and referral rows are deleted (secure_delete zeroes them) and
+        the WAL is checkpointed, so the data leaves the file. The audit log keeps only what it
+        always held (ids, keyed references, row hashes) plus an erasure event naming the rows, so
+        the chain still verifies.
+        """
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM cases WHERE ref = ?", (ref,))]
+        if not ids:
+            raise BookError(f"no case {ref} in this case book", key="case")
+        return self._erase_cases(ids, actor, "case.erased", {"case_key": self.pseudonym(ref), "reason": reason})
+
+    def retain(self, cutoff: str, actor: str) -> int:
+        """Erase every case recorded before `cutoff` (ISO time); returns how many decisions went."""
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM cases WHERE recorded_at < ?", (cutoff,))]
+        if not ids:
+            return 0
+        return self._erase_cases(ids, actor, "retention.applied", {"before": cutoff})
+
+    def _erase_cases(self, case_ids: list[int], actor: str, event: str, body: dict[str, Any]) -> int:
+        """Delete the rows of these cases under the erasure gate, with one audit event; then scrub."""
+        self._writable()
+        actor = _clean_field(actor, "adviser", 64)
+        removed = 0
+        with write(self.db) as conn:
+            conn.execute("INSERT INTO erasure_gate (open) VALUES (1)")
+            rows: dict[str, dict[str, None]] = {t: {} for t in ("cases", "claimants", "decisions", "referrals",
+                                                                 "referral_events")}
+            for start in range(0, len(case_ids), 500):
+                chunk = case_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                decisions = [r[0] for r in conn.execute(
+                    f"SELECT id FROM decisions WHERE case_id IN ({marks})", chunk)]  # noqa: S608
+                dmarks = ",".join("?" * len(decisions)) or "NULL"
+                referrals = [r[0] for r in conn.execute(
+                    f"SELECT id FROM referrals WHERE decision_id IN ({dmarks})", decisions)]  # noqa: S608
+                rmarks = ",".join("?" * len(referrals)) or "NULL"
+                events = [r[0] for r in conn.execute(
+                    f"SELECT id FROM referral_events WHERE referral_id IN ({rmarks})", referrals)]  # noqa: S608
+                conn.execute(f"DELETE FROM referral_events WHERE referral_id IN ({rmarks})", referrals)  # noqa: S608
+                conn.execute(f"DELETE FROM referrals WHERE decision_id IN ({dmarks})", decisions)  # noqa: S608
+                conn.execute(f"DELETE FROM decisions WHERE case_id IN ({marks})", chunk)  # noqa: S608
+                conn.execute(f"DELETE FROM claimants WHERE case_id IN ({marks})", chunk)  # noqa: S608
+                conn.execute(f"DELETE FROM cases WHERE id IN ({marks})", chunk)  # noqa: S608
+                for table, idents in (("cases", chunk), ("claimants", chunk), ("decisions", decisions),
+                                      ("referrals", referrals), ("referral_events", events)):
+                    rows[table].update({str(i): None for i in idents})
+                removed += len(decisions)
+            conn.execute("DELETE FROM erasure_gate")
+            A.append(conn, actor, event, {**body, "rows": rows})
+        self.scrub()
+        return removed
+
+    def scrub(self) -> None:
+        """Push erased pages out of the WAL into the (zeroed) main file and truncate the WAL."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # -- reading -----------------------------------------------------------------------------
 
     def decisions(self, *, ref: str | None = None, adviser: str | None = None, edition: str | None = None,

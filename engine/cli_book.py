@@ -388,3 +388,71 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
         table.add_row(label, fmt.format(figures[key]))
     Console().print(table)
     click.echo(f"replay all MATCH: {figures['replay_all_match']}; audit chain OK: {figures['verify_ok']}")
+
+
+@cli.command()
+@click.argument("case_ref", metavar="CASE")
+@db_option
+@click.option("--adviser", default=None, help="Who erased it (default: login name).")
+@click.option("--reason", default="erasure request", show_default=True, help="Why (kept in the audit log).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes: bool) -> None:
+    """Erase a claimant's records (every decision of one case reference) from the case book.
+
+    The rows are deleted and scrubbed from the file (secure_delete, WAL checkpoint); the audit
+    chain keeps only keyed references and still verifies.
+
+    \b
+    Example:
+      pathways erase TRN-0001 --reason "erasure request 2024-118" --yes
+    """
+    if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone"):
+        raise click.exceptions.Exit(1)
+    with open_book(db, create=False) as book:
+        removed = book.erase(case_ref, adviser or default_actor(), reason)
+    click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
+
+
+def parse_duration(text: str, now: Any) -> Any:
+    """The moment `text` (e.g. 7y, 18m, 6w, 90d) before `now`; a usage error if malformed."""
+    import datetime as dt
+    import re
+
+    match = re.fullmatch(r"([0-9]{1,4})([ymwd])", text.strip(), re.ASCII)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration (e.g. 7y, 18m, 6w, 90d)", param_hint="--older-than")
+    amount, unit = int(match.group(1)), match.group(2)
+    if unit in "wd":
+        return now - dt.timedelta(days=amount * (7 if unit == "w" else 1))
+    months = amount * (12 if unit == "y" else 1)
+    year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
+    if year < 1:
+        raise click.BadParameter(f"{text!r} reaches before year 1", param_hint="--older-than")
+    day = min(now.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
+                        31, 31, 30, 31, 30, 31][month])
+    return now.replace(year=year, month=month + 1, day=day)
+
+
+@cli.command()
+@db_option
+@click.option("--older-than", "older_than", required=True, metavar="DURATION",
+              help="Erase cases recorded longer ago than this: 7y, 18m, 6w or 90d.")
+@click.option("--adviser", default=None, help="Who applied it (default: login name).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> None:
+    """Apply a retention period: erase every case recorded before it, recorded in the audit log.
+
+    \b
+    Example:
+      pathways retain --older-than 6y --yes
+    """
+    import datetime as dt
+
+    from engine.audit import now as audit_now
+
+    cutoff = parse_duration(older_than, dt.datetime.fromisoformat(audit_now())).isoformat()
+    if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?"):
+        raise click.exceptions.Exit(1)
+    with open_book(db, create=False) as book:
+        removed = book.retain(cutoff, adviser or default_actor())
+    click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")

@@ -31,7 +31,10 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "decisions", "referrals", "referral_events", "meta")
-"""Tables whose rows can never be updated or deleted (erasure works through its own table)."""
+"""Tables whose rows can never be updated, nor deleted except by erasure."""
+
+ERASABLE = ("cases", "decisions", "referrals", "referral_events")
+"""Tables whose rows erasure may delete, only while it holds the erasure gate open."""
 
 
 PRIMARY_KEYS = {
@@ -53,8 +56,9 @@ def protected_triggers() -> dict[str, str]:
     for table in APPEND_ONLY:
         for action in ("UPDATE", "DELETE"):
             name = f"{table}_no_{action.lower()}"
+            gate = " WHEN NOT EXISTS (SELECT 1 FROM erasure_gate)" if action == "DELETE" and table in ERASABLE else ""
             out[name] = (
-                f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {action} ON {table} "
+                f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {action} ON {table}{gate} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
     for table, key in PRIMARY_KEYS.items():
@@ -83,6 +87,7 @@ MIGRATIONS = sqlite_utils.Migrations("pathways")
 def m001_initial(db: sqlite_utils.Database) -> None:
     """Create the tables: meta, rule set snapshots, cases, decisions, referrals, audit log."""
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE TABLE erasure_gate (open INTEGER NOT NULL)")
     db.execute(
         "CREATE TABLE rulesets (digest TEXT PRIMARY KEY, edition TEXT NOT NULL, content TEXT NOT NULL)"
     )
