@@ -73,8 +73,13 @@ class _SafeLineLoader(yaml.SafeLoader):
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLineLoader.construct_yaml_timestamp)
 
 
-def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int]) -> None:
-    """Record the line of every mapping key, refusing duplicate keys."""
+def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int],
+                seen: set[int] | None = None) -> None:
+    """Record the line of every mapping key, refusing duplicate keys (each node walked once)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen or len(path) > 16:
+        return  # an alias to a node already walked (or absurd depth): never expand it again
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -85,7 +90,7 @@ def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...
                 )
             seen.add(key)
             out[path + (key,)] = key_node.start_mark.line + 1
-            _yaml_lines(value_node, path + (key,), out)
+            _yaml_lines(value_node, path + (key,), out, seen)
 
 
 def _parse_yaml(text: str, source: str) -> RawCase:

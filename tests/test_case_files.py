@@ -159,3 +159,15 @@ def test_null_optional_keys_mean_not_given(tmp_path: Path, capsys) -> None:
     assert "REFER_DECISION_MAKER" not in result.out
     path.write_text(GOOD + "missed_discussion:\n  good_cause: null\n", encoding="utf-8")
     assert "REFER_DECISION_MAKER" in run_main(capsys, "evaluate", str(path), "--json").out
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path, capsys) -> None:
+    lines = ["a: &a {x: 1, y: 1}"]
+    prev = "a"
+    for name in "bcdefghij":
+        lines.append(f"{name}: &{name} {{" + ", ".join(f"{name}{i}: *{prev}" for i in range(9)) + "}")
+        prev = name
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\ntitle: *j\n", encoding="utf-8")
+    result = run_main(capsys, "evaluate", str(path))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
