@@ -43,7 +43,9 @@ def cli(ctx: click.Context) -> None:
       pathways rules lint
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from engine.cli_app import run_ui
+
+        run_ui()
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -121,7 +123,7 @@ def evaluate(case_file: Path, as_of: str | None, as_json: bool, trace: bool) -> 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning every error into one line and an exit status."""
-    from engine import cli_book, cli_cases, cli_rules  # noqa: F401 - register their commands
+    from engine import cli_app, cli_book, cli_cases, cli_rules  # noqa: F401 - register their commands
 
     try:
         code = cli.main(args=argv, prog_name="pathways", standalone_mode=False)

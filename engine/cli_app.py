@@ -1,0 +1,127 @@
+"""The `tui` and `serve` commands: the terminal UI, and the same app in a browser on loopback.
+
+Textual is imported inside the command bodies only, so `engine` still imports without it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from engine.cli import EXIT_INTERNAL, cli
+from engine.errors import InputError
+
+MODES = ("advise", "train", "audit")
+"""The UI's modes."""
+
+
+def _db_option(func: click.decorators.FC) -> click.decorators.FC:
+    """The --db option (train mode: a training book; default: the training book beside the default one)."""
+    return click.option(
+        "--db", "db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        help="Case book file. Advise/audit default: $PATHWAYS_DB, else pathways.db in your data folder. "
+             "Train mode: a training book only (default: pathways-training.db beside the default book).")(func)
+
+
+def _mode_option(func: click.decorators.FC) -> click.decorators.FC:
+    """The --mode option."""
+    return click.option("--mode", type=click.Choice(MODES), default="advise", show_default=True,
+                        help="Which mode the UI opens in.")(func)
+
+
+def check_training_book(db: Path | None) -> Path:
+    """The training book train mode will use; a live book is refused (InputError, exit 2)."""
+    from engine.casebook import LIVE, CaseBook
+    from tui.data import training_path_for
+
+    path = db or training_path_for(None)
+    if path.exists():
+        with CaseBook(path, create=False) as book:
+            if book.kind == LIVE:
+                raise InputError("train mode opens only a training case book, and this is a live one "
+                                 "(use --db with a training book, or leave --db out)", str(path), key="--db")
+    return path
+
+
+def run_ui(mode: str = "advise", db: Path | None = None, adviser: str | None = None) -> None:
+    """Open the terminal UI; exit status 3 (one line, no case data) if it fails unexpectedly."""
+    from tui.app import make_app
+
+    if mode == "train":
+        db = check_training_book(db)
+    app = make_app(mode, db, adviser)
+    app.run()
+    if app.return_code:
+        raise click.exceptions.Exit(EXIT_INTERNAL)
+
+
+@cli.command()
+@_mode_option
+@_db_option
+@click.option("--adviser", default=None, help="Adviser id recorded with decisions (default: login name).")
+def tui(mode: str, db: Path | None, adviser: str | None) -> None:
+    """Open the terminal UI: advise (case list and interviews), train (scenarios) or audit (read-only).
+
+    F1 lists the keys on every screen; Ctrl+P opens the command palette; Ctrl+Q quits.
+
+    \b
+    Examples:
+      pathways tui
+      pathways tui --mode train
+      pathways tui --mode audit --db /secure/pathways.db
+    """
+    run_ui(mode, db, adviser)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(mode: str, db: Path | None, adviser: str | None) -> str:
+    """The shell command textual-serve runs for each browser connection (all parts quoted)."""
+    parts = [sys.executable, "-c", "from engine.cli import main; main()", "tui", "--mode", mode]
+    if db is not None:
+        parts += ["--db", str(db.resolve())]
+    if adviser:
+        parts += ["--adviser", adviser]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@_mode_option
+@_db_option
+@click.option("--adviser", default=None, help="Adviser id recorded with decisions (default: login name).")
+@click.option("--i-know-there-is-no-auth", "no_auth_ok", is_flag=True,
+              help="Allow a non-loopback --host. There is NO authentication: anyone who can reach the port "
+                   "gets the app and its case book.")
+def serve(host: str, port: int, mode: str, db: Path | None, adviser: str | None, no_auth_ok: bool) -> None:
+    """Serve the same app to a browser with textual-serve (for a trainer's projector).
+
+    There is no authentication: it listens on loopback only, unless you put it behind an
+    authenticating proxy and pass --i-know-there-is-no-auth. Each browser tab runs its own app.
+
+    \b
+    Examples:
+      pathways serve --mode train
+      pathways serve --port 8080 --mode audit --db /secure/pathways.db
+    """
+    if not is_loopback(host) and not no_auth_ok:
+        raise click.UsageError(f"--host {host} is not loopback and the app has no authentication; "
+                               "keep 127.0.0.1 (or pass --i-know-there-is-no-auth behind an authenticating proxy)")
+    if mode == "train":
+        db = check_training_book(db)
+    from textual_serve.server import Server
+
+    Server(serve_command(mode, db, adviser), host=host, port=port, title="Pathways").serve()

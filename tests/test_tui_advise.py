@@ -1,0 +1,154 @@
+"""Advise mode end to end: a new case stepped through, recorded, and a referral logged in the case book."""
+
+from __future__ import annotations
+
+import attrs
+
+from cases import CASES_DIR
+from engine.casebook import CaseBook
+from engine.decide import decide
+from engine.loader import read_case_file
+from engine.validate import build_case
+from tests.tui_helpers import answer_current, app_for, new_case, settle, step_through, type_text
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.referral import ReferralDialog
+from tui.screens.advise import AdviseScreen
+from tui.screens.interview import InterviewScreen
+from tui.widgets.question import QuestionPanel
+
+SCENARIO = build_case(read_case_file(CASES_DIR / "001-jsa-heroin-toddlers-nfa.yaml"))
+
+
+async def test_new_case_is_stepped_through_recorded_and_referred(tmp_path) -> None:
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await new_case(pilot, "TST-0001", "2008-06-02", "AB123456C")
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+        asked = await step_through(pilot, SCENARIO)
+        assert screen.interview.is_complete()
+        assert len(asked) < len(screen.interview.questions), "questions that cannot matter are skipped"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen and screen.decision_id is not None
+
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ReferralDialog)
+        await pilot.press("enter", "down", "down", "enter")  # open the list, pick the second referral
+        await pilot.pause()
+        await pilot.press("tab")
+        await type_text(pilot, "Leeds Drug Service")
+        await pilot.press("tab")
+        await type_text(pilot, "2008-06-10")
+        await pilot.press("tab")
+        await type_text(pilot, "Key worker: Sam")
+        await pilot.press("tab", "tab", "enter")  # past the consent box to Save: refused
+        await pilot.pause()
+        assert app.screen is dialog, "no referral without the consent check"
+        assert "consent" in str(dialog.query_one("#error").content)
+        await pilot.press("shift+tab", "space", "tab", "enter")  # tick consent, then Save
+        await settle(pilot)
+        assert app.screen is screen and len(screen.referral_ids) == 1
+
+    with CaseBook(tmp_path / "live.db", create=False) as book:
+        rows = book.decisions()
+        assert [r["ref"] for r in rows] == ["TST-0001"] and rows[0]["adviser"] == "A1"
+        want = decide(attrs.evolve(SCENARIO, case="TST-0001", claimant=attrs.evolve(SCENARIO.claimant,
+                                                                                     nino="AB123456C")))
+        assert rows[0]["outcomes"] == list(want.codes) and rows[0]["priority"] == want.priority
+        (ref,) = book.referrals(rows[0]["id"])
+        assert ref.provider == "Leeds Drug Service" and ref.status == "booked" and ref.appointment == "2008-06-10"
+        assert ref.code in ("REFER_HOUSING_ADVICE", "REFER_TREATMENT_PROVIDER")
+        assert ref.history[0]["notes"] == "Key worker: Sam"
+        assert book.verify()[1] == []
+
+
+async def test_questions_that_cannot_matter_are_skipped(tmp_path) -> None:
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await new_case(pilot, "TST-0002", "2008-06-02")
+        screen = app.screen
+        assert await answer_current(pilot, "jsa") == "benefit"
+        assert await answer_current(pilot, 40) == "claimant.age"
+        assert await answer_current(pilot, ()) == "drugs.substances"
+        panel = screen.query_one(QuestionPanel)
+        assert panel.question is not None
+        skipped = {"drugs.known_by", "drugs.in_treatment", "drugs.on_drr", "drugs.failed_treatment_episodes"}
+        assert panel.question.fact not in skipped
+        asked = ["benefit", "claimant.age", "drugs.substances"]
+        while screen.interview.next_question() is not None:
+            asked.append(await answer_current(pilot, False if screen.interview.next_question().kind == "bool"
+                                              else screen.interview.next_question().choices[0][0]
+                                              if screen.interview.next_question().choices else 0))
+        assert not skipped & set(asked)
+
+
+async def test_going_back_and_changing_an_answer(tmp_path) -> None:
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await new_case(pilot, "TST-0003", "2008-06-02")
+        screen = app.screen
+        panel = screen.query_one(QuestionPanel)
+        await answer_current(pilot, "jsa")
+        await answer_current(pilot, 30)
+        await answer_current(pilot, ("heroin",))
+        assert panel.question.fact == "drugs.known_by"
+        await pilot.press("escape")  # back: the drugs question again
+        await pilot.pause()
+        assert panel.question.fact == "drugs.substances"
+        assert "drugs.substances" not in screen.interview.answers
+        await answer_current(pilot, ("heroin",))
+        await answer_current(pilot, "self_disclosure")
+        # change the benefit from the answers list: tab to it, pick the first answer
+        screen.query_one("#answers").focus()
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        assert panel.question.fact == "benefit"
+        await answer_current(pilot, "ib")
+        assert screen.interview.answers["benefit"] == "ib"
+        ev = screen.interview.evaluation()
+        assert "JSD_TREATMENT_DISCUSSION" not in ev.applies() and "JSD_TREATMENT_DISCUSSION" not in ev.undecided()
+
+
+async def test_case_list_filters_and_opening_a_recorded_case(tmp_path) -> None:
+    from tests.conftest import record_scenarios
+
+    with CaseBook(tmp_path / "live.db", training=True) as book:
+        ids = record_scenarios(book, limit=4)
+        book.add_referral(ids[0], "REFER_HOUSING_ADVICE", "Housing Options", "T1")
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AdviseScreen) and len(screen.shown) == 4
+        await pilot.press("o")
+        assert [r.ref for r in screen.shown] == ["TRN-0001"]
+        await pilot.press("o", "p")
+        assert {r.priority for r in screen.shown} == {"urgent"}
+        await pilot.press("p", "p", "p")
+        assert screen.priority is None and len(screen.shown) == 4
+        await pilot.press("slash")
+        await type_text(pilot, "0003")
+        assert [r.ref for r in screen.shown] == ["TRN-0003"]
+        await pilot.press("t")  # typed into the search box: no mode change
+        assert app.current_mode == "advise" and screen.shown == []
+        await pilot.press("backspace", "enter")  # back to the list
+        await pilot.press("enter")
+        await settle(pilot)
+        opened = app.screen
+        assert isinstance(opened, InterviewScreen) and opened.interview.ref == "TRN-0003"
+        assert opened.decision_id is not None and opened.interview.is_complete()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.current_mode == "train"

@@ -1,0 +1,85 @@
+"""Helpers for the Pilot tests: drive the app from the keyboard as an adviser would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from engine.case import Case, input_values
+from tui.app import PathwaysApp
+from tui.screens.interview import InterviewScreen
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let thread workers finish and their messages be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type text key by key."""
+    for ch in text:
+        await pilot.press(ch)
+
+
+async def answer_current(pilot: Pilot[Any], value: Any) -> str:
+    """Answer the question on screen with `value` using the keyboard; returns its fact."""
+    screen = pilot.app.screen
+    assert isinstance(screen, InterviewScreen)
+    q = screen.interview.next_question()
+    assert q is not None
+    if q.kind in ("bool", "enum"):
+        index = [c for c, _label in q.choices].index(value)
+        await pilot.press("home", *(["down"] * index), "enter")
+    elif q.kind == "list":
+        choices = [c for c, _label in q.choices]
+        await pilot.press("home")
+        at = 0
+        for item in sorted(value, key=choices.index):
+            target = choices.index(item)
+            await pilot.press(*(["down"] * (target - at)), "space")
+            at = target
+        await pilot.press("enter")
+    else:
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "" if value is None else str(value))
+        await pilot.press("enter")
+    await pilot.pause()
+    return q.fact
+
+
+async def step_through(pilot: Pilot[Any], case: Case) -> list[str]:
+    """Answer every question the interview asks with the case's values; returns the facts asked."""
+    screen = pilot.app.screen
+    assert isinstance(screen, InterviewScreen)
+    values = input_values(case)
+    asked = []
+    while (q := screen.interview.next_question()) is not None:
+        asked.append(await answer_current(pilot, values[q.fact]))
+        assert len(asked) < 40, "the interview does not end"
+    return asked
+
+
+async def new_case(pilot: Pilot[Any], ref: str, day: str, nino: str = "") -> None:
+    """Open the new case form and fill it in from the keyboard."""
+    await pilot.press("n")
+    await pilot.pause()
+    await type_text(pilot, ref)
+    await pilot.press("enter", "ctrl+u")
+    await type_text(pilot, day)
+    await pilot.press("enter")
+    await type_text(pilot, nino)
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, InterviewScreen), type(pilot.app.screen)
+
+
+def app_for(tmp_path: Any, mode: str = "advise", **kwargs: Any) -> PathwaysApp:
+    """An app on case books in a temporary folder."""
+    kwargs.setdefault("db", tmp_path / "live.db")
+    kwargs.setdefault("training_db", tmp_path / "training.db")
+    kwargs.setdefault("adviser", "A1")
+    return PathwaysApp(mode, **kwargs)

@@ -1,0 +1,1 @@
+"""The Pathways terminal UI (Textual): advise, train and audit modes over the engine."""

@@ -1,0 +1,158 @@
+"""The Pathways app: advise, train and audit modes over the case books, keyboard first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from cases import CASES_DIR
+from engine.casebook import default_db_path
+from tui.data import default_adviser, training_path_for
+from tui.screens.advise import AdviseScreen
+from tui.screens.audit import AuditScreen
+from tui.screens.help import HelpScreen, KeyRow
+from tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+from tui.screens.train import TrainScreen
+
+MODE_TITLES = {"advise": "Advise", "train": "Train", "audit": "Audit (read-only)"}
+"""Each mode's name as shown to the user."""
+
+CRASH_MESSAGE = "pathways: internal error ({}); the app closed (no case data printed)"
+"""The one line printed when the app fails unexpectedly (never a traceback with locals)."""
+
+
+class PathwaysApp(App[None]):
+    """Advise (case book), train (training book only) and audit (read-only) modes."""
+
+    TITLE = "Pathways"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, Any]] = {"advise": AdviseScreen, "train": TrainScreen, "audit": AuditScreen}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", tooltip="Every key on this screen", id="app.help"),
+        Binding("f2", "mode('advise')", "Advise", show=False, tooltip="Advise mode: the case list",
+                id="app.advise"),
+        Binding("f3", "mode('train')", "Train", show=False, tooltip="Train mode: the scenario library",
+                id="app.train"),
+        Binding("f4", "mode('audit')", "Audit", show=False, tooltip="Audit mode: decisions and replays (read-only)",
+                id="app.audit"),
+    ]
+
+    def __init__(self, mode: str = "advise", db: Path | None = None, training_db: Path | None = None,
+                 audit_db: Path | None = None, adviser: str | None = None, cases_dir: Path = CASES_DIR) -> None:
+        super().__init__()
+        if mode not in self.MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.start_mode = mode
+        self.db: Path = db or default_db_path()
+        self.training_db: Path | None = training_db
+        self.audit_db: Path = audit_db or self.db
+        self.adviser = adviser or default_adviser()
+        self.cases_dir = cases_dir
+        self.too_small = False
+
+    def on_mount(self) -> None:
+        """Open the starting mode and check the terminal size."""
+        self.switch_mode(self.start_mode)
+        self.check_size()
+
+    # -- modes, help, palette ------------------------------------------------------------------
+
+    def action_mode(self, mode: str) -> None:
+        """Switch to advise, train or audit mode."""
+        if mode in self.MODES:
+            self.switch_mode(mode)
+
+    def key_rows(self, screen: Screen[Any]) -> list[KeyRow]:
+        """The keys active on `screen` now (from the live bindings, so the help never drifts)."""
+        first: list[KeyRow] = []
+        widget_keys: list[KeyRow] = []
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description:
+                continue
+            row = KeyRow(self.get_key_display(binding), binding.description, binding.tooltip or "")
+            (first if isinstance(active.node, (App, Screen)) else widget_keys).append(row)
+        return first + widget_keys
+
+    def action_help(self) -> None:
+        """Show every key that works on the current screen."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        mode = MODE_TITLES.get(self.current_mode, self.current_mode)
+        title = mode if self.sub_title in ("", mode) else f"{mode} · {self.sub_title}"
+        self.push_screen(HelpScreen(title, self.key_rows(self.screen)))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Palette commands: the modes, help, and every key of the current screen."""
+        yield SystemCommand("Advise mode", "The case list on the case book (F2)", partial(self.action_mode, "advise"))
+        yield SystemCommand("Train mode", "The scenario library, training book only (F3)",
+                            partial(self.action_mode, "train"))
+        yield SystemCommand("Audit mode", "Decisions, replays and audit verify; read-only (F4)",
+                            partial(self.action_mode, "audit"))
+        yield SystemCommand("Help", "Every key on this screen (F1)", self.action_help)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if active.node is self or not binding.description or not active.enabled:
+                continue
+            yield SystemCommand(binding.description, f"{binding.tooltip or ''} ({self.get_key_display(binding)})",
+                                partial(active.node.run_action, binding.action))
+        yield from super().get_system_commands(screen)
+
+    # -- too small ------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Check the size whenever the terminal changes."""
+        self.call_after_refresh(self.check_size)
+
+    def check_size(self) -> None:
+        """Cover the app with the too-small screen below 80x24, and remove it when there is room."""
+        width, height = self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.too_small = small
+        on_top = isinstance(self.screen, TooSmallScreen)
+        if small and not on_top:
+            self.push_screen(TooSmallScreen())
+        elif small and on_top:
+            self.screen.describe()  # type: ignore[attr-defined]
+        elif not small and on_top:
+            self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the terminal is too small, only quitting works."""
+        return not (self.too_small and action not in ("quit", "help_quit"))
+
+    # -- never print case data on a crash -------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Exit with one generic line: Textual's own handler prints a traceback with locals."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._exit_renderables.clear()
+        self._exit_renderables.append(Text(CRASH_MESSAGE.format(type(error).__name__)))
+        self._close_messages_no_wait()
+
+    def _fatal_error(self) -> None:
+        """Exit with one generic line (no traceback, no locals)."""
+        self._exit_renderables.clear()
+        self._exit_renderables.append(Text(CRASH_MESSAGE.format("fatal")))
+        self._close_messages_no_wait()
+
+
+def make_app(mode: str = "advise", db: Path | None = None, adviser: str | None = None,
+             cases_dir: Path = CASES_DIR) -> PathwaysApp:
+    """The app as `pathways tui` starts it: train mode keeps every mode on the training book."""
+    if mode == "train":
+        training = db or training_path_for(None)
+        return PathwaysApp(mode, db=training, training_db=training, audit_db=training, adviser=adviser,
+                           cases_dir=cases_dir)
+    return PathwaysApp(mode, db=db, training_db=training_path_for(db), adviser=adviser, cases_dir=cases_dir)

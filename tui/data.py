@@ -1,0 +1,255 @@
+"""What the screens read from and write to case books: plain functions, no Textual.
+
+Every function opens its own CaseBook and closes it before returning, so it can run in a worker
+thread (a SQLite connection belongs to the thread that opened it). Errors a user can act on are
+raised as InputError (one clean line); screens show them and carry on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from engine.case import Case
+from engine.casebook import TRAINING, CaseBook, Referral, default_db_path
+from engine.decide import default_engine
+from engine.decision import Decision
+from engine.errors import InputError
+from engine.loader import RawCase
+from engine.replay import Replayer, ReplayResult
+from engine.rulebook import RuleSet
+from engine.scenarios import iter_cases
+from engine.textsafe import clean
+from engine.validate import build_case
+
+CLOSED_STATUSES = ("closed", "declined", "attended")
+"""Referral statuses that are no longer open (as `CaseBook.referrals(open_only=True)` counts them)."""
+
+TRAINING_NAME = "pathways-training.db"
+"""File name of the default training case book, kept beside the default live book."""
+
+
+def default_adviser() -> str:
+    """The adviser id when none is given: the login name (staff id, not claimant data)."""
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
+
+
+def book_kind(path: Path) -> str | None:
+    """The kind of the case book at `path` (live or training), or None when it has none yet."""
+    if not path.exists():
+        return None
+    with CaseBook(path, create=False) as book:
+        return book.kind
+
+
+def training_path_for(db: Path | None) -> Path:
+    """The training book to use beside `db`: `db` itself if it is a training book."""
+    if db is None:
+        return default_db_path().with_name(TRAINING_NAME)
+    try:
+        if book_kind(db) == TRAINING:
+            return db
+    except InputError:
+        pass
+    return db.with_name(f"{db.stem}-training{db.suffix or '.db'}")
+
+
+@attrs.frozen
+class BookInfo:
+    """A case book's kind and how much it holds (for banners)."""
+
+    path: Path
+    kind: str | None
+    decisions: int
+
+
+def open_info(path: Path, training: bool | None = None, create: bool = True) -> BookInfo:
+    """Open (creating if allowed) a case book of the wanted kind and describe it."""
+    with CaseBook(path, training=training, create=create) as book:
+        return BookInfo(path, book.kind, len(book.decision_ids()))
+
+
+@attrs.frozen
+class CaseRow:
+    """One case in the advise list: its latest decision and open referrals."""
+
+    decision_id: int
+    ref: str
+    as_of: str
+    edition: str
+    priority: str
+    outcomes: int
+    open_referrals: int
+    adviser: str
+    recorded_at: str
+    referrals: tuple[str, ...] = ()
+
+
+def referral_line(ref: Referral) -> str:
+    """One referral as a line: id, code, status, provider, appointment and latest notes."""
+    notes = next((h["notes"] for h in reversed(ref.history) if h.get("notes")), "")
+    when = f" on {ref.appointment}" if ref.appointment else ""
+    return clean(f"#{ref.id} {ref.code} {ref.status}{when}: {ref.provider}" + (f" ({notes})" if notes else ""))
+
+
+def case_list(path: Path) -> tuple[str | None, list[CaseRow]]:
+    """The book's kind and every case in it (latest decision per case ref), newest first."""
+    if not path.exists():
+        return None, []
+    with CaseBook(path, create=False) as book:
+        by_decision: dict[int, list[Referral]] = {}
+        for ref in book.referrals():
+            by_decision.setdefault(ref.decision_id, []).append(ref)
+        rows: dict[str, CaseRow] = {}
+        per_ref: dict[str, list[Referral]] = {}
+        for d in book.decisions(limit=100_000):
+            per_ref.setdefault(d["ref"], []).extend(by_decision.get(d["id"], []))
+            if d["ref"] not in rows:
+                rows[d["ref"]] = CaseRow(int(d["id"]), str(d["ref"]), str(d["as_of"]), str(d["edition"]),
+                                         str(d["priority"]), len(d["outcomes"]), 0, str(d["adviser"]),
+                                         str(d["recorded_at"]))
+        out = []
+        for r in rows.values():
+            refs = per_ref[r.ref]
+            still_open = sum(1 for x in refs if x.status not in CLOSED_STATUSES)
+            out.append(attrs.evolve(r, open_referrals=still_open, referrals=tuple(referral_line(x) for x in refs)))
+        return book.kind, out
+
+
+def filter_cases(rows: Iterable[CaseRow], query: str = "", priority: str | None = None,
+                 open_only: bool = False) -> list[CaseRow]:
+    """Cases whose ref contains `query` (any case), at `priority`, with open referrals if asked."""
+    q = query.strip().upper()
+    return [r for r in rows if q in r.ref.upper() and (priority is None or r.priority == priority)
+            and (not open_only or r.open_referrals > 0)]
+
+
+@attrs.frozen
+class OpenedCase:
+    """A recorded case loaded back for the adviser: the case, its decision and its referrals."""
+
+    case: Case
+    decision_id: int
+    decision: Decision
+    referrals: tuple[Referral, ...]
+
+
+def open_case(path: Path, decision_id: int) -> OpenedCase:
+    """Load a recorded decision's case inputs (with NINO), decision and referrals."""
+    with CaseBook(path, create=False) as book:
+        row = book.decision_record(decision_id)
+        if row is None or row["case_row"] is None:
+            raise InputError(f"no decision {decision_id} in this case book", key="decision")
+        data = json.loads(row["case_row"]["inputs"])
+        if row["nino"]:
+            data.setdefault("claimant", {})["nino"] = row["nino"]
+        case = build_case(RawCase(data, f"case book decision {decision_id}", None, lambda _p: None))
+        decision = Decision.from_data(json.loads(row["decision"]))
+        referrals = tuple(book.referrals(decision_id))
+    return OpenedCase(case, decision_id, decision, referrals)
+
+
+def referrals_for(path: Path, decision_id: int) -> list[Referral]:
+    """A decision's referrals, newest first."""
+    if not path.exists():
+        return []
+    with CaseBook(path, create=False) as book:
+        return book.referrals(decision_id)
+
+
+def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
+           training: bool | None = None) -> int:
+    """Record a decided case (with its audit event); returns the decision id."""
+    with CaseBook(path, training=training) as book:
+        book.check_nino(case)
+        return book.record(case, decision, ruleset, adviser)
+
+
+@attrs.frozen
+class ReferralInput:
+    """What the referral form collected (already validated by the form)."""
+
+    code: str
+    provider: str
+    appointment: dt.date | None
+    notes: str
+
+
+def add_referral(path: Path, decision_id: int, form: ReferralInput, adviser: str) -> int:
+    """Log a referral against a recorded decision; returns its id."""
+    with CaseBook(path, create=False) as book:
+        return book.add_referral(decision_id, form.code, form.provider, adviser, form.appointment, form.notes)
+
+
+def decision_rows(path: Path, **filters: Any) -> list[dict[str, Any]]:
+    """Recorded decisions matching the audit filters, newest first (read-only)."""
+    with CaseBook(path, create=False) as book:
+        return book.decisions(**filters)
+
+
+@attrs.frozen
+class VerifyResult:
+    """`audit verify` in short: events checked and the problems found."""
+
+    events: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain and every row it vouches for check out."""
+        return not self.problems
+
+
+def verify(path: Path) -> VerifyResult:
+    """Check the audit chain of a case book (read-only)."""
+    with CaseBook(path, create=False) as book:
+        count, problems = book.verify()
+    return VerifyResult(count, tuple(str(p) for p in problems))
+
+
+@attrs.frozen
+class ReplayView:
+    """A decision replayed under its own rule set and under today's, with its record's details."""
+
+    recorded: ReplayResult
+    current: ReplayResult
+    adviser: str
+    recorded_at: str
+
+    @property
+    def decision(self) -> Decision | None:
+        """The decision as recorded (or, when it cannot be read, as replayed)."""
+        return self.recorded.recorded or self.current.recorded or self.recorded.replayed
+
+
+def replay(path: Path, decision_id: int) -> ReplayView:
+    """Replay one decision both ways (read-only)."""
+    with CaseBook(path, create=False) as book:
+        replayer = Replayer(book, default_engine())
+        row = book.decision_record(decision_id) or {}
+        return ReplayView(replayer.replay(decision_id), replayer.replay(decision_id, under_current=True),
+                          str(row.get("adviser", "")), str(row.get("recorded_at", "")))
+
+
+def load_scenarios(folder: Path) -> tuple[list[Case], int]:
+    """The scenario library: cases with their titles, sorted by ref; and how many were refused."""
+    cases, refused = [], 0
+    for item in iter_cases(folder):
+        if isinstance(item, InputError):
+            refused += 1
+        else:
+            cases.append(item)
+    return sorted(cases, key=lambda c: c.case), refused
+
+
+def problem_text(exc: BaseException) -> str:
+    """A one-line message for an error shown on screen (never case data from a traceback)."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    return f"internal error ({type(exc).__name__})"

@@ -1,0 +1,1 @@
+"""Dialogs of the Pathways terminal UI: confirm, new case, referral form."""

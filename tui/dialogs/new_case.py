@@ -1,0 +1,110 @@
+"""The 'new case' form: case reference, the date the case is decided on, and an optional NINO."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import ClassVar
+
+import attrs
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from engine.decide import default_engine
+from engine.nino import nino_problem
+
+_REF = re.compile(r"[A-Z0-9-]{1,32}", re.ASCII)
+
+
+@attrs.frozen
+class NewCase:
+    """What the form collected, validated."""
+
+    ref: str
+    as_of: dt.date
+    nino: str | None
+
+
+def check_new_case(ref: str, day: str, nino: str) -> NewCase:
+    """Validate the form's fields; ValueError with a one-line reason."""
+    ref = ref.strip().upper()
+    if not _REF.fullmatch(ref):
+        raise ValueError("Case reference: 1-32 of A-Z, 0-9 and -")
+    try:
+        if len(day.strip()) != 10:
+            raise ValueError
+        as_of = dt.date.fromisoformat(day.strip())
+    except ValueError:
+        raise ValueError("Date: a real date as YYYY-MM-DD") from None
+    first = default_engine().book.calendar.first_day()
+    if as_of < first:
+        raise ValueError(f"Date: the rules start on {first.isoformat()}")
+    nino = nino.strip().upper()
+    if nino:
+        problem = nino_problem(nino)
+        if problem:
+            raise ValueError(f"NINO: {problem}")
+    return NewCase(ref, as_of, nino or None)
+
+
+class NewCaseDialog(ModalScreen["NewCase | None"]):
+    """Collect a new case's reference, date and NINO."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="newcase.cancel")]
+
+    def __init__(self, today: dt.date | None = None) -> None:
+        super().__init__()
+        self.today = today or dt.date.today()
+
+    def compose(self) -> ComposeResult:
+        """The three fields, an error line and the buttons."""
+        with Vertical(classes="dialog"):
+            yield Static(Text("New case", style="bold"), classes="dialog-title", markup=False)
+            yield Label("Case reference (A-Z, 0-9, -)")
+            yield Input(placeholder="e.g. LDS-0042", id="ref", max_length=32, compact=True)
+            yield Label("Decide as on (YYYY-MM-DD)")
+            yield Input(self.today.isoformat(), id="as_of", max_length=10, compact=True)
+            yield Label("National Insurance number (optional)")
+            yield Input(placeholder="e.g. AB123456C", id="nino", max_length=9, compact=True)
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Start (enter)", id="start", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        """Start in the reference field."""
+        self.query_one("#ref", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field, and submits from the last."""
+        order = ["ref", "as_of", "nino"]
+        current = event.input.id or "ref"
+        if current != "nino":
+            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+        else:
+            self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Start or Cancel."""
+        if event.button.id == "start":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        """Validate and close with the new case, or show what is wrong."""
+        try:
+            result = check_new_case(self.query_one("#ref", Input).value, self.query_one("#as_of", Input).value,
+                                    self.query_one("#nino", Input).value)
+        except ValueError as exc:
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        """Close without starting a case."""
+        self.dismiss(None)

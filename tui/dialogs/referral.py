@@ -1,0 +1,110 @@
+"""The referral form: which referral, provider, appointment date, notes, and the consent check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from engine.casebook import MAX_NOTE
+from tui.data import ReferralInput
+from tui.safe import safe
+
+
+def check_referral(code: str | None, provider: str, appointment: str, notes: str, consent: bool) -> ReferralInput:
+    """Validate the form's fields; ValueError with a one-line reason."""
+    if not code:
+        raise ValueError("Choose which referral this is")
+    provider = provider.strip()
+    if not provider:
+        raise ValueError("Provider: who the claimant is referred to")
+    if len(provider) > 200:
+        raise ValueError("Provider: at most 200 characters")
+    day = None
+    if appointment.strip():
+        try:
+            if len(appointment.strip()) != 10:
+                raise ValueError
+            day = dt.date.fromisoformat(appointment.strip())
+        except ValueError:
+            raise ValueError("Appointment: a real date as YYYY-MM-DD, or empty") from None
+    if len(notes) > MAX_NOTE:
+        raise ValueError(f"Notes: at most {MAX_NOTE} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in provider + notes):
+        raise ValueError("Provider and notes must not contain control characters")
+    if not consent:
+        raise ValueError("Confirm the claimant's consent to share before referring")
+    return ReferralInput(code, provider, day, notes.strip())
+
+
+class ReferralDialog(ModalScreen["ReferralInput | None"]):
+    """Collect one referral for a recorded decision."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="referral.cancel")]
+
+    def __init__(self, choices: list[tuple[str, str]], case_ref: str) -> None:
+        super().__init__()
+        self.choices = choices
+        self.case_ref = case_ref
+
+    def compose(self) -> ComposeResult:
+        """Referral, provider, appointment, notes, consent, error line, buttons."""
+        options = [(safe(f"{code}: {title}"), code) for code, title in self.choices]
+        with Vertical(classes="dialog"):
+            yield Static(safe(f"Log a referral for case {self.case_ref}", "bold"), classes="dialog-title")
+            yield Label("Referral")
+            if len(options) == 1:
+                yield Select(options, id="code", allow_blank=False, value=options[0][1], compact=True)
+            else:
+                yield Select(options, id="code", prompt="choose the referral", compact=True)
+            yield Label("Provider")
+            yield Input(placeholder="who the claimant is referred to", id="provider", max_length=200, compact=True)
+            yield Label("Appointment date (YYYY-MM-DD, optional)")
+            yield Input(placeholder="empty: not booked yet", id="appointment", max_length=10, compact=True)
+            yield Label("Notes")
+            yield Input(placeholder="optional", id="notes", max_length=MAX_NOTE, compact=True)
+            yield Checkbox("Claimant's consent to share is confirmed", id="consent", compact=True)
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Log referral", id="save", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        """Start at the provider when the referral is already chosen."""
+        target = "#provider" if len(self.choices) == 1 else "#code"
+        self.query_one(target).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves on to the next field."""
+        self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Save or cancel."""
+        if event.button.id == "save":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        """Validate, then close with the referral (or show what is wrong)."""
+        code = self.query_one("#code", Select).value
+        try:
+            form = check_referral(code if isinstance(code, str) else None,
+                                  self.query_one("#provider", Input).value,
+                                  self.query_one("#appointment", Input).value,
+                                  self.query_one("#notes", Input).value,
+                                  self.query_one("#consent", Checkbox).value)
+        except ValueError as exc:
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
+        self.dismiss(form)
+
+    def action_cancel(self) -> None:
+        """Close without logging."""
+        self.dismiss(None)

@@ -1,0 +1,214 @@
+"""Advise mode: the case list (search, filters), new case, and opening a case."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from engine.interview import Interview
+from tui import data
+from tui.dialogs.new_case import NewCase, NewCaseDialog
+from tui.safe import safe
+from tui.screens.interview import InterviewScreen
+from tui.widgets.lists import OpenTable
+
+PRIORITY_CYCLE = (None, "urgent", "priority", "routine")
+"""The priority filter's values, in the order `p` steps through them."""
+
+
+class AdviseScreen(Screen[None]):
+    """The adviser's case list on the case book."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_case", "New case", tooltip="Start a new case interview", id="advise.new"),
+        Binding("slash", "search", "Search", tooltip="Search by case reference", id="advise.search"),
+        Binding("p", "cycle_priority", "Priority", tooltip="Filter by priority (cycles)", id="advise.priority"),
+        Binding("o", "toggle_open", "Open refs", tooltip="Only cases with open referrals", id="advise.open"),
+        Binding("t", "app.mode('train')", "Train", tooltip="Scenario library (training book)", id="advise.train"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Reload the case list", id="advise.reload"),
+        Binding("escape", "leave_search", "List", show=False, id="advise.list"),
+    ]
+
+    class Loaded(Message):
+        """The case list was read."""
+
+        def __init__(self, kind: str | None, rows: list[data.CaseRow], error: str = "") -> None:
+            super().__init__()
+            self.kind = kind
+            self.rows = rows
+            self.error = error
+
+    class Opened(Message):
+        """A recorded case was loaded to open."""
+
+        def __init__(self, opened: data.OpenedCase | None, error: str = "") -> None:
+            super().__init__()
+            self.opened = opened
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[data.CaseRow] = []
+        self.shown: list[data.CaseRow] = []
+        self.priority: str | None = None
+        self.open_only = False
+
+    @property
+    def db(self) -> data.Path:
+        """The case book this screen works on."""
+        return self.app.db  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        """Banner, search and filters, the case table, referral details."""
+        yield Header()
+        yield Static("", id="banner", classes="banner", markup=False)
+        with Horizontal(id="filter-row"):
+            yield Input(placeholder="/ search case reference", id="search", compact=True)
+            yield Static("", id="filters", markup=False)
+        table = OpenTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="case-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Set up columns and load the list."""
+        table = self.query_one("#cases", DataTable)
+        for name, width in (("Case", 14), ("As of", 10), ("Edition", 15), ("Priority", 8), ("Out", 3),
+                            ("Open", 4), ("Adviser", 10)):
+            table.add_column(name, width=width)
+        self._show_filters()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Reload whenever the list comes back into view."""
+        self.app.sub_title = "Advise"
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read the case list in a worker."""
+        self.load_worker()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="advise-load")
+    def load_worker(self) -> None:
+        """Read the cases (own connection, this thread)."""
+        try:
+            kind, rows = data.case_list(self.db)
+            self.post_message(self.Loaded(kind, rows))
+        except Exception as exc:  # one line on screen
+            self.post_message(self.Loaded(None, [], data.problem_text(exc)))
+
+    def on_advise_screen_loaded(self, event: Loaded) -> None:
+        """Show the list."""
+        self.rows = event.rows
+        kind = f"{event.kind} case book" if event.kind else "new case book (created on first record)"
+        self.query_one("#banner", Static).update(safe(f"ADVISE · {kind}: {self.db}"))
+        if event.error:
+            self.notify(event.error, severity="error", markup=False, timeout=8)
+        self._refill()
+
+    def _refill(self) -> None:
+        """Apply search and filters to the table."""
+        query = self.query_one("#search", Input).value
+        self.shown = data.filter_cases(self.rows, query, self.priority, self.open_only)
+        table = self.query_one("#cases", OpenTable)
+        keep = table.current_key()
+        table.clear()
+        for r in self.shown:
+            style = {"urgent": "bold red", "priority": "yellow"}.get(r.priority, "")
+            table.add_row(safe(r.ref), safe(r.as_of), safe(r.edition), safe(r.priority, style),
+                          safe(r.outcomes), safe(r.open_referrals or ""), safe(r.adviser),
+                          key=str(r.decision_id))
+        table.restore(keep)
+        detail = "No cases recorded yet: press n for a new case." if not self.rows else (
+            f"{len(self.shown)} of {len(self.rows)} cases. Enter opens a case.")
+        self.query_one("#case-detail", Static).update(safe(detail))
+
+    def _show_filters(self) -> None:
+        """The filter summary beside the search box."""
+        text = f"priority: {self.priority or 'any'} (p) · open referrals only: {'yes' if self.open_only else 'no'} (o)"
+        self.query_one("#filters", Static).update(safe(text))
+
+    @on(Input.Changed, "#search")
+    def search_changed(self) -> None:
+        """Filter as the adviser types."""
+        self._refill()
+
+    @on(Input.Submitted, "#search")
+    def search_done(self) -> None:
+        """Enter in the search box goes to the list."""
+        self.query_one("#cases").focus()
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one("#search").focus()
+
+    def action_leave_search(self) -> None:
+        """Back from the search box to the list."""
+        self.query_one("#cases").focus()
+
+    def action_cycle_priority(self) -> None:
+        """Step the priority filter: any, urgent, priority, routine."""
+        self.priority = PRIORITY_CYCLE[(PRIORITY_CYCLE.index(self.priority) + 1) % len(PRIORITY_CYCLE)]
+        self._show_filters()
+        self._refill()
+
+    def action_toggle_open(self) -> None:
+        """Only cases with open referrals, or all."""
+        self.open_only = not self.open_only
+        self._show_filters()
+        self._refill()
+
+    def action_new_case(self) -> None:
+        """Ask for the new case's reference and date, then start the interview."""
+
+        def start(new: NewCase | None) -> None:
+            if new is not None:
+                self.open_interview(Interview(new.ref, new.as_of, nino=new.nino))
+
+        self.app.push_screen(NewCaseDialog(), start)
+
+    def open_interview(self, interview: Interview, opened: data.OpenedCase | None = None) -> None:
+        """Push the interview screen for a case."""
+        self.app.push_screen(InterviewScreen(interview, self.db, self.app.adviser,  # type: ignore[attr-defined]
+                                             decision_id=opened.decision_id if opened else None,
+                                             decision=opened.decision if opened else None))
+
+    @on(DataTable.RowSelected, "#cases")
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        """Open the selected case."""
+        if event.row_key.value is not None:
+            self.open_worker(int(event.row_key.value))
+
+    @on(DataTable.RowHighlighted, "#cases")
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the highlighted case's summary."""
+        row = next((r for r in self.shown if str(r.decision_id) == event.row_key.value), None)
+        if row is not None:
+            text = (f"Case {row.ref}: decision {row.decision_id}, {row.outcomes} outcomes, "
+                    f"recorded {row.recorded_at} by {row.adviser}")
+            lines = [text, *(row.referrals[:2] or ["No referrals logged."])]
+            if len(row.referrals) > 2:
+                lines.append(f"... and {len(row.referrals) - 2} more")
+            self.query_one("#case-detail", Static).update(safe("\n".join(lines), keep_newlines=True))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="advise-open")
+    def open_worker(self, decision_id: int) -> None:
+        """Load a recorded case (own connection, this thread)."""
+        try:
+            self.post_message(self.Opened(data.open_case(self.db, decision_id)))
+        except Exception as exc:  # one line on screen
+            self.post_message(self.Opened(None, data.problem_text(exc)))
+
+    def on_advise_screen_opened(self, event: Opened) -> None:
+        """Start the interview on the recorded answers (any can be changed)."""
+        if event.opened is None:
+            self.notify(event.error, severity="error", markup=False, timeout=8)
+            return
+        self.open_interview(Interview.from_case(event.opened.case), event.opened)

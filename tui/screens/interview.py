@@ -1,0 +1,278 @@
+"""Stepping through a case: one question at a time beside the live decision; record and refer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.decision import Decision
+from engine.errors import InputError
+from engine.interview import Interview
+from tui import data
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.referral import ReferralDialog
+from tui.safe import clip, safe
+from tui.widgets.decision import DecisionPanel
+from tui.widgets.question import QuestionPanel
+
+
+class InterviewScreen(Screen[None]):
+    """Ask what matters, show the decision as it forms, record it and log its referrals."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Undo the last answer and ask it again", id="interview.back"),
+        Binding("ctrl+r", "record", "Record", tooltip="Record the decision in the case book", id="interview.record"),
+        Binding("ctrl+l", "referral", "Referral", tooltip="Log a referral the decision calls for",
+                id="interview.referral"),
+        Binding("ctrl+o", "close", "Close", tooltip="Close this case and return to the list", id="interview.close"),
+    ]
+
+    class Recorded(Message):
+        """The decision was recorded with this id."""
+
+        def __init__(self, decision_id: int, decision: Decision) -> None:
+            super().__init__()
+            self.decision_id = decision_id
+            self.decision = decision
+
+    class ReferralLogged(Message):
+        """A referral was logged."""
+
+        def __init__(self, referral_id: int, code: str) -> None:
+            super().__init__()
+            self.referral_id = referral_id
+            self.code = code
+
+    class Failed(Message):
+        """A case book write failed (one clean line)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, interview: Interview, db: Path, adviser: str, *, decision_id: int | None = None,
+                 decision: Decision | None = None) -> None:
+        super().__init__()
+        self.interview = interview
+        self.db = db
+        self.adviser = adviser
+        self.decision_id = decision_id
+        self.recorded: Decision | None = decision
+        self.referral_ids: list[int] = []
+        self.status = ""
+
+    def compose(self) -> ComposeResult:
+        """Questions and answers on the left, the live decision on the right."""
+        yield Header()
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Static("", id="case-line", markup=False)
+                yield QuestionPanel(id="question")
+                yield Static(Text("Answers (enter to change one)", style="bold"), classes="section", markup=False)
+                yield OptionList(id="answers")
+            yield DecisionPanel(id="decision")
+        yield Static("", id="status", markup=False)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        """Show the first question."""
+        self.app.sub_title = "Advise: case " + self.interview.ref
+        await self.redraw()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    @property
+    def stale(self) -> bool:
+        """True when answers changed since the decision was recorded."""
+        if self.recorded is None or not self.interview.is_complete():
+            return self.recorded is not None
+        try:
+            now = self.interview.decision()
+        except InputError:
+            return True
+        return (now.codes, now.priority, now.ruleset) != (self.recorded.codes, self.recorded.priority,
+                                                          self.recorded.ruleset)
+
+    async def redraw(self, focus_answer: bool = True) -> None:
+        """Redraw the case line, question, answers and decision after any change."""
+        iv = self.interview
+        edition = iv.ruleset.edition.id
+        self.query_one("#case-line", Static).update(
+            safe(f"{iv.ref} · {iv.as_of.isoformat()} · {edition}", "bold"))
+        q = iv.next_question()
+        done = None
+        if q is None:
+            skipped = len(iv.skipped())
+            done = safe(f"Nothing left that could change the outcome ({skipped} question(s) skipped). "
+                        "Ctrl+R records the decision.", "bold green")
+        current = iv.answers.get(q.fact) if q is not None else None
+        await self.query_one(QuestionPanel).show(q, current, done)
+        answers = self.query_one("#answers", OptionList)
+        answers.clear_options()
+        for question, value in iv.answered():
+            line = Text()
+            line.append(safe(f"{_short(question.text, 20)}: ", "dim"))
+            line.append(safe(clip(iv.label(question.fact, value), 16)))
+            answers.add_option(Option(line, id=question.fact))
+        self.query_one(DecisionPanel).refresh_from(iv)
+        self._show_status()
+        if q is None and focus_answer:
+            self.query_one("#outcomes").focus()
+
+    def _show_status(self) -> None:
+        """The record/referral status line."""
+        if self.decision_id is None:
+            text = "Not recorded yet."
+        elif self.stale:
+            text = f"Decision {self.decision_id} was recorded; answers have changed since (ctrl+r records again)."
+        else:
+            text = f"Recorded as decision {self.decision_id}."
+        if self.referral_ids:
+            text += f" Referrals logged: {', '.join(map(str, self.referral_ids))}."
+        if self.status:
+            text += " " + self.status
+        self.query_one("#status", Static).update(safe(text))
+
+    # -- answering -----------------------------------------------------------------------------
+
+    @on(QuestionPanel.Answered)
+    async def answered(self, event: QuestionPanel.Answered) -> None:
+        """Take the answer, then move on to the next question that matters."""
+        try:
+            self.interview.answer(event.fact, event.value)
+        except InputError as exc:
+            self.query_one(QuestionPanel).show_error(exc.problem)
+            return
+        await self.redraw()
+
+    @on(OptionList.OptionSelected, "#answers")
+    async def change_answer(self, event: OptionList.OptionSelected) -> None:
+        """Ask an answered question again."""
+        if event.option.id:
+            self.interview.reopen(event.option.id)
+            await self.redraw()
+
+    async def action_back(self) -> None:
+        """Go back one question; at the first question, offer to close the case."""
+        if self.interview.back() is None:
+            self.action_close()
+            return
+        await self.redraw()
+
+    # -- recording -----------------------------------------------------------------------------
+
+    def action_record(self) -> None:
+        """Confirm, then record the decision in a worker."""
+        iv = self.interview
+        if not iv.is_complete():
+            self.notify(f"{len(iv.pending())} question(s) can still change the outcome.", severity="warning",
+                        markup=False)
+            return
+        try:
+            case = iv.to_case()
+            decision = iv.decision()
+        except InputError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if self.decision_id is not None and not self.stale:
+            self.notify(f"Already recorded as decision {self.decision_id}.", markup=False)
+            return
+        body = safe(f"Case {case.case} on {case.as_of.isoformat()}, edition {decision.edition}\n"
+                    f"Priority {decision.priority.upper()}; outcomes: {', '.join(decision.codes) or 'none'}\n"
+                    f"Case book: {self.db}", keep_newlines=True)
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.status = "Recording..."
+                self._show_status()
+                self.record_worker(case, decision)
+
+        self.app.push_screen(ConfirmDialog("Record this decision?", body, yes="Record"), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="book-write")
+    def record_worker(self, case: Any, decision: Decision) -> None:
+        """Record in the case book (own connection, this thread); post the result."""
+        try:
+            decision_id = data.record(self.db, case, decision, self.interview.ruleset, self.adviser)
+        except Exception as exc:  # shown as one line; never a traceback with case data
+            self.post_message(self.Failed(data.problem_text(exc)))
+            return
+        self.post_message(self.Recorded(decision_id, decision))
+
+    def on_interview_screen_recorded(self, event: Recorded) -> None:
+        """Show the recorded id."""
+        self.decision_id = event.decision_id
+        self.recorded = event.decision
+        self.referral_ids = []
+        self.status = ""
+        self._show_status()
+        self.notify(f"Decision {event.decision_id} recorded.", markup=False)
+
+    def on_interview_screen_failed(self, event: Failed) -> None:
+        """Show what went wrong; nothing else changes."""
+        self.status = ""
+        self._show_status()
+        self.notify(event.text, severity="error", markup=False, timeout=8)
+
+    def action_referral(self) -> None:
+        """Open the referral form for the recorded decision."""
+        if self.decision_id is None or self.recorded is None or self.stale:
+            self.notify("Record the decision first (ctrl+r).", severity="warning", markup=False)
+            return
+        outcomes = self.interview.ruleset.outcomes
+        choices = [(o.code, outcomes[o.code].title if o.code in outcomes else o.code)
+                   for o in self.recorded.outcomes if o.kind == "referral"]
+        if not choices:
+            self.notify("This decision calls for no referral.", markup=False)
+            return
+        decision_id = self.decision_id
+
+        def done(form: data.ReferralInput | None) -> None:
+            if form is not None:
+                self.referral_worker(decision_id, form)
+
+        self.app.push_screen(ReferralDialog(choices, self.interview.ref), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="book-write")
+    def referral_worker(self, decision_id: int, form: data.ReferralInput) -> None:
+        """Log the referral (own connection, this thread); post the result."""
+        try:
+            referral_id = data.add_referral(self.db, decision_id, form, self.adviser)
+        except Exception as exc:  # shown as one line
+            self.post_message(self.Failed(data.problem_text(exc)))
+            return
+        self.post_message(self.ReferralLogged(referral_id, form.code))
+
+    def on_interview_screen_referral_logged(self, event: ReferralLogged) -> None:
+        """Confirm the referral."""
+        self.referral_ids.append(event.referral_id)
+        self._show_status()
+        self.notify(f"Referral {event.referral_id} ({event.code}) logged.", markup=False)
+
+    def action_close(self) -> None:
+        """Close the case (asking first if answers would be lost)."""
+        if self.interview.answers and (self.decision_id is None or self.stale):
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self.dismiss(None)
+
+            self.app.push_screen(ConfirmDialog("Close this case?", safe("The answers are not recorded."),
+                                               yes="Close"), done)
+            return
+        self.dismiss(None)
+
+
+def _short(text: str, width: int = 30) -> str:
+    """A question shortened for the answers list."""
+    text = text.rstrip("?")
+    return text if len(text) <= width else text[: width - 1] + "…"

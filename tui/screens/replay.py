@@ -1,0 +1,137 @@
+"""One decision replayed: MATCH or the difference, edition and rule set, the trace, and today's rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.decision import Decision, Firing
+from engine.replay import MATCH
+from tui import data
+from tui.safe import add_line, clip, safe, words
+
+
+class ReplayScreen(Screen[None]):
+    """Replays a recorded decision (read-only) and walks its firing trace."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Decisions", tooltip="Back to the decisions list", id="replay.leave"),
+    ]
+
+    class Loaded(Message):
+        """The replay finished (or `error`)."""
+
+        def __init__(self, view: data.ReplayView | None, error: str = "") -> None:
+            super().__init__()
+            self.view = view
+            self.error = error
+
+    def __init__(self, db: Path, decision_id: int) -> None:
+        super().__init__()
+        self.db = db
+        self.decision_id = decision_id
+        self.view: data.ReplayView | None = None
+        self.trace: tuple[Firing, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        """Summary on top; trace list and the facts each rule saw below."""
+        yield Header()
+        yield Static(safe(f"Replaying decision {self.decision_id}..."), id="summary", markup=False)
+        with Horizontal():
+            yield OptionList(id="trace")
+            with VerticalScroll(id="firing-box"):
+                yield Static("", id="firing", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Replay in a worker."""
+        self.app.sub_title = f"Audit: decision {self.decision_id}"
+        self.query_one("#trace").focus()
+        self.replay_worker()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-replay")
+    def replay_worker(self) -> None:
+        """Replay both ways (own read-only connection, this thread)."""
+        try:
+            self.post_message(self.Loaded(data.replay(self.db, self.decision_id)))
+        except Exception as exc:  # one line on screen
+            self.post_message(self.Loaded(None, data.problem_text(exc)))
+
+    @property
+    def status(self) -> str | None:
+        """The replay status (MATCH, MISMATCH, INPUTS_ALTERED, UNKNOWN_RULESET), once known."""
+        return self.view.recorded.status if self.view else None
+
+    def on_replay_screen_loaded(self, event: Loaded) -> None:
+        """Show the summary and the trace."""
+        summary = self.query_one("#summary", Static)
+        if event.view is None:
+            summary.update(safe(f"Decision {self.decision_id}: {event.error}", "red"))
+            return
+        self.view = event.view
+        summary.update(summary_text(event.view))
+        shown: Decision | None = event.view.decision
+        self.trace = shown.trace if shown else ()
+        olist = self.query_one("#trace", OptionList)
+        olist.clear_options()
+        for n, firing in enumerate(self.trace, start=1):
+            olist.add_option(Option(safe(clip(f"{n:>2}. {firing.rule} → {', '.join(firing.concluded)}", 39))))
+        if self.trace:
+            olist.highlighted = 0
+        self._show_firing(0)
+
+    def _show_firing(self, index: int | None) -> None:
+        """The facts one firing saw."""
+        target = self.query_one("#firing", Static)
+        if index is None or index >= len(self.trace):
+            target.update(safe("No firings recorded."))
+            return
+        firing = self.trace[index]
+        out = add_line(Text(), f"Step {index + 1} of {len(self.trace)}: rule {firing.rule}", "bold")
+        add_line(out, f"concluded: {', '.join(firing.concluded)}")
+        add_line(out, "facts the rule saw:")
+        for fact, value in firing.facts.items():
+            add_line(out, f"  {fact} = {words(value)}")
+        target.update(out)
+
+    @on(OptionList.OptionHighlighted, "#trace")
+    def firing_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Follow the cursor through the trace."""
+        self._show_firing(event.option_index)
+
+    def action_leave(self) -> None:
+        """Back to the list."""
+        self.dismiss(None)
+
+
+def summary_text(view: data.ReplayView) -> Text:
+    """Status, differences, edition and rule set, and what today's rules would decide."""
+    rec, cur = view.recorded, view.current
+    ok = rec.status == MATCH
+    out = add_line(Text(), f"Decision {rec.decision} · case {rec.case} · recorded {view.recorded_at} by {view.adviser}")
+    out.append(safe(f"Replay under the recorded rules: {rec.status}", "bold green" if ok else "bold red"))
+    if rec.differences:
+        out.append(safe(": " + "; ".join(rec.differences), "red"))
+    out.append("\n")
+    digest = rec.ruleset.removeprefix("sha256:")
+    add_line(out, f"Edition {rec.edition} · rule set sha256:{digest[:16]}…")
+    recorded = view.decision
+    if recorded is not None:
+        add_line(out, f"Recorded: priority {recorded.priority}; {', '.join(recorded.codes) or 'no outcomes'}", "dim")
+    if cur.replayed is not None:
+        same = cur.status == MATCH
+        text = "the same decision" if same else "; ".join(cur.differences) or "a different trace"
+        out.append(safe(f"Today's rules ({cur.replayed.edition}): {text}", "green" if same else "yellow"))
+    else:
+        out.append(safe(f"Today's rules: cannot replay ({cur.status})", "yellow"))
+    return out

@@ -1,0 +1,143 @@
+"""Train mode: the scenario library, on a training case book only (never the live one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.case import Case
+from tui import data
+from tui.safe import clip, lines, safe
+from tui.screens.scenario import ScenarioScreen
+from tui.widgets.lists import StartList
+
+
+class TrainScreen(Screen[None]):
+    """Pick a scenario; its title and narrative show beside the list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start", "Start", show=False, tooltip="Step through the highlighted scenario",
+                id="train.start"),
+        Binding("a", "app.mode('advise')", "Advise", tooltip="Back to the case list", id="train.advise"),
+    ]
+
+    class Loaded(Message):
+        """The library and the training book were read."""
+
+        def __init__(self, cases: list[Case], refused: int, book: str, book_ok: bool, error: str = "") -> None:
+            super().__init__()
+            self.error = error
+            self.cases = cases
+            self.refused = refused
+            self.book = book
+            self.book_ok = book_ok
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cases: list[Case] = []
+        self.book_ok = False
+
+    @property
+    def training_db(self) -> Path | None:
+        """The training case book (None: train without one)."""
+        return self.app.training_db  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        """Training banner, scenario list, narrative."""
+        yield Header()
+        yield Static(safe("TRAINING MODE · opening the training case book..."), id="banner",
+                     classes="banner training")
+        with Horizontal():
+            yield StartList(id="scenarios")
+            with VerticalScroll(id="narrative-box"):
+                yield Static("", id="narrative", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the library and open the training book in a worker."""
+        self.app.sub_title = "Train"
+        self.query_one("#scenarios").focus()
+        self.load_worker()
+
+    def on_screen_resume(self) -> None:
+        """Say which mode this is."""
+        self.app.sub_title = "Train"
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train-load")
+    def load_worker(self) -> None:
+        """Read the scenarios and check the training book (own connection, this thread)."""
+        cases_dir: Path = self.app.cases_dir  # type: ignore[attr-defined]
+        error = ""
+        try:
+            cases, refused = data.load_scenarios(cases_dir)
+        except Exception as exc:  # one line on screen
+            cases, refused, error = [], 0, data.problem_text(exc)
+        path = self.training_db
+        if path is None:
+            book, ok = "no training case book: scenarios only, nothing is recorded", False
+        else:
+            try:
+                info = data.open_info(path, training=True)
+                book, ok = f"{path} ({info.decisions} decisions)", True
+            except Exception as exc:  # a live book is refused here
+                book, ok = f"no training case book ({data.problem_text(exc)})", False
+        self.post_message(self.Loaded(cases, refused, book, ok, error))
+
+    def on_train_screen_loaded(self, event: Loaded) -> None:
+        """Fill the list and the banner."""
+        self.cases = event.cases
+        self.book_ok = event.book_ok
+        self.query_one("#banner", Static).update(
+            safe(f"TRAINING · never the live book · {event.book}"))
+        olist = self.query_one("#scenarios", OptionList)
+        olist.clear_options()
+        for case in self.cases:
+            olist.add_option(Option(safe(clip(f"{case.case} {case.title or '(untitled)'}", 43)), id=case.case))
+        if self.cases:
+            olist.highlighted = 0
+        if event.error:
+            self.notify(event.error, severity="error", markup=False)
+        if event.refused:
+            self.notify(f"{event.refused} scenario file(s) could not be read.", severity="warning", markup=False)
+        self._show_narrative()
+
+    def highlighted_case(self) -> Case | None:
+        """The scenario under the cursor."""
+        index = self.query_one("#scenarios", OptionList).highlighted
+        return self.cases[index] if index is not None and index < len(self.cases) else None
+
+    def _show_narrative(self) -> None:
+        """Title, date, benefit and narrative of the highlighted scenario."""
+        case = self.highlighted_case()
+        target = self.query_one("#narrative", Static)
+        if case is None:
+            target.update(safe("No scenarios found."))
+            return
+        target.update(lines(safe(case.title or case.case, "bold"),
+                            safe(f"{case.case} · {case.as_of.isoformat()}", "dim"), "",
+                            safe((case.narrative or "(no narrative)").strip(), keep_newlines=True)))
+
+    @on(OptionList.OptionHighlighted, "#scenarios")
+    def highlighted(self) -> None:
+        """Follow the cursor."""
+        self._show_narrative()
+
+    @on(OptionList.OptionSelected, "#scenarios")
+    def selected(self) -> None:
+        """Enter starts the scenario."""
+        self.action_start()
+
+    def action_start(self) -> None:
+        """Step through the highlighted scenario."""
+        case = self.highlighted_case()
+        if case is not None:
+            self.app.push_screen(ScenarioScreen(case, self.training_db if self.book_ok else None))

@@ -1,0 +1,109 @@
+"""The live decision panel: every outcome with its state and citation, and why (or why not)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.interview import APPLIES, UNDECIDED, Explanation, Interview
+from tui.safe import add_line, clip, safe, words
+
+GLYPH = {APPLIES: ("✔", "green"), UNDECIDED: ("?", "yellow"), "does not apply": ("·", "dim")}
+"""How each outcome state is marked in the list."""
+
+
+def explanation_text(ex: Explanation, label: Any = None) -> Text:
+    """An outcome's explanation: what it is, its source, and the facts (or why not)."""
+    name = label or (lambda fact, value: words(value))
+    out = Text()
+    add_line(out, f"{ex.code} ({ex.kind}): {ex.state}", "bold")
+    add_line(out, ex.title)
+    if ex.citation:
+        add_line(out, f"Source: {ex.citation}", "italic")
+    if ex.state == APPLIES:
+        add_line(out, f"Rule {ex.rule}. Because:")
+        for fact, value in ex.because.items():
+            add_line(out, f"  {fact} = {name(fact, value)}")
+        if ex.text:
+            add_line(out, f"Say: {ex.text}", "dim")
+    elif ex.state == UNDECIDED:
+        add_line(out, "Still depends on: " + (", ".join(ex.waiting_on) or "other answers"))
+    else:
+        if not ex.why_not:
+            add_line(out, "No rule in this edition concludes it.")
+        for wn in ex.why_not:
+            add_line(out, f"Why not ({wn.rule}): {wn.failed}; it is {words(wn.seen)}")
+    return out
+
+
+class DecisionPanel(Vertical):
+    """Priority, the outcome list, and the explanation of the highlighted outcome."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.interview: Interview | None = None
+        self.codes: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        """Priority line, outcome list, explanation."""
+        yield Static("", id="priority", markup=False)
+        yield OptionList(id="outcomes")
+        with VerticalScroll(id="explain-box"):
+            yield Static("", id="explain", markup=False)
+
+    def refresh_from(self, interview: Interview) -> None:
+        """Re-evaluate and redraw (keeps the highlighted outcome)."""
+        self.interview = interview
+        ev = interview.evaluation()
+        prio = ev.priority.upper() if ev.priority else "?"
+        self.query_one("#priority", Static).update(
+            safe(f"Priority {prio} · {len(ev.applies())} apply · {len(ev.undecided())} open", "bold"))
+        rows = interview.outcome_rows(ev)
+        olist = self.query_one("#outcomes", OptionList)
+        keep = self.highlighted_code()
+        olist.clear_options()
+        self.codes = [r.code for r in rows]
+        for row in rows:
+            glyph, style = GLYPH[row.state]
+            prompt = Text(no_wrap=True, overflow="ellipsis")
+            prompt.append(f"{glyph} ", style=style)
+            prompt.append(safe(f"{row.kind[:3]} {row.code}", "bold" if row.state == APPLIES else style))
+            if row.state == APPLIES and row.citation:
+                prompt.append("\n    ")
+                prompt.append(safe(clip(row.citation, 30), "dim italic"))
+            olist.add_option(Option(prompt, id=row.code))
+        if self.codes:
+            olist.highlighted = self.codes.index(keep) if keep in self.codes else 0
+        self.show_explanation()
+
+    def highlighted_code(self) -> str | None:
+        """The outcome code under the cursor."""
+        olist = self.query_one("#outcomes", OptionList)
+        index = olist.highlighted
+        if index is None or index >= len(self.codes):
+            return None
+        return self.codes[index]
+
+    def show_explanation(self) -> None:
+        """Explain the highlighted outcome."""
+        code = self.highlighted_code()
+        target = self.query_one("#explain", Static)
+        if code is None or self.interview is None:
+            target.update("")
+            return
+        target.update(explanation_text(self.interview.explain(code), self.interview.label))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Moving through the list explains each outcome."""
+        event.stop()
+        self.show_explanation()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an outcome explains it (the same as highlighting it)."""
+        event.stop()
+        self.show_explanation()
