@@ -190,22 +190,20 @@ class CaseBook:
             self._init_meta(next((p.synthetic for p in prepared if p.nino), False), adviser)
         for item in prepared:
             self._check_kind(item.nino)
-        ids = []
         with write(self.db) as conn:
             seen: set[tuple[str, str]] = set()
             if skip_recorded:
                 seen = self._already_recorded(conn, prepared)
-            stored: set[str] = set()
+            fresh = []
             for item in prepared:
                 key = (item.ref, item.inputs_hash)
                 if skip_recorded and key in seen:
                     continue
                 seen.add(key)
-                if item.ruleset not in stored:
-                    self._store_ruleset(conn, rulesets[item.ruleset], adviser)
-                    stored.add(item.ruleset)
-                ids.append(self._insert(conn, item, adviser))
-        return ids
+                fresh.append(item)
+            for digest in dict.fromkeys(item.ruleset for item in fresh):
+                self._store_ruleset(conn, rulesets[digest], adviser)
+            return self._insert_many(conn, fresh, adviser)
 
     @staticmethod
     def _already_recorded(conn: Any, prepared: list[Prepared]) -> set[tuple[str, str]]:
@@ -241,36 +239,53 @@ class CaseBook:
                      (ruleset.digest, ruleset.edition.id, ruleset.canonical))
         A.append(conn, actor, "ruleset.stored", {"ruleset": ruleset.digest, "edition": ruleset.edition.id})
 
-    def _insert(self, conn: Any, item: Prepared, adviser: str) -> int:
-        """Insert the case, claimant and decision rows and their audit event."""
+    def _insert_many(self, conn: Any, items: list[Prepared], adviser: str) -> list[int]:
+        """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock)."""
+        if not items:
+            return []
         stamp = A.now()
-        cur = conn.execute("INSERT INTO cases (ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?)",
-                           (item.ref, item.inputs, item.inputs_hash, stamp))
-        case_id = cur.lastrowid
-        conn.execute("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", (case_id, item.nino))
-        cur = conn.execute(
-            "INSERT INTO decisions (case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
-            "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (case_id, item.ref, item.as_of, item.edition, item.ruleset, __version__, item.priority, item.outcomes,
-             item.decision, item.decision_hash, adviser, stamp),
-        )
-        decision_id = cur.lastrowid
-        case_row = {"id": case_id, "ref": item.ref, "inputs": item.inputs, "inputs_hash": item.inputs_hash,
-                    "recorded_at": stamp}
-        decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
-                        "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
-                        "priority": item.priority, "outcomes": item.outcomes, "decision": item.decision,
-                        "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
-        rows = {
-            "cases": {str(case_id): A.row_hash(case_row)},
-            "claimants": {str(case_id): A.row_hash({"case_id": case_id, "nino": item.nino})},
-            "decisions": {str(decision_id): A.row_hash(decision_row)},
-        }
-        A.append(conn, adviser, "decision.recorded", {
-            "decision": decision_id, "case": case_id, "case_key": self.pseudonym(item.ref),
-            "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows,
-        }, ts=stamp)
-        return int(decision_id)
+        case_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
+        decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
+        head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = head if head else (0, "")
+        cases, claimants, decisions, events, ids = [], [], [], [], []
+        for item in items:
+            case_id += 1
+            decision_id += 1
+            case_row = {"id": case_id, "ref": item.ref, "inputs": item.inputs, "inputs_hash": item.inputs_hash,
+                        "recorded_at": stamp}
+            decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
+                            "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
+                            "priority": item.priority, "outcomes": item.outcomes, "decision": item.decision,
+                            "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
+            cases.append(tuple(case_row.values()))
+            claimants.append((case_id, item.nino))
+            decisions.append(tuple(decision_row.values()))
+            body = {
+                "decision": decision_id, "case": case_id, "case_key": self.pseudonym(item.ref),
+                "inputs_hash": item.inputs_hash, "ruleset": item.ruleset,
+                "rows": {
+                    "cases": {str(case_id): A.row_hash(case_row)},
+                    "claimants": {str(case_id): A.row_hash({"case_id": case_id, "nino": item.nino})},
+                    "decisions": {str(decision_id): A.row_hash(decision_row)},
+                },
+            }
+            body_json = A.canonical_json(body)
+            seq += 1
+            digest = A._event_hash_text(seq, prev, stamp, adviser, "decision.recorded", body_json)
+            events.append((seq, stamp, adviser, "decision.recorded", body_json, prev, digest))
+            prev = digest
+            ids.append(decision_id)
+        conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                         cases)
+        conn.executemany("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", claimants)
+        conn.executemany(
+            "INSERT INTO decisions (id, case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
+            "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            decisions)
+        conn.executemany(
+            "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+        return ids
 
     # -- referrals ---------------------------------------------------------------------------
 
