@@ -28,5 +28,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pathways bench
 
+# Fault, load and attack measurements at full size (issue #6); rewrites the figures in SECURITY.md.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --full --write-security
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import attrs
 
 from engine.rulebook import canonical_json
+from engine.textsafe import clean
 
 ROW_TABLES = {
     "cases": "id",
@@ -37,14 +39,52 @@ def sha256_text(text: str) -> str:
 LONG_TEXT = 256
 """Text values longer than this enter a row hash as their own sha256 (cheaper, equally binding)."""
 
+ROW_HASH_PREFIX = "v2:"
+"""Marks a row hash made by `row_hash` (v2); a bare 64-hex hash is a legacy v1 row hash."""
+
+_DIGEST_TEXT = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+
+
+def _compact(value: Any) -> Any:
+    """A column value as it enters a v2 row hash: long text and blobs as objects no column can hold."""
+    if isinstance(value, str) and len(value) > LONG_TEXT:
+        return {"sha256": sha256_text(value)}
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"blob": bytes(value).hex()}
+    return value
+
 
 def row_hash(row: dict[str, Any]) -> str:
-    """The hash of a table row: sha256 of its canonical JSON, long texts by their own hash."""
+    """The hash of a table row: `v2:` and the sha256 of its canonical JSON, long texts by their own hash.
+
+    A long text enters as {"sha256": ...}, which no column value can equal, so a row whose long text
+    was replaced by the text of its hash no longer matches (the v1 form allowed that substitution).
+    """
+    return ROW_HASH_PREFIX + sha256_text(canonical_json({key: _compact(value) for key, value in row.items()}))
+
+
+def legacy_row_hash(row: dict[str, Any]) -> str:
+    """The v1 row hash (books written before v2): long texts as the string 'sha256:<hex>'."""
     compact = {
         key: ("sha256:" + sha256_text(value)) if isinstance(value, str) and len(value) > LONG_TEXT else value
         for key, value in row.items()
     }
     return sha256_text(canonical_json(compact))
+
+
+def row_matches(row: dict[str, Any], recorded: str) -> bool:
+    """True when `row` is exactly the row whose hash (v2, or legacy v1) was recorded."""
+    try:
+        if recorded.startswith(ROW_HASH_PREFIX):
+            return row_hash(row) == recorded
+        # v1 cannot tell a long text from the text of its hash: refuse such a text outside the one
+        # column where a digest belongs (decisions.ruleset)
+        if any(key != "ruleset" and isinstance(value, str) and _DIGEST_TEXT.fullmatch(value)
+               for key, value in row.items()):
+            return False
+        return legacy_row_hash(row) == recorded
+    except (TypeError, ValueError):  # a blob or other value no recorded row ever held
+        return False
 
 
 def keyed_ref(secret: str, value: str) -> str:
@@ -103,7 +143,7 @@ class Problem:
     seq: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.problem}"
+        return clean(f"{self.where}: {self.problem}")  # ids and keys can come from a tampered file
 
 
 @attrs.frozen
@@ -130,10 +170,12 @@ def events(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, 
 
 
 def verify(conn: sqlite3.Connection, anchor: Anchor | None = None) -> tuple[int, list[Problem]]:
-    """Check the chain, the rows it vouches for, and (optionally) an anchor; returns (events, problems)."""
+    """Check the chain, the rows it vouches for, and (optionally) an anchor; returns (events, problems).
+
+    Never raises on a damaged book: whatever was altered, and however, becomes a Problem.
+    """
     problems: list[Problem] = []
-    expected: dict[str, dict[Any, str | None]] = {table: {} for table in ROW_TABLES}
-    genesis: dict[str, Any] | None = None
+    seen = _Seen({table: {} for table in ROW_TABLES})
     prev = ""
     count = 0
     anchor_seen = False
@@ -150,14 +192,9 @@ def verify(conn: sqlite3.Connection, anchor: Anchor | None = None) -> tuple[int,
             problems.append(Problem(f"audit event {seq}", "does not follow the previous event's hash", seq))
             chain_broken = True
             continue
-        try:
-            body = json.loads(body_text)
-        except ValueError:
-            problems.append(Problem(f"audit event {seq}", "body is not valid JSON", seq))
-            chain_broken = True
-            continue
-        if event_hash(seq, prev_hash, ts, actor, event, body) != digest:
-            problems.append(Problem(f"audit event {seq}", "content does not match its hash", seq))
+        problem = _event_problem(seq, ts, actor, event, body_text, prev_hash, digest)
+        if problem:
+            problems.append(Problem(f"audit event {seq}", problem, seq))
             chain_broken = True
             continue
         prev = digest
@@ -165,34 +202,92 @@ def verify(conn: sqlite3.Connection, anchor: Anchor | None = None) -> tuple[int,
             anchor_seen = True
             if digest != anchor.hash:
                 problems.append(Problem(f"audit event {seq}", "differs from the anchor: the chain was rewritten", seq))
-        if event == "book.created":
-            genesis = body
-        for table, rows in body.get("rows", {}).items():
-            if table in expected:
-                for key, value in rows.items():
-                    expected[table][int(key)] = value
+        problems += seen.add(seq, str(event), json.loads(body_text))
     if anchor is not None and not anchor_seen and not chain_broken:
         problems.append(
             Problem("audit log", f"ends at event {count}, before the anchor's event {anchor.seq}: truncated")
         )
-    if genesis is None and count:
+    if seen.genesis is None and count:
         problems.append(Problem("audit log", "has no book.created event"))
-    problems += _check_meta(conn, genesis)
-    problems += _check_rows(conn, expected)
-    problems += _check_rulesets(conn)
+    problems += _check_meta(conn, seen.genesis)
+    problems += _check_rows(conn, seen.rows)
+    problems += _check_rulesets(conn, seen.rulesets if count else None)
+    problems += _check_gate(conn)
     return count, problems
 
 
+def _event_problem(seq: int, ts: Any, actor: Any, event: Any, body_text: Any, prev_hash: str,
+                   digest: Any) -> str | None:
+    """Why one audit row is not a well-formed event matching its hash, or None."""
+    if not all(isinstance(v, str) for v in (ts, actor, event, body_text, digest)):
+        return "a field is not text"
+    try:
+        body = json.loads(body_text)
+        body_json = canonical_json(body)
+    except (ValueError, TypeError, RecursionError):
+        return "body is not valid JSON"
+    if body_json != body_text:
+        return "body is not in the form it was written in"
+    if _event_hash_text(seq, prev_hash, ts, actor, event, body_json) != digest:
+        return "content does not match its hash"
+    if not isinstance(body, dict):
+        return "body is not a JSON object"
+    return None
+
+
+@attrs.define
+class _Seen:
+    """What the chain vouches for, gathered event by event: row hashes, rule sets, the genesis."""
+
+    rows: dict[str, dict[Any, str | None]]
+    rulesets: dict[str, Any] = attrs.field(factory=dict)
+    genesis: dict[str, Any] | None = None
+
+    def add(self, seq: int, event: str, body: dict[str, Any]) -> list[Problem]:
+        """Take in one verified event; its malformed parts become problems."""
+        out = []
+        if event == "book.created":
+            if self.genesis is not None:
+                out.append(Problem(f"audit event {seq}", "a second book.created event", seq))
+            self.genesis = body
+        if event == "ruleset.stored":
+            self.rulesets[str(body.get("ruleset"))] = body.get("edition")
+        rows = body.get("rows", {})
+        if not isinstance(rows, dict):
+            return out + [Problem(f"audit event {seq}", "its row hashes are malformed", seq)]
+        for table, hashes in rows.items():
+            if table not in self.rows:
+                continue
+            if not isinstance(hashes, dict):
+                out.append(Problem(f"audit event {seq}", f"its {table} row hashes are malformed", seq))
+                continue
+            for key, value in hashes.items():
+                if not (isinstance(key, str) and key.isascii() and key.isdigit()) or not (
+                        value is None or isinstance(value, str)):
+                    out.append(Problem(f"audit event {seq}", f"its {table} row hashes are malformed", seq))
+                    break
+                self.rows[table][int(key)] = value
+        return out
+
+
+META_KEYS = ("book_id", "kind", "secret")
+"""The keys the meta table holds, written once with the genesis event."""
+
+
 def _check_meta(conn: sqlite3.Connection, genesis: dict[str, Any] | None) -> list[Problem]:
-    """The book's kind, id and key must be those recorded when it was created."""
+    """The book's kind, id and key must be those recorded when it was created, and nothing else be there."""
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if genesis is None:
-        return []
+        return [Problem("meta", "holds values but the audit log has no genesis event")] if meta else []
     out = []
     if meta.get("kind") != genesis.get("kind") or meta.get("book_id") != genesis.get("book_id"):
         out.append(Problem("meta", "kind or book id differs from when the book was created"))
-    if sha256_text(meta.get("secret", "")) != genesis.get("secret_sha256"):
+    secret = meta.get("secret", "")
+    if not isinstance(secret, str) or sha256_text(secret) != genesis.get("secret_sha256"):
         out.append(Problem("meta", "pseudonym key differs from when the book was created"))
+    extra = sorted(str(k) for k in meta if k not in META_KEYS)
+    if extra:
+        out.append(Problem("meta", "holds keys written outside Pathways: " + ", ".join(extra)))
     return out
 
 
@@ -212,7 +307,7 @@ def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | No
                 out.append(Problem(f"{table} {ident}", "row has no audit event (inserted outside Pathways)"))
             elif want[ident] is None:
                 out.append(Problem(f"{table} {ident}", "row was erased but is present"))
-            elif row_hash(row) != want[ident]:
+            elif not row_matches(row, str(want[ident])):
                 out.append(Problem(f"{table} {ident}", "row differs from what was recorded"))
         for ident, value in want.items():
             if ident not in seen and value is not None:
@@ -220,10 +315,28 @@ def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | No
     return out
 
 
-def _check_rulesets(conn: sqlite3.Connection) -> list[Problem]:
-    """Every stored rule set snapshot must hash to its id."""
+def _check_rulesets(conn: sqlite3.Connection, stored: dict[str, Any] | None) -> list[Problem]:
+    """Every snapshot must hash to its id and be the one a ruleset.stored event recorded (with its edition)."""
     out = []
-    for digest, content in conn.execute("SELECT digest, content FROM rulesets"):
-        if "sha256:" + sha256_text(content) != digest:
-            out.append(Problem(f"rule set {digest[:19]}", "snapshot content does not match its hash"))
+    present = set()
+    for digest, edition, content in conn.execute("SELECT digest, edition, content FROM rulesets"):
+        present.add(digest)
+        where = f"rule set {str(digest)[:19]}"
+        if not isinstance(content, str) or "sha256:" + sha256_text(content) != digest:
+            out.append(Problem(where, "snapshot content does not match its hash"))
+        elif stored is not None and digest not in stored:
+            out.append(Problem(where, "snapshot has no audit event (inserted outside Pathways)"))
+        elif stored is not None and stored[digest] != edition:
+            out.append(Problem(where, "edition differs from what was recorded"))
+    for digest in sorted(set(stored or ()) - present):
+        out.append(Problem(f"rule set {digest[:19]}", "recorded snapshot is missing"))
     return out
+
+
+def _check_gate(conn: sqlite3.Connection) -> list[Problem]:
+    """The erasure gate is open only inside an erasure's own transaction: never in a resting book."""
+    try:
+        is_open = conn.execute("SELECT COUNT(*) FROM erasure_gate").fetchone()[0]
+    except sqlite3.OperationalError:  # a book made before erasure existed
+        return []
+    return [Problem("schema", "the erasure gate is open: protected rows can be deleted unseen")] if is_open else []

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from engine.casebook import CaseBook
 from engine.errors import InputError
+from engine.textsafe import clean, escape_json
 
 DECISION_FIELDS = ("decision", "case", "as_of", "edition", "ruleset", "priority", "outcomes", "adviser",
                    "recorded_at")
@@ -68,16 +69,18 @@ def write_export(rows: Iterator[dict[str, Any]], fmt: str, out: IO[str], fields:
             count += 1
     else:
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(escape_json(json.dumps(row, ensure_ascii=False)) + "\n")
             count += 1
     return count
 
 
 def _csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Neutralise spreadsheet formulas (CSV injection) and terminal escapes or bidi controls in text cells."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    return clean(value, keep_newlines=True)
 
 
 def open_new_private(path: Path) -> IO[str]:

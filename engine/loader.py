@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,32 +71,56 @@ class _SafeLineLoader(yaml.SafeLoader):
             ) from None
 
 
+    def construct_yaml_int(self, node: yaml.Node) -> int:
+        """A whole number written in plain decimal; YAML 1.1's other forms are refused, not misread.
+
+        PyYAML reads `042` as 34 (octal), `1:20` as 80 (base 60) and `4_2` as 42: an age or a
+        number of weeks typed that way would silently become another number.
+        """
+        value = self.construct_scalar(node)
+        if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+            shown = f"{str(value)[:20]!r} is not a whole number in plain decimal (at most 100 digits)"
+            raise yaml.constructor.ConstructorError(None, None, shown, node.start_mark)
+        return int(value)
+
+
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]{0,99})", re.ASCII)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLineLoader.construct_yaml_timestamp)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:int", _SafeLineLoader.construct_yaml_int)
 
 
 def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int],
                 seen: set[int] | None = None) -> None:
-    """Record the line of every mapping key, refusing duplicate keys (each node walked once)."""
+    """Record the line of every mapping key, refusing duplicate keys (each node walked once).
+
+    `seen` is shared by the whole walk: a node reached again through an alias is never walked
+    again, so a few lines of anchors and aliases cannot make the walk exponential.
+    """
     seen = set() if seen is None else seen
     if id(node) in seen or len(path) > 16:
         return  # an alias to a node already walked (or absurd depth): never expand it again
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        keys: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
-            if key in seen:
+            if key in keys:
                 raise InputError(
                     "duplicate key", line=key_node.start_mark.line + 1, key=".".join(path + (key,))
                 )
-            seen.add(key)
+            keys.add(key)
             out[path + (key,)] = key_node.start_mark.line + 1
             _yaml_lines(value_node, path + (key,), out, seen)
 
 
 def _parse_yaml(text: str, source: str) -> RawCase:
     """Parse one YAML document with safe_load semantics, keeping key lines."""
-    loader = _SafeLineLoader(text)
+    try:
+        loader = _SafeLineLoader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise InputError(f"invalid YAML: character U+{char:04X} is not allowed", source, line) from None
     lines: dict[tuple[str, ...], int] = {}
     try:
         node = loader.get_single_node()

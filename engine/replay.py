@@ -65,7 +65,7 @@ class Replayer:
         if digest not in self._rulesets:
             content = self.book.ruleset_content(digest)
             ruleset = None
-            if content is not None and "sha256:" + A.sha256_text(content) == digest:
+            if isinstance(content, str) and "sha256:" + A.sha256_text(content) == digest:
                 try:
                     rebuilt = RuleSet.from_snapshot(json.loads(content))
                     ruleset = rebuilt if rebuilt.digest == digest else None
@@ -155,7 +155,7 @@ def _column_drift(row: dict[str, Any], recorded: Decision) -> list[str]:
     try:
         if json.loads(row["outcomes"]) != list(recorded.codes):
             out.append("column outcomes differs from the recorded decision")
-    except ValueError:
+    except (ValueError, TypeError):
         out.append("column outcomes is unreadable")
     return out
 

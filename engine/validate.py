@@ -83,7 +83,8 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(path, f"must be a whole number, not {_kind(value)}", f"{low}..{high}")
         if not low <= value <= high:
-            raise self.fail(path, f"{value} is out of range", f"{low}..{high}")
+            shown = str(value) if abs(value) < 10**12 else "a number this size"  # str() of a huge int raises
+            raise self.fail(path, f"{shown} is out of range", f"{low}..{high}")
         return value
 
     def boolean(self, value: Any, path: tuple[str, ...]) -> bool:
