@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -40,9 +39,7 @@ LONG_TEXT = 256
 """Text values longer than this enter a row hash as their own sha256 (cheaper, equally binding)."""
 
 ROW_HASH_PREFIX = "v2:"
-"""Marks a row hash made by `row_hash` (v2); a bare 64-hex hash is a legacy v1 row hash."""
-
-_DIGEST_TEXT = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+"""Marks the row hash format (v2: long texts and blobs enter as objects no column value can equal)."""
 
 
 def _compact(value: Any) -> Any:
@@ -58,32 +55,16 @@ def row_hash(row: dict[str, Any]) -> str:
     """The hash of a table row: `v2:` and the sha256 of its canonical JSON, long texts by their own hash.
 
     A long text enters as {"sha256": ...}, which no column value can equal, so a row whose long text
-    was replaced by the text of its hash no longer matches (the v1 form allowed that substitution).
+    was replaced by the text of its hash no longer matches.
     """
     return ROW_HASH_PREFIX + sha256_text(canonical_json({key: _compact(value) for key, value in row.items()}))
 
 
-def legacy_row_hash(row: dict[str, Any]) -> str:
-    """The v1 row hash (books written before v2): long texts as the string 'sha256:<hex>'."""
-    compact = {
-        key: ("sha256:" + sha256_text(value)) if isinstance(value, str) and len(value) > LONG_TEXT else value
-        for key, value in row.items()
-    }
-    return sha256_text(canonical_json(compact))
-
-
 def row_matches(row: dict[str, Any], recorded: str) -> bool:
-    """True when `row` is exactly the row whose hash (v2, or legacy v1) was recorded."""
+    """True when `row` is exactly the row whose hash was recorded."""
     try:
-        if recorded.startswith(ROW_HASH_PREFIX):
-            return row_hash(row) == recorded
-        # v1 cannot tell a long text from the text of its hash: refuse such a text outside the one
-        # column where a digest belongs (decisions.ruleset)
-        if any(key != "ruleset" and isinstance(value, str) and _DIGEST_TEXT.fullmatch(value)
-               for key, value in row.items()):
-            return False
-        return legacy_row_hash(row) == recorded
-    except (TypeError, ValueError):  # a blob or other value no recorded row ever held
+        return row_hash(row) == recorded
+    except (TypeError, ValueError):  # a value no recorded row ever held
         return False
 
 

@@ -26,6 +26,7 @@ from engine.db import BookError, check_triggers, connect, write
 from engine.decision import Decision
 from engine.nino import is_synthetic
 from engine.rulebook import RuleSet
+from engine.textsafe import is_unsafe
 
 LIVE = "live"
 TRAINING = "training"
@@ -562,6 +563,6 @@ def _clean_field(value: str, key: str, limit: int, allow_empty: bool = False) ->
         raise BookError("must not be empty", key=key)
     if len(value) > limit:
         raise BookError(f"is longer than {limit} characters", key=key)
-    if any((ord(ch) < 32 and ch not in "\n") or ord(ch) == 127 for ch in value):
-        raise BookError("must not contain control characters", key=key)
+    if any(ch != "\n" and is_unsafe(ch) for ch in value):
+        raise BookError("must not contain control, format or bidi characters", key=key)
     return value

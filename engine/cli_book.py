@@ -218,7 +218,7 @@ def audit_verify(db: Path | None, anchor_file: Path | None, as_json: bool) -> No
     elif problems:
         for problem in problems:
             fail(str(problem))
-        click.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {count} events; first: {problems[0]}")
+        click.echo(clean(f"audit chain BROKEN: {len(problems)} problem(s) in {count} events; first: {problems[0]}"))
     else:
         click.echo(f"audit chain OK: {count} events" + (", anchor matched" if anchor else ""))
     if problems:

@@ -30,10 +30,10 @@ PRAGMAS = (
 )
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
-APPEND_ONLY = ("audit", "rulesets", "cases", "decisions", "referrals", "referral_events", "meta")
+APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "referrals", "referral_events", "meta")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
-ERASABLE = ("cases", "decisions", "referrals", "referral_events")
+ERASABLE = ("cases", "claimants", "decisions", "referrals", "referral_events")
 """Tables whose rows erasure may delete, only while it holds the erasure gate open."""
 
 

@@ -98,7 +98,7 @@ def test_referral_lifecycle_is_validated(training_book: CaseBook) -> None:
     assert ref.status == "attended" and ref.appointment == "2008-06-16"
     assert [h["status"] for h in ref.history] == ["proposed", "booked", "did_not_attend", "booked", "attended"]
     assert [h["actor"] for h in ref.history][-1] == "T2"
-    with pytest.raises(BookError, match="control characters"):
+    with pytest.raises(BookError, match="control, format or bidi characters"):
         training_book.add_referral(first, "REFER_HOUSING_ADVICE", "Evil\x1b[2J", "T1")
     assert training_book.verify()[1] == []
 
@@ -197,3 +197,18 @@ def test_record_prints_the_decision_id(tmp_path: Path, capsys) -> None:
         row = book.decision_record(1)
         assert row["adviser"] == "A1" and row["nino"] == case.claimant.nino
         assert json.loads(row["decision"]) == default_engine().decide(case).to_data()
+
+
+@pytest.mark.parametrize("text", ["bad\x9bcsi", "rtl\u202eoverride", "zero\u200bwidth", "line\u2028sep"])
+def test_referral_text_refuses_invisible_and_bidi_characters(training_book: CaseBook, text: str) -> None:
+    with pytest.raises(BookError, match="control, format or bidi"):
+        training_book.add_referral(1, "REFER_HOUSING_ADVICE", text, "T1")
+
+
+def test_claimant_numbers_cannot_be_changed_in_place(training_book: CaseBook) -> None:
+    conn = sqlite3.connect(training_book.path)
+    with pytest.raises(sqlite3.DatabaseError):
+        conn.execute("UPDATE claimants SET nino = NULL")
+    with pytest.raises(sqlite3.DatabaseError):
+        conn.execute("DELETE FROM claimants")
+    conn.close()
