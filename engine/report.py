@@ -9,17 +9,17 @@ from engine.decision import Decision
 from engine.textsafe import clean
 
 
-def _value(value: Any) -> str:
-    """A fact value as short text."""
+def fact_words(value: Any) -> str:
+    """A fact value as short plain words (yes/no, not set, lists joined), cleaned for a terminal."""
     if value is True:
         return "yes"
     if value is False:
         return "no"
     if value is None:
         return "not set"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
+    if isinstance(value, (list, tuple)):
+        return clean(", ".join(str(v) for v in value)) or "none"
+    return clean(value)
 
 
 def render_decision(decision: Decision, width: int = 88) -> str:
@@ -36,7 +36,7 @@ def render_decision(decision: Decision, width: int = 88) -> str:
     for outcome in decision.outcomes:
         lines.append(f"* {outcome.code} ({outcome.kind})")
         lines.extend(textwrap.wrap(outcome.text, width, initial_indent=indent, subsequent_indent=indent))
-        because = "; ".join(f"{k} = {_value(v)}" for k, v in outcome.because.items())
+        because = "; ".join(f"{k} = {fact_words(v)}" for k, v in outcome.because.items())
         lines.extend(
             textwrap.wrap(
                 f"because: {because}", width, initial_indent=indent, subsequent_indent=indent + "  "
@@ -57,6 +57,6 @@ def render_trace(decision: Decision) -> str:
     """The firing trace, one numbered line per firing."""
     lines = []
     for n, firing in enumerate(decision.trace, start=1):
-        facts = ", ".join(f"{k}={_value(v)}" for k, v in firing.facts.items())
+        facts = ", ".join(f"{k}={fact_words(v)}" for k, v in firing.facts.items())
         lines.append(f"{n:>3}. {firing.rule} -> {', '.join(firing.concluded)}  [{facts}]")
     return clean("\n".join(lines), keep_newlines=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.text import Text
 
+from engine.report import fact_words
 from engine.textsafe import clean
 
 
@@ -15,16 +16,8 @@ def safe(value: Any, style: str = "", *, keep_newlines: bool = False) -> Text:
 
 
 def words(value: Any) -> str:
-    """A fact value as short plain words (yes/no, none, lists joined), cleaned."""
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if value is None:
-        return "none"
-    if isinstance(value, (list, tuple)):
-        return clean(", ".join(str(v) for v in value)) or "none"
-    return clean(value)
+    """A fact value as short plain words, as the command line shows it (one formatter for both)."""
+    return fact_words(value)
 
 
 def clip(value: Any, width: int) -> str:
