@@ -83,10 +83,14 @@ async def test_questions_that_cannot_matter_are_skipped(tmp_path) -> None:
         skipped = {"drugs.known_by", "drugs.in_treatment", "drugs.on_drr", "drugs.failed_treatment_episodes"}
         assert panel.question.fact not in skipped
         asked = ["benefit", "claimant.age", "drugs.substances"]
-        while screen.interview.next_question() is not None:
-            asked.append(await answer_current(pilot, False if screen.interview.next_question().kind == "bool"
-                                              else screen.interview.next_question().choices[0][0]
-                                              if screen.interview.next_question().choices else 0))
+        while (question := screen.interview.next_question()) is not None:
+            if question.kind == "bool":
+                value = False
+            elif question.choices:
+                value = question.choices[0][0]
+            else:
+                value = 0
+            asked.append(await answer_current(pilot, value))
         assert not skipped & set(asked)
 
 
