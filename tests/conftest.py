@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from cases import CASES_DIR
-from engine.casebook import CaseBook
-from engine.decide import default_engine
-from engine.scenarios import iter_cases
+from engine.casebook.book import CaseBook
+from engine.intake.scenarios import iter_cases
+from engine.policy.driver import default_engine
 
 
 def record_scenarios(book: CaseBook, limit: int | None = None) -> list[int]:

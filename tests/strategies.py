@@ -6,7 +6,7 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from engine.case import (
+from engine.model.case import (
     BENEFITS,
     GOOD_CAUSES,
     HOUSING,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import run_batch
-from engine.casebook import CaseBook
-from engine.generate import generate_cases
+from engine.casebook.batch import run_batch
+from engine.casebook.book import CaseBook
+from engine.intake.generate import generate_cases
 from tests.helpers import CASES, run_main
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.casebook import CaseBook
-from engine.db import BookError
-from engine.decide import default_engine
-from engine.loader import read_case_file
-from engine.validate import build_case
+from engine.casebook.book import CaseBook
+from engine.casebook.db import BookError
+from engine.intake.loader import read_case_file
+from engine.intake.validate import build_case
+from engine.policy.driver import default_engine
 from tests.conftest import record_scenarios
 from tests.helpers import CASES, ROOT, run_main
 
@@ -120,10 +120,10 @@ def test_export_is_pseudonymised_by_default(training_book: CaseBook, tmp_path: P
 
 WRITER = """
 import sys
-from engine.casebook import CaseBook
-from engine.decide import default_engine
-from engine.loader import read_case_file
-from engine.validate import build_case
+from engine.casebook.book import CaseBook
+from engine.policy.driver import default_engine
+from engine.intake.loader import read_case_file
+from engine.intake.validate import build_case
 import attrs
 engine = default_engine()
 base = build_case(read_case_file(sys.argv[2]))
@@ -151,10 +151,10 @@ def test_four_processes_recording_at_once_lose_nothing(tmp_path: Path) -> None:
 
 BATCH_WRITER = """
 import sys, attrs
-from engine.casebook import CaseBook
-from engine.decide import default_engine
-from engine.loader import read_case_file
-from engine.validate import build_case
+from engine.casebook.book import CaseBook
+from engine.policy.driver import default_engine
+from engine.intake.loader import read_case_file
+from engine.intake.validate import build_case
 engine = default_engine()
 base = build_case(read_case_file(sys.argv[2]))
 items = []

@@ -6,9 +6,9 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.case import Case, input_values
-from engine.decide import Engine, decide, default_engine
-from engine.explain import evaluate
+from engine.model.case import Case, input_values
+from engine.policy.driver import Engine, decide, default_engine
+from engine.policy.explain import evaluate
 from tests.strategies import cases
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 import pytest
 
-from engine.casebook import CaseBook
-from engine.cli_book import parse_duration
+from engine.casebook.book import CaseBook
+from engine.cli.book import parse_duration
 from tests.helpers import CASES, run_main
 
 CANARY = "QQ987654D"
@@ -101,12 +101,12 @@ def test_canary_never_leaks_through_commands_or_a_crash(tmp_path: Path, capsys, 
                  ["referral", "list", "--db", str(db)], ["cases", "test", str(canary)]):
         result = run_main(capsys, *args)
         outputs.append(result.out + result.err)
-    import engine.decide
+    import engine.policy.driver
 
     def explode(*_args, **_kwargs):
         raise RuntimeError(f"boom with {CANARY} inside")
 
-    monkeypatch.setattr(engine.decide.Engine, "decide", explode)
+    monkeypatch.setattr(engine.policy.driver.Engine, "decide", explode)
     crash = run_main(capsys, "evaluate", str(canary))
     assert crash.code == 3 and "internal error (RuntimeError)" in crash.err
     outputs.append(crash.out + crash.err)

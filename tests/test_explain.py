@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.explain import evaluate, relevant_questions, why_not
-from engine.rulebook import load_book
+from engine.policy.explain import evaluate, relevant_questions, why_not
+from engine.policy.rulebook import load_book
 
 BOOK = load_book()
 R2008 = BOOK.ruleset("2008-announced")

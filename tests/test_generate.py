@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import BENEFITS, Case
 from engine.cli import main
-from engine.decide import decide
-from engine.editions import load_calendar
 from engine.errors import InputError
-from engine.generate import BENEFIT_FROM, EDITION_WINDOWS, LAST_DAY, generate_cases
-from engine.loader import iter_jsonl
-from engine.validate import build_case
+from engine.intake.generate import BENEFIT_FROM, EDITION_WINDOWS, LAST_DAY, generate_cases
+from engine.intake.loader import iter_jsonl
+from engine.intake.validate import build_case
+from engine.model.case import BENEFITS, Case
+from engine.policy.driver import decide
+from engine.policy.editions import load_calendar
 from tests.helpers import pathways, run_main
 
 OUTCOME_CODES = {

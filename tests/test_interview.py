@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from cases import CASES_DIR
-from engine.case import input_values
-from engine.decide import decide
 from engine.errors import InputError
-from engine.interview import APPLIES, DOES_NOT_APPLY, UNDECIDED, Interview
-from engine.scenarios import iter_cases
+from engine.intake.interview import APPLIES, DOES_NOT_APPLY, UNDECIDED, Interview
+from engine.intake.scenarios import iter_cases
+from engine.model.case import input_values
+from engine.policy.driver import decide
 
 SCENARIOS = list(iter_cases(CASES_DIR))
 DAY = dt.date(2008, 6, 2)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from engine.casebook import CaseBook
-from engine.decide import Engine
-from engine.replay import INPUTS_ALTERED, MATCH, MISMATCH, UNKNOWN_RULESET, Replayer
-from engine.rulebook import RuleSet, load_book, read_book
+from engine.casebook.book import CaseBook
+from engine.casebook.replay import INPUTS_ALTERED, MATCH, MISMATCH, UNKNOWN_RULESET, Replayer
+from engine.policy.driver import Engine
+from engine.policy.rulebook import RuleSet, load_book, read_book
 from rules import RULES_DIR
 from tests.helpers import run_main
 from tests.strategies import cases
@@ -56,7 +56,7 @@ def test_replay_after_a_rule_change(tmp_path: Path, capsys) -> None:
     old_engine = Engine(read_book(old_rules))
     db = tmp_path / "book.db"
     from cases import CASES_DIR
-    from engine.scenarios import iter_cases
+    from engine.intake.scenarios import iter_cases
     with CaseBook(db, training=True) as book:
         for case in iter_cases(CASES_DIR):
             ruleset = old_engine.ruleset_for(case)

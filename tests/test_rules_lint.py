@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.lint import lint_folder
+from engine.policy.lint import lint_folder
 from rules import RULES_DIR
 from tests.helpers import run_main
 

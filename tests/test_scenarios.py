@@ -7,11 +7,11 @@ import json
 import pytest
 
 from cases import CASES_DIR
-from engine.case import Case
-from engine.decide import decide
 from engine.errors import InputError
-from engine.rulebook import load_book
-from engine.scenarios import check_expectations, iter_cases
+from engine.intake.scenarios import check_expectations, iter_cases
+from engine.model.case import Case
+from engine.policy.driver import decide
+from engine.policy.rulebook import load_book
 from tests.helpers import run_main
 
 SCENARIOS = [c for c in iter_cases(CASES_DIR)]

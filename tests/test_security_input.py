@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.nino import nino_problem
+from engine.model.nino import nino_problem
 from tests import strategies as S
 from tests.helpers import run_main
 from tests.soak import CI_SIZES, hostile_input

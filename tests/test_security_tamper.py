@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import audit as A
-from engine.casebook import CaseBook
+from engine.casebook import audit as A
+from engine.casebook.book import CaseBook
 from tests.soak import CI_SIZES, tampering
 from tests.soak.tamper import _drop_triggers, _restore_triggers, build_book, detect
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.audit import Anchor
-from engine.casebook import CaseBook
-from engine.db import protected_triggers
+from engine.casebook.audit import Anchor
+from engine.casebook.book import CaseBook
+from engine.casebook.db import protected_triggers
 from tests.helpers import run_main
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import attrs
 
 from cases import CASES_DIR
-from engine.casebook import CaseBook
-from engine.decide import decide
-from engine.loader import read_case_file
-from engine.validate import build_case
+from engine.casebook.book import CaseBook
+from engine.intake.loader import read_case_file
+from engine.intake.validate import build_case
+from engine.policy.driver import decide
 from tests.tui_helpers import answer_current, app_for, new_case, settle, step_through, type_text
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.referral import ReferralDialog

@@ -9,7 +9,7 @@ import textwrap
 from textual.command import CommandPalette
 from textual.widgets import OptionList, Static
 
-from engine.casebook import CaseBook
+from engine.casebook.book import CaseBook
 from tests.conftest import record_scenarios
 from tests.helpers import ROOT
 from tests.tui_helpers import app_for, settle

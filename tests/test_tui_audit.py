@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from engine.casebook import CaseBook
-from engine.replay import MATCH, MISMATCH
+from engine.casebook.book import CaseBook
+from engine.casebook.replay import MATCH, MISMATCH
 from tests.conftest import record_scenarios
 from tests.test_tamper import drop_triggers
 from tests.tui_helpers import app_for, settle

@@ -13,7 +13,7 @@ import time
 
 import aiohttp
 
-from engine.casebook import CaseBook
+from engine.casebook.book import CaseBook
 from tests.conftest import record_scenarios
 from tests.helpers import ROOT, run_main
 
@@ -99,7 +99,7 @@ def test_serve_refuses_a_public_host_without_the_flag(capsys) -> None:
 
 
 def test_loopback_hosts() -> None:
-    from engine.cli_app import is_loopback
+    from tui.cli import is_loopback
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2") and not is_loopback("example.org")

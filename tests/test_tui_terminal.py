@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from engine.casebook import CaseBook
+from engine.casebook.book import CaseBook
 from tests.conftest import record_scenarios
 from tests.helpers import ROOT
 

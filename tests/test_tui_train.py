@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from cases import CASES_DIR
-from engine.casebook import CaseBook
-from engine.decide import decide
-from engine.loader import read_case_file
-from engine.validate import build_case
+from engine.casebook.book import CaseBook
+from engine.intake.loader import read_case_file
+from engine.intake.validate import build_case
+from engine.policy.driver import decide
 from tests.helpers import run_main
 from tests.tui_helpers import app_for, settle
 from tui.screens.scenario import ScenarioScreen

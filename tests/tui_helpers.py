@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from engine.case import Case, input_values
+from engine.model.case import Case, input_values
 from tui.app import PathwaysApp
 from tui.screens.interview import InterviewScreen
 

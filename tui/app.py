@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from cases import CASES_DIR
-from engine.casebook import default_db_path
+from engine.casebook.book import default_db_path
 from tui.data import default_adviser, training_path_for
 from tui.screens.advise import AdviseScreen
 from tui.screens.audit import AuditScreen

@@ -16,17 +16,17 @@ from typing import Any
 
 import attrs
 
-from engine.case import Case
-from engine.casebook import TRAINING, CaseBook, Referral, default_db_path
-from engine.decide import default_engine
-from engine.decision import Decision
+from engine.casebook.book import TRAINING, CaseBook, Referral, default_db_path
+from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError
-from engine.loader import RawCase
-from engine.replay import Replayer, ReplayResult
-from engine.rulebook import RuleSet
-from engine.scenarios import iter_cases
+from engine.intake.loader import RawCase
+from engine.intake.scenarios import iter_cases
+from engine.intake.validate import build_case
+from engine.model.case import Case
+from engine.model.decision import Decision
+from engine.policy.driver import default_engine
+from engine.policy.rulebook import RuleSet
 from engine.textsafe import clean
-from engine.validate import build_case
 
 CLOSED_STATUSES = ("closed", "declined", "attended")
 """Referral statuses that are no longer open (as `CaseBook.referrals(open_only=True)` counts them)."""

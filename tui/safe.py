@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.text import Text
 
-from engine.report import fact_words
+from engine.model.report import fact_words
 from engine.textsafe import clean
 
 

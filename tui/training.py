@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from engine.decision import Decision
+from engine.model.decision import Decision
 
 
 @attrs.frozen

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from engine.batch import run_batch
-from engine.casebook import CaseBook
+from engine.casebook.batch import run_batch
+from engine.casebook.book import CaseBook
 
 
 def main(argv: list[str]) -> int:

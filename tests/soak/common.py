@@ -13,9 +13,9 @@ from typing import Any
 
 import attrs
 
-from engine.bench import machine as engine_machine
-from engine.casebook import CaseBook
-from engine.decide import default_engine
+from engine.casebook.book import CaseBook
+from engine.cli.benchmark import machine as engine_machine
+from engine.policy.driver import default_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 """The project folder."""
@@ -110,8 +110,8 @@ def filesystem(path: Path) -> str:
 
 def referral_decision(book: CaseBook) -> tuple[int, str]:
     """Record the bundled scenario TRN-0001 and return (decision id, a referral code it calls for)."""
-    from engine.loader import read_case_file
-    from engine.validate import build_case
+    from engine.intake.loader import read_case_file
+    from engine.intake.validate import build_case
 
     case = build_case(read_case_file(ROOT / "cases" / "001-jsa-heroin-toddlers-nfa.yaml"))
     engine = default_engine()

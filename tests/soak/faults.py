@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.audit import Anchor
-from engine.casebook import CaseBook
-from engine.generate import generate_cases
-from engine.replay import MATCH, Replayer
+from engine.casebook.audit import Anchor
+from engine.casebook.book import CaseBook
+from engine.casebook.replay import MATCH, Replayer
+from engine.intake.generate import generate_cases
 from tests.soak.common import ROOT, child_env, file_modes, pathways_argv
 
 MODES = ("cli1", "cli2", "small_chunks", "one_transaction")

@@ -24,11 +24,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.casebook import CaseBook
-from engine.decision import Decision, Firing, Outcome
+from engine.casebook.book import CaseBook
 from engine.errors import InputError
-from engine.nino import nino_problem
-from engine.report import render_decision, render_trace
+from engine.model.decision import Decision, Firing, Outcome
+from engine.model.nino import nino_problem
+from engine.model.report import render_decision, render_trace
 from engine.textsafe import clean
 from tests import strategies as S
 from tests.soak.common import ROOT, CliResult, referral_decision, run_cli, unsafe_chars
@@ -417,7 +417,7 @@ def _properties(folder: Path, n: int) -> dict[str, Callable[[Tally], Callable[[]
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
             shutil.copyfile(clean_book, path)
             conn = sqlite3.connect(path)
-            from engine.db import protected_triggers
+            from engine.casebook.db import protected_triggers
 
             for name in protected_triggers():
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -514,7 +514,7 @@ def _yaml_literal(value: Any) -> str:
 
 def _seeds() -> list[tuple[str, bytes]]:
     """Seed inputs: the bundled case files, as YAML and JSON, and generated JSON Lines."""
-    from engine.generate import generate_cases
+    from engine.intake.generate import generate_cases
 
     out = []
     for path in sorted((ROOT / "cases").glob("*.yaml"))[:20]:
@@ -553,8 +553,8 @@ def _mutate_bytes(raw: bytes, rng: random.Random, seeds: list[tuple[str, bytes]]
 
 def fuzz_importers(inputs: int, seed: int, folder: Path) -> dict[str, Any]:
     """Mutated case files through the YAML, JSON and JSON Lines importers and validation: crashes and time."""
-    from engine.loader import iter_jsonl, read_case_file
-    from engine.validate import build_case
+    from engine.intake.loader import iter_jsonl, read_case_file
+    from engine.intake.validate import build_case
 
     rng = random.Random(seed)
     seeds = _seeds()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.casebook import CaseBook
+from engine.casebook.book import CaseBook
 from tests.soak.common import referral_decision
 
 

@@ -24,14 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine import audit as A
-from engine.audit import Anchor
-from engine.batch import run_batch
-from engine.casebook import CaseBook
-from engine.db import BookError, protected_triggers
-from engine.decide import Engine
-from engine.generate import generate_cases
-from engine.replay import MATCH, Replayer
+from engine.casebook import audit as A
+from engine.casebook.audit import Anchor
+from engine.casebook.batch import run_batch
+from engine.casebook.book import CaseBook
+from engine.casebook.db import BookError, protected_triggers
+from engine.casebook.replay import MATCH, Replayer
+from engine.intake.generate import generate_cases
+from engine.policy.driver import Engine
 from tests.soak.common import ROOT
 
 TABLES = ("audit", "decisions", "cases", "claimants", "referrals", "referral_events", "rulesets", "meta")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import ClassVar
 
 import attrs
@@ -14,10 +13,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from engine.decide import default_engine
-from engine.nino import nino_problem
-
-_REF = re.compile(r"[A-Z0-9-]{1,32}", re.ASCII)
+from engine.dates import parse_iso_date
+from engine.model.case import CASE_REF
+from engine.model.nino import nino_problem
+from engine.policy.driver import default_engine
 
 
 @attrs.frozen
@@ -32,14 +31,11 @@ class NewCase:
 def check_new_case(ref: str, day: str, nino: str) -> NewCase:
     """Validate the form's fields; ValueError with a one-line reason."""
     ref = ref.strip().upper()
-    if not _REF.fullmatch(ref):
+    if not CASE_REF.fullmatch(ref):
         raise ValueError("Case reference: 1-32 of A-Z, 0-9 and -")
-    try:
-        if len(day.strip()) != 10:
-            raise ValueError
-        as_of = dt.date.fromisoformat(day.strip())
-    except ValueError:
-        raise ValueError("Date: a real date as YYYY-MM-DD") from None
+    as_of = parse_iso_date(day)
+    if as_of is None:
+        raise ValueError("Date: a real date as YYYY-MM-DD")
     first = default_engine().book.calendar.first_day()
     if as_of < first:
         raise ValueError(f"Date: the rules start on {first.isoformat()}")

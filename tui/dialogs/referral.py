@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,7 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from engine.casebook import MAX_NOTE
+from engine.casebook.book import MAX_NOTE
+from engine.dates import parse_iso_date
 from tui.data import ReferralInput
 from tui.safe import safe
 
@@ -28,12 +28,9 @@ def check_referral(code: str | None, provider: str, appointment: str, notes: str
         raise ValueError("Provider: at most 200 characters")
     day = None
     if appointment.strip():
-        try:
-            if len(appointment.strip()) != 10:
-                raise ValueError
-            day = dt.date.fromisoformat(appointment.strip())
-        except ValueError:
-            raise ValueError("Appointment: a real date as YYYY-MM-DD, or empty") from None
+        day = parse_iso_date(appointment)
+        if day is None:
+            raise ValueError("Appointment: a real date as YYYY-MM-DD, or empty")
     if len(notes) > MAX_NOTE:
         raise ValueError(f"Notes: at most {MAX_NOTE} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in provider + notes):

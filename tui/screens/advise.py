@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from engine.interview import Interview
+from engine.intake.interview import Interview
 from tui import data
 from tui.dialogs.new_case import NewCase, NewCaseDialog
 from tui.safe import safe

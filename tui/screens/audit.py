@@ -14,7 +14,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from engine.decide import default_engine
+from engine.dates import parse_iso_date
+from engine.policy.driver import default_engine
 from tui import data
 from tui.safe import safe
 from tui.screens.replay import ReplayScreen
@@ -96,10 +97,7 @@ class AuditScreen(Screen[None]):
             text = self.query_one(f"#{ident}", Input).value.strip()
             if not text:
                 continue
-            try:
-                day = dt.date.fromisoformat(text) if len(text) == 10 else None
-            except ValueError:
-                day = None
+            day = parse_iso_date(text)
             if day is None:
                 self.notify(f"'{text}' is not a date (YYYY-MM-DD): ignored", severity="warning", markup=False)
                 continue

@@ -15,9 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.decision import Decision
 from engine.errors import InputError
-from engine.interview import Interview
+from engine.intake.interview import Interview
+from engine.model.decision import Decision
 from tui import data
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.referral import ReferralDialog

@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.decision import Decision, Firing
-from engine.replay import MATCH
+from engine.casebook.replay import MATCH
+from engine.model.decision import Decision, Firing
 from tui import data
 from tui.safe import add_line, clip, safe, words
 

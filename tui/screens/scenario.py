@@ -16,10 +16,10 @@ from textual.widgets import Footer, Header, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
-from engine.case import PRIORITIES, Case, input_values
-from engine.decide import default_engine
-from engine.decision import Decision
-from engine.interview import Interview
+from engine.intake.interview import Interview
+from engine.model.case import PRIORITIES, Case, input_values
+from engine.model.decision import Decision
+from engine.policy.driver import default_engine
 from tui import data
 from tui.safe import add_line, clip, safe
 from tui.training import Score, score

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.case import Case
+from engine.model.case import Case
 from tui import data
 from tui.safe import clip, lines, safe
 from tui.screens.scenario import ScenarioScreen

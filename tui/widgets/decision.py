@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from engine.interview import APPLIES, UNDECIDED, Explanation, Interview
+from engine.intake.interview import APPLIES, UNDECIDED, Explanation, Interview
 from tui.safe import add_line, clip, safe, words
 
 GLYPH = {APPLIES: ("✔", "green"), UNDECIDED: ("?", "yellow"), "does not apply": ("·", "dim")}

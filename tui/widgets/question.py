@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
 from engine.errors import InputError
-from engine.interview import Question
+from engine.intake.interview import Question
 from tui.safe import safe
 
 

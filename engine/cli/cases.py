@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, cli, fail
+from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
 from engine.errors import InputError
+from engine.files import create_private
 from engine.textsafe import clean
 
 
-@cli.group()
+@click.group()
 def cases() -> None:
     """Work with case files: test scenario expectations, generate synthetic cases."""
 
@@ -32,8 +31,8 @@ def test_command(path: Path | None, as_json: bool) -> None:
       pathways cases test my-scenarios/
     """
     from cases import CASES_DIR
-    from engine.decide import default_engine
-    from engine.scenarios import check_expectations, iter_cases
+    from engine.intake.scenarios import check_expectations, iter_cases
+    from engine.policy.driver import default_engine
 
     engine = default_engine()
     passed = failed = skipped = refused = 0
@@ -80,20 +79,6 @@ def test_command(path: Path | None, as_json: bool) -> None:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
 
 
-def _create_new(path: Path) -> TextIO:
-    """Open a new file for writing, readable by its owner only (0600); refuse one that exists."""
-    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise InputError("already exists; refusing to overwrite it", str(path), allowed="a new file name") from None
-    except IsADirectoryError:
-        raise InputError("is a folder", str(path), allowed="a new file name") from None
-    except OSError as exc:
-        raise InputError(f"cannot create file ({exc.strerror})", str(path)) from None
-    return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-
-
 @cases.command("generate")
 @click.argument("count", metavar="N", type=click.IntRange(1, 10_000_000))
 @click.option("--seed", metavar="S", type=click.IntRange(min=0), default=0, show_default=True,
@@ -112,7 +97,7 @@ def generate_command(count: int, seed: int, output: Path | None) -> None:
       pathways cases generate 100000 --seed 7 -o caseload.jsonl
       pathways evaluate caseload.jsonl --json > decisions.jsonl
     """
-    from engine.generate import generate_cases
+    from engine.intake.generate import generate_cases
 
     encode = json.JSONEncoder(separators=(",", ":")).encode
     cases_iter = generate_cases(count, seed)
@@ -122,7 +107,7 @@ def generate_command(count: int, seed: int, output: Path | None) -> None:
             out.write(encode(data) + "\n")
         out.flush()
         return
-    handle = _create_new(output)
+    handle = create_private(output)
     try:
         with handle:
             for data in cases_iter:

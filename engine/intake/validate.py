@@ -7,8 +7,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from engine.case import (
+from engine.errors import InputError
+from engine.intake.loader import RawCase
+from engine.model.case import (
     BENEFITS,
+    CASE_REF,
     GOOD_CAUSES,
     HOUSING,
     KNOWN_BY,
@@ -22,12 +25,9 @@ from engine.case import (
     Expect,
     MissedDiscussion,
 )
-from engine.editions import Calendar, load_calendar
-from engine.errors import InputError
-from engine.loader import RawCase
-from engine.nino import nino_problem
+from engine.model.nino import nino_problem
+from engine.policy.editions import Calendar, load_calendar
 
-_CASE_REF = re.compile(r"[A-Z0-9-]{1,32}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MAX_TEXT = 4000
 """Longest title or narrative accepted, in characters."""
@@ -155,7 +155,7 @@ def build_case(raw: RawCase, calendar: Calendar | None = None) -> Case:
     if isinstance(top["schema"], bool) or top["schema"] != 1:
         raise r.fail(("schema",), f"unsupported schema {_show(top['schema'])}", "1")
     ref = top["case"]
-    if not isinstance(ref, str) or not _CASE_REF.fullmatch(ref):
+    if not isinstance(ref, str) or not CASE_REF.fullmatch(ref):
         raise r.fail(("case",), f"{_show(ref)} is not a case reference", "1-32 of A-Z, 0-9 and -")
     as_of = r.date(top["as_of"], ("as_of",))
     first = cal.first_day()

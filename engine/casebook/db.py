@@ -8,14 +8,14 @@ under `BEGIN IMMEDIATE` (`write`), so concurrent writers wait on the busy timeou
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
 
-from engine.errors import InputError
+from engine.errors import BookError
+from engine.files import touch_private
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another writer's lock."""
@@ -133,25 +133,13 @@ def m002_inputs_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX cases_inputs_hash ON cases(inputs_hash)")
 
 
-class BookError(InputError):
-    """A case book that cannot be opened or used as asked (exit status 2)."""
-
-
 def _prepare_file(path: Path) -> bool:
     """Create the case book file 0600 (and its folder 0700) if missing; True when created."""
     if path.exists():
         if not path.is_file():
             raise BookError("is not a case book file", str(path))
         return False
-    parent = path.parent
-    if not parent.exists():
-        parent.mkdir(mode=0o700, parents=True)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return False
-    os.close(fd)
-    return True
+    return touch_private(path)
 
 
 def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from cases import CASES_DIR
-from engine.case import input_values
-from engine.casebook import CaseBook
-from engine.conditions import UNANSWERED
-from engine.decide import Engine
-from engine.explain import evaluate, relevant_questions
-from engine.generate import generate_cases
-from engine.loader import RawCase
-from engine.scenarios import iter_cases
-from engine.validate import build_case
+from engine.casebook.book import CaseBook
+from engine.intake.generate import generate_cases
+from engine.intake.loader import RawCase
+from engine.intake.scenarios import iter_cases
+from engine.intake.validate import build_case
+from engine.model.case import input_values
+from engine.policy.conditions import UNANSWERED
+from engine.policy.driver import Engine
+from engine.policy.explain import evaluate, relevant_questions
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -93,8 +93,8 @@ def run_bench(cases: int = 5000, workers: int = 0, progress: Callable[[str], Non
     figures["interactive_median_ms"] = statistics.median(interactive) * 1e3
 
     with tempfile.TemporaryDirectory() as tmp:
-        from engine.batch import run_batch
-        from engine.replay import MATCH, replay_many
+        from engine.casebook.batch import run_batch
+        from engine.casebook.replay import MATCH, replay_many
 
         source = Path(tmp) / "caseload.jsonl"
         with source.open("w", encoding="utf-8") as handle:

@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from engine.case import BENEFITS, GOOD_CAUSES, HOUSING, KNOWN_BY, SUBSTANCES
+from engine.model.case import BENEFITS, GOOD_CAUSES, HOUSING, KNOWN_BY, SUBSTANCES
 
 
 @attrs.frozen

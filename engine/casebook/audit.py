@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from engine.rulebook import canonical_json
+from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
 
 ROW_TABLES = {

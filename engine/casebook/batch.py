@@ -17,9 +17,9 @@ from pathlib import Path
 
 import attrs
 
-from engine.casebook import CaseBook, Prepared
+from engine.casebook.book import CaseBook, Prepared
 from engine.errors import InputError
-from engine.loader import CASE_SUFFIXES
+from engine.intake.loader import CASE_SUFFIXES
 
 CHUNK = 400
 """Cases per worker task and per recording transaction."""
@@ -83,9 +83,9 @@ def count_items(path: Path) -> int | None:
 
 def _decide_chunk(items: list[Item]) -> list[tuple[int | None, Prepared | str]]:
     """Worker: parse, validate, decide and prepare each case; a refusal becomes its message."""
-    from engine.decide import default_engine
-    from engine.loader import _parse_json, read_case_file
-    from engine.validate import build_case
+    from engine.intake.loader import _parse_json, read_case_file
+    from engine.intake.validate import build_case
+    from engine.policy.driver import default_engine
 
     engine = default_engine()
     out: list[tuple[int | None, Prepared | str]] = []
@@ -126,7 +126,7 @@ def run_batch(
     chunk: int = CHUNK,
 ) -> BatchSummary:
     """Decide and record every case under `path` into `book`; refusals are reported, not fatal."""
-    from engine.decide import default_engine
+    from engine.policy.driver import default_engine
 
     summary = BatchSummary()
     started = time.perf_counter()

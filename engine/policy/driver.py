@@ -17,13 +17,13 @@ from typing import Any
 
 import durable_rules_engine as dre
 
-from engine import conditions as C
-from engine.case import Case, input_values
-from engine.compiler import Compiled, Conclusion, compile_ruleset
-from engine.decision import Decision, Firing, Outcome
 from engine.errors import EngineError
-from engine.facts import encode_case_fact
-from engine.rulebook import Book, RuleSet, load_book
+from engine.model.case import Case, input_values
+from engine.model.decision import Decision, Firing, Outcome
+from engine.model.facts import encode_case_fact
+from engine.policy import conditions as C
+from engine.policy.compiler import Compiled, Conclusion, compile_ruleset
+from engine.policy.rulebook import Book, RuleSet, load_book
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

@@ -12,10 +12,10 @@ from typing import Any
 import attrs
 import yaml
 
-from engine import conditions as C
-from engine.editions import Calendar, Edition, read_calendar
 from engine.errors import RuleFileError
-from engine.facts import INPUT_FACTS
+from engine.model.facts import INPUT_FACTS
+from engine.policy import conditions as C
+from engine.policy.editions import Calendar, Edition, read_calendar
 from rules import RULES_DIR
 
 SNAPSHOT_FORMAT = 1

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
-from engine.casebook import CaseBook
-from engine.errors import InputError
+from engine.casebook.book import CaseBook
 from engine.textsafe import clean, escape_json
 
 DECISION_FIELDS = ("decision", "case", "as_of", "edition", "ruleset", "priority", "outcomes", "adviser",
@@ -81,14 +77,3 @@ def _csv_safe(value: Any) -> Any:
     if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         value = "'" + value
     return clean(value, keep_newlines=True)
-
-
-def open_new_private(path: Path) -> IO[str]:
-    """Create a new file 0600 for writing (refusing to overwrite anything)."""
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        raise InputError("already exists: choose a new file name", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot create file ({exc.strerror})", str(path)) from None
-    return io.open(fd, "w", encoding="utf-8", newline="")  # noqa: UP020 - fd, not a path

@@ -1,6 +1,8 @@
 """The `tui` and `serve` commands: the terminal UI, and the same app in a browser on loopback.
 
-Textual is imported inside the command bodies only, so `engine` still imports without it.
+They reach `pathways` through the `pathways.commands` entry point (`register`), so the engine's
+command line never names the UI. Textual is imported inside the command bodies, so `pathways
+--help` stays fast.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli import EXIT_INTERNAL, cli
-from engine.errors import InputError
+from engine.errors import EXIT_INTERNAL, InputError
 
 MODES = ("advise", "train", "audit")
 """The UI's modes."""
@@ -35,7 +36,7 @@ def _mode_option(func: click.decorators.FC) -> click.decorators.FC:
 
 def check_training_book(db: Path | None) -> Path:
     """The training book train mode will use; a live book is refused (InputError, exit 2)."""
-    from engine.casebook import LIVE, CaseBook
+    from engine.casebook.book import LIVE, CaseBook
     from tui.data import training_path_for
 
     path = db or training_path_for(None)
@@ -59,7 +60,7 @@ def run_ui(mode: str = "advise", db: Path | None = None, adviser: str | None = N
         raise click.exceptions.Exit(EXIT_INTERNAL)
 
 
-@cli.command()
+@click.command()
 @_mode_option
 @_db_option
 @click.option("--adviser", default=None, help="Adviser id recorded with decisions (default: login name).")
@@ -97,7 +98,7 @@ def serve_command(mode: str, db: Path | None, adviser: str | None) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @_mode_option
@@ -125,3 +126,9 @@ def serve(host: str, port: int, mode: str, db: Path | None, adviser: str | None,
     from textual_serve.server import Server
 
     Server(serve_command(mode, db, adviser), host=host, port=port, title="Pathways").serve()
+
+
+def register(group: click.Group) -> None:
+    """Add the UI's commands to the `pathways` group (the `pathways.commands` entry point)."""
+    group.add_command(tui)
+    group.add_command(serve)

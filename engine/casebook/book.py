@@ -20,12 +20,13 @@ import platformdirs
 import sqlite_utils
 
 from engine import __version__
-from engine import audit as A
-from engine.case import Case
-from engine.db import BookError, check_triggers, connect, write
-from engine.decision import Decision
-from engine.nino import is_synthetic
-from engine.rulebook import RuleSet
+from engine.casebook import audit as A
+from engine.casebook.db import check_triggers, connect, write
+from engine.errors import BookError
+from engine.model.case import Case
+from engine.model.decision import Decision
+from engine.model.nino import is_synthetic
+from engine.policy.rulebook import RuleSet
 from engine.textsafe import is_unsafe
 
 LIVE = "live"

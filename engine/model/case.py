@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import attrs
@@ -30,6 +31,9 @@ HOUSING = ("settled", "temporary", "sofa_surfing", "no_fixed_abode", "rough_slee
 
 GOOD_CAUSES = ("relapse", "illness", "caring", "transport", "job_interview", "bereavement", "other")
 """Good cause a claimant may give for a missed discussion (or none)."""
+
+CASE_REF = re.compile(r"[A-Z0-9-]{1,32}", re.ASCII)
+"""A case reference: 1-32 of A-Z, 0-9 and - (match with `fullmatch`)."""
 
 PRIORITIES = ("urgent", "priority", "routine")
 """Decision priority levels, most pressing first."""

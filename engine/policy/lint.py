@@ -8,11 +8,11 @@ from pathlib import Path
 
 import attrs
 
-from engine import conditions as C
-from engine.compiler import compile_ruleset
 from engine.errors import RuleFileError
-from engine.facts import INPUT_FACTS
-from engine.rulebook import Book, read_book
+from engine.model.facts import INPUT_FACTS
+from engine.policy import conditions as C
+from engine.policy.compiler import compile_ruleset
+from engine.policy.rulebook import Book, read_book
 from rules import RULES_DIR
 
 KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from engine.decision import Decision
+from engine.model.decision import Decision
 from engine.textsafe import clean
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from engine import conditions as C
 from engine.errors import RuleFileError
-from engine.facts import INPUT_FACTS, SET_SUFFIX, FactSpec
-from engine.rulebook import Rule, RuleSet
+from engine.model.facts import INPUT_FACTS, SET_SUFFIX, FactSpec
+from engine.policy import conditions as C
+from engine.policy.rulebook import Rule, RuleSet
 
 CASE_ALIAS = "c"
 """durable_rules alias of the case fact in every rule."""

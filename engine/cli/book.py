@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from engine.cli import EXIT_CHECK_FAILED, cli, fail, parse_date
+from engine.cli.root import EXIT_CHECK_FAILED, fail, parse_date
 from engine.errors import InputError
+from engine.files import create_private
 from engine.textsafe import clean
 
 
@@ -30,7 +31,7 @@ def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> Any:
     """Open the case book named by --db or the default."""
-    from engine.casebook import CaseBook, default_db_path
+    from engine.casebook.book import CaseBook, default_db_path
 
     return CaseBook(db or default_db_path(), training=training, create=create)
 
@@ -40,7 +41,7 @@ def default_actor() -> str:
     return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
 
 
-@cli.command()
+@click.command()
 @click.argument("case_file", metavar="CASE", type=click.Path(path_type=Path))
 @db_option
 @training_option
@@ -53,9 +54,9 @@ def record(case_file: Path, db: Path | None, training: bool | None, adviser: str
       pathways record claimant.yaml --adviser A1234
       pathways record cases/001-jsa-heroin-toddlers-nfa.yaml --db training.db --training
     """
-    from engine.decide import default_engine
-    from engine.loader import read_case_file
-    from engine.validate import build_case
+    from engine.intake.loader import read_case_file
+    from engine.intake.validate import build_case
+    from engine.policy.driver import default_engine
 
     case = build_case(read_case_file(case_file))
     engine = default_engine()
@@ -67,7 +68,7 @@ def record(case_file: Path, db: Path | None, training: bool | None, adviser: str
     click.echo(decision_id)
 
 
-@cli.group()
+@click.group()
 def referral() -> None:
     """Log referrals a decision calls for, and follow them through their lifecycle."""
 
@@ -133,7 +134,7 @@ def referral_list(decision_id: int | None, open_only: bool, as_json: bool, db: P
                                  f"{ref.provider}{when}"))
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--decision", "decision_id", type=int, default=None, help="Replay one decision.")
 @click.option("--all", "replay_all", is_flag=True, help="Replay every recorded decision.")
@@ -153,7 +154,7 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
       pathways replay --all
       pathways replay --decision 12 --under current
     """
-    from engine.replay import MATCH, replay_many
+    from engine.casebook.replay import MATCH, replay_many
 
     if (decision_id is None) == (not replay_all):
         raise click.UsageError("give --decision ID or --all")
@@ -175,14 +176,14 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
 
 
-@cli.group()
+@click.group()
 def audit() -> None:
     """Verify the audit chain, and print or keep its anchor."""
 
 
 def _read_anchor(path: Path | None) -> Any:
     """An anchor file written by `audit anchor -o`."""
-    from engine.audit import Anchor
+    from engine.casebook.audit import Anchor
 
     if path is None:
         return None
@@ -236,20 +237,18 @@ def audit_anchor(db: Path | None, output: Path | None) -> None:
     Example:
       pathways audit anchor -o /media/usb/anchor-2010-03-01.json
     """
-    from engine.export import open_new_private
-
     with open_book(db, create=False) as book:
         head = book.head()
     if head is None:
         raise InputError("the audit log is empty")
     text = json.dumps(head.to_data())
     if output is not None:
-        with open_new_private(output) as handle:
+        with create_private(output) as handle:
             handle.write(text + "\n")
     click.echo(text)
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--what", type=click.Choice(["decisions", "referrals"]), default="decisions", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
@@ -267,11 +266,10 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
     """
     import sys
 
-    from engine.export import (
+    from engine.casebook.export import (
         DECISION_FIELDS,
         REFERRAL_FIELDS,
         decision_rows,
-        open_new_private,
         referral_rows,
         write_export,
     )
@@ -284,7 +282,7 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
         if output is None:
             count = write_export(rows, fmt, sys.stdout, fields)
         else:
-            with open_new_private(output) as handle:
+            with create_private(output, newline="") as handle:
                 count = write_export(rows, fmt, handle, fields)
     if output is not None:
         click.echo(f"{count} {what} written to {clean(output)}", err=True)
@@ -292,7 +290,7 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
 
 
 
-@cli.command()
+@click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @db_option
 @training_option
@@ -314,7 +312,7 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from engine.batch import count_items, run_batch
+    from engine.casebook.batch import count_items, run_batch
 
     if not input_path.exists():
         raise InputError("no such file or folder", str(input_path))
@@ -357,7 +355,7 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-@cli.command()
+@click.command()
 @click.option("--cases", type=click.IntRange(100, 1_000_000), default=5000, show_default=True,
               help="Synthetic cases for the throughput figures.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Processes (default: one per core).")
@@ -374,7 +372,7 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from engine.bench import ROWS, run_bench
+    from engine.cli.benchmark import ROWS, run_bench
 
     console = _stderr_console()
     figures = run_bench(cases, workers, progress=lambda s: console.print(f"measuring: {s}", markup=False))
@@ -390,7 +388,7 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
     click.echo(f"replay all MATCH: {figures['replay_all_match']}; audit chain OK: {figures['verify_ok']}")
 
 
-@cli.command()
+@click.command()
 @click.argument("case_ref", metavar="CASE")
 @db_option
 @click.option("--adviser", default=None, help="Who erased it (default: login name).")
@@ -433,7 +431,7 @@ def parse_duration(text: str, now: Any) -> Any:
     return now.replace(year=year, month=month + 1, day=day)
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--older-than", "older_than", required=True, metavar="DURATION",
               help="Erase cases recorded longer ago than this: 7y, 18m, 6w or 90d.")
@@ -448,7 +446,7 @@ def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> 
     """
     import datetime as dt
 
-    from engine.audit import now as audit_now
+    from engine.casebook.audit import now as audit_now
 
     cutoff = parse_duration(older_than, dt.datetime.fromisoformat(audit_now())).isoformat()
     if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?"):

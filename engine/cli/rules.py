@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, cli, fail
+from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
 from engine.errors import InputError
 
 
-@cli.group()
+@click.group()
 def rules() -> None:
     """Check the rule files and what the scenario library exercises."""
 
@@ -26,8 +26,8 @@ def lint_command(directory: Path | None) -> None:
     Example:
       pathways rules lint
     """
-    from engine.lint import lint_folder
-    from engine.rulebook import read_book
+    from engine.policy.lint import lint_folder
+    from engine.policy.rulebook import read_book
     from rules import RULES_DIR
 
     folder = directory or RULES_DIR
@@ -53,8 +53,8 @@ def coverage_command(path: Path | None, as_json: bool, strict: bool) -> None:
       pathways rules coverage            # the bundled scenario library
     """
     from cases import CASES_DIR
-    from engine.decide import default_engine
-    from engine.scenarios import iter_cases
+    from engine.intake.scenarios import iter_cases
+    from engine.policy.driver import default_engine
 
     engine = default_engine()
     fired: dict[str, set[str]] = {rs.edition.id: set() for rs in engine.book.all_rulesets()}

@@ -10,14 +10,14 @@ from typing import Any
 
 import attrs
 
-from engine import audit as A
-from engine.casebook import CaseBook
-from engine.decide import Engine
-from engine.decision import Decision
+from engine.casebook import audit as A
+from engine.casebook.book import CaseBook
 from engine.errors import InputError, RuleFileError
-from engine.loader import RawCase
-from engine.rulebook import RuleSet
-from engine.validate import build_case
+from engine.intake.loader import RawCase
+from engine.intake.validate import build_case
+from engine.model.decision import Decision
+from engine.policy.driver import Engine
+from engine.policy.rulebook import RuleSet
 
 MATCH = "MATCH"
 MISMATCH = "MISMATCH"

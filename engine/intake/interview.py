@@ -3,7 +3,7 @@
 Pure Python (no Textual): the terminal UI drives it, and the tests drive it directly. Answers are
 held by input-fact name (rules/questions.yaml); the engine's three-valued evaluator says which
 unanswered questions still matter, and the finished interview becomes a Case through the same
-validation as a case file (`engine.validate.build_case`).
+validation as a case file (`engine.intake.validate.build_case`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from typing import Any
 
 import attrs
 
-from engine import conditions as C
-from engine.case import SUBSTANCES, Case, input_values
-from engine.conditions import UNKNOWN, Truth
-from engine.decide import Engine, default_engine
-from engine.decision import Decision
 from engine.errors import InputError
-from engine.explain import Evaluation, WhyNot, evaluate, relevant_questions, why_not
-from engine.facts import INPUT_FACTS, FactSpec
-from engine.loader import RawCase
-from engine.rulebook import RuleSet
-from engine.validate import build_case
+from engine.intake.loader import RawCase
+from engine.intake.validate import build_case
+from engine.model.case import SUBSTANCES, Case, input_values
+from engine.model.decision import Decision
+from engine.model.facts import INPUT_FACTS, FactSpec
+from engine.policy import conditions as C
+from engine.policy.conditions import UNKNOWN, Truth
+from engine.policy.driver import Engine, default_engine
+from engine.policy.explain import Evaluation, WhyNot, evaluate, relevant_questions, why_not
+from engine.policy.rulebook import RuleSet
 
 KIND_ORDER = ("requirement", "offer", "referral", "priority", "signpost", "note")
 """How outcome kinds are grouped in a decision panel, most binding first."""

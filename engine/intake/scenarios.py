@@ -7,11 +7,11 @@ from pathlib import Path
 
 import attrs
 
-from engine.case import Case
-from engine.decision import Decision
 from engine.errors import InputError
-from engine.loader import CASE_SUFFIXES, iter_jsonl, read_case_file
-from engine.validate import build_case
+from engine.intake.loader import CASE_SUFFIXES, iter_jsonl, read_case_file
+from engine.intake.validate import build_case
+from engine.model.case import Case
+from engine.model.decision import Decision
 
 
 def case_paths(path: Path) -> list[Path]:

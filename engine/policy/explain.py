@@ -12,10 +12,10 @@ from typing import Any
 
 import attrs
 
-from engine import conditions as C
-from engine.conditions import UNANSWERED, UNKNOWN, Truth
-from engine.facts import INPUT_FACTS, FactSpec
-from engine.rulebook import RuleSet
+from engine.model.facts import INPUT_FACTS, FactSpec
+from engine.policy import conditions as C
+from engine.policy.conditions import UNANSWERED, UNKNOWN, Truth
+from engine.policy.rulebook import RuleSet
 
 _MAX_PASSES = 8
 

@@ -20,7 +20,7 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from engine.case import (
+from engine.model.case import (
     GOOD_CAUSES,
     SUBSTANCES,
     Case,

@@ -1,0 +1,1 @@
+"""Intake: how cases come in (case files, JSON Lines, the generator, the adviser's interview), validated."""
