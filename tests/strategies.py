@@ -6,25 +6,25 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from engine.model.case import (
+from engine.intake.loader import RawCase
+from engine.intake.validate import build_case
+from engine.model.case import Case
+from engine.model.facts import (
     BENEFITS,
     GOOD_CAUSES,
     HOUSING,
     KNOWN_BY,
+    NATIONS,
     SUBSTANCES,
-    Case,
-    Children,
-    Claimant,
-    Consent,
-    Drugs,
-    MissedDiscussion,
+    UC_GROUPS,
 )
 
 FIRST_DAY = dt.date(2008, 2, 27)
+LAST_2008_DAY = dt.date(2009, 4, 26)
 BOUNDARIES = [
     dt.date(2008, 2, 27), dt.date(2008, 10, 27), dt.date(2009, 4, 26), dt.date(2009, 4, 27),
-    dt.date(2011, 6, 30), dt.date(2011, 7, 1), dt.date(2013, 4, 29), dt.date(2017, 7, 13),
-    dt.date(2017, 7, 14),
+    dt.date(2011, 6, 30), dt.date(2011, 7, 1), dt.date(2013, 4, 29), dt.date(2013, 9, 30), dt.date(2013, 10, 1),
+    dt.date(2017, 7, 13), dt.date(2017, 7, 14),
 ]
 BENEFIT_FROM = {"esa_wrag": dt.date(2008, 10, 27), "esa_support": dt.date(2008, 10, 27), "uc": dt.date(2013, 4, 29)}
 
@@ -34,61 +34,78 @@ ninos = st.builds(
     st.integers(0, 999_999),
     st.sampled_from("ABCD"),
 )
+UNKNOWN_WORDS = st.sampled_from(["unknown", "declined"])
+
+
+def _maybe_unknown(draw: st.DrawFn, value, unknowns: bool):
+    """The value, or (now and then, when unknowns are wanted) `unknown` / `declined`."""
+    if unknowns and draw(st.integers(0, 9)) == 0:
+        return draw(UNKNOWN_WORDS)
+    return value
 
 
 @st.composite
-def drugs(draw: st.DrawFn) -> Drugs:
-    """A drugs block: mostly heroin/crack-heavy so the interesting rules fire often."""
-    substances = draw(
-        st.one_of(
-            st.just(()),
-            st.lists(st.sampled_from(SUBSTANCES), unique=True, max_size=3).map(tuple),
-            st.sampled_from([("heroin",), ("crack",), ("heroin", "crack"), ("cannabis",)]),
-        )
-    )
-    substances = tuple(sorted(substances, key=SUBSTANCES.index))
-    return Drugs(
-        substances=substances,
-        known_by=draw(st.sampled_from(KNOWN_BY)) if substances else None,
-        in_treatment=draw(st.booleans()),
-        on_drr=draw(st.booleans()),
-        failed_treatment_episodes=draw(st.one_of(st.integers(0, 5), st.integers(0, 50))),
-    )
-
-
-@st.composite
-def children(draw: st.DrawFn) -> Children:
-    """A children block honouring the youngest_age rule."""
-    dependants = draw(st.one_of(st.just(0), st.integers(0, 4), st.integers(0, 20)))
-    return Children(
-        dependants=dependants,
-        youngest_age=draw(st.integers(0, 19)) if dependants else None,
-        at_risk=draw(st.booleans()),
-        pregnant=draw(st.booleans()),
-        kinship_carer=draw(st.booleans()),
-    )
-
-
-@st.composite
-def cases(draw: st.DrawFn) -> Case:
-    """A valid case (as the validator would build it) on any date and benefit allowed then."""
+def case_files(draw: st.DrawFn, unknowns: bool = False) -> dict:
+    """A valid case file (CONTRACT.md v2) on any date and benefit allowed then, unknown answers optional."""
     as_of = draw(dates)
     benefit = draw(st.sampled_from([b for b in BENEFITS if BENEFIT_FROM.get(b, FIRST_DAY) <= as_of]))
-    missed = draw(st.one_of(st.none(), st.builds(MissedDiscussion, st.one_of(st.none(), st.sampled_from(GOOD_CAUSES)))))
-    return Case(
-        case=draw(st.from_regex(r"[A-Z0-9-]{1,12}", fullmatch=True)),
-        as_of=as_of,
-        claimant=Claimant(age=draw(st.one_of(st.sampled_from([16, 24, 25, 120]), st.integers(16, 120))),
-                          nino=draw(st.one_of(st.none(), ninos))),
-        benefit=benefit,
-        drugs=draw(drugs()),
-        children=draw(children()),
-        housing=draw(st.sampled_from(HOUSING)),
-        prison_release_weeks=draw(st.one_of(st.none(), st.sampled_from([0, 4, 5, 13, 14]), st.integers(0, 520))),
-        mental_health=draw(st.booleans()),
-        consent=Consent(treatment_provider=draw(st.booleans()), housing_advice=draw(st.booleans())),
-        missed_discussion=missed,
-    )
+    u = lambda value: _maybe_unknown(draw, value, unknowns)  # noqa: E731
+    substances = draw(st.one_of(
+        st.just(()),
+        st.lists(st.sampled_from(SUBSTANCES), unique=True, max_size=3).map(tuple),
+        st.sampled_from([("heroin",), ("crack",), ("heroin", "crack"), ("cannabis",)]),
+    ))
+    substances = u(list(sorted(substances, key=SUBSTANCES.index)))
+    has_drugs = substances != []
+    drugs = {"substances": substances}
+    if substances not in ([],):
+        drugs["known_by"] = u(draw(st.sampled_from(KNOWN_BY)))
+    drugs["in_treatment"] = u(draw(st.booleans()) if has_drugs else False)
+    drugs["on_drr"] = u(draw(st.booleans()) if has_drugs else False)
+    drugs["failed_treatment_episodes"] = u(draw(st.one_of(st.integers(0, 5), st.integers(0, 50))))
+    low = 1 if benefit == "is_lone_parent" else 0
+    dependants = u(draw(st.one_of(st.just(max(low, 0)), st.integers(low, 4), st.integers(low, 20))))
+    children = {"dependants": dependants, "at_risk": u(draw(st.booleans())), "pregnant": u(draw(st.booleans()))}
+    if dependants != 0:
+        children["youngest_age"] = u(draw(st.integers(0, 19)))
+    children["kinship_carer"] = u(draw(st.booleans()) if dependants != 0 else False)
+    data: dict = {
+        "schema": 1,
+        "case": draw(st.from_regex(r"[A-Z0-9-]{1,12}", fullmatch=True)),
+        "as_of": as_of.isoformat(),
+        "claimant": {"age": draw(st.one_of(st.sampled_from([16, 17, 18, 24, 25, 120]), st.integers(16, 120))),
+                     "nation": u(draw(st.sampled_from(NATIONS)))},
+        "benefit": benefit,
+        "drugs": drugs,
+        "children": children,
+        "housing": u(draw(st.sampled_from(HOUSING))),
+        "mental_health": u(draw(st.booleans())),
+        "consent": {"treatment_provider": u(draw(st.booleans())), "housing_advice": u(draw(st.booleans())),
+                    "employment_support": u(draw(st.booleans()))},
+    }
+    nino = draw(st.one_of(st.none(), ninos))
+    if nino:
+        data["claimant"]["nino"] = nino
+    weeks = draw(st.one_of(st.none(), st.sampled_from([0, 4, 5, 13, 14]), st.integers(0, 520)))
+    if weeks is not None:
+        data["prison_release_weeks"] = u(weeks)
+    if benefit == "uc" and draw(st.booleans()):
+        data["uc_group"] = u(draw(st.sampled_from(UC_GROUPS)))
+    if draw(st.booleans()):
+        missed: dict = {"good_cause": u(draw(st.one_of(st.none(), st.sampled_from(GOOD_CAUSES))))}
+        kinds = ["required", "voluntary"] if as_of <= LAST_2008_DAY else ["voluntary"]
+        kind = draw(st.one_of(st.none(), st.sampled_from(kinds)))
+        if kind:
+            missed["kind"] = kind
+        data["missed_discussion"] = missed
+    return data
+
+
+@st.composite
+def cases(draw: st.DrawFn, unknowns: bool = False) -> Case:
+    """A valid Case, built by the validator from a generated case file."""
+    data = draw(case_files(unknowns))
+    return build_case(RawCase(data, "<hypothesis>", None, lambda _path: None))
 
 
 # -- hostile input: near-valid case files, NINO traps, odd dates and sizes, terminal escapes ----------

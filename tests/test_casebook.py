@@ -195,7 +195,7 @@ def test_record_prints_the_decision_id(tmp_path: Path, capsys) -> None:
     case = build_case(read_case_file(CASE1))
     with CaseBook(tmp_path / "t.db") as book:
         row = book.decision_record(1)
-        assert row["adviser"] == "A1" and row["nino"] == case.claimant.nino
+        assert row["adviser"] == "A1" and row["nino"] == case.nino
         assert json.loads(row["decision"]) == default_engine().decide(case).to_data()
 
 

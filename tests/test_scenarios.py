@@ -33,7 +33,7 @@ def test_scenario_expectation(case: Case) -> None:
 def test_scenarios_for_trainers_have_title_narrative_and_synthetic_nino() -> None:
     for case in SCENARIOS:
         assert case.title and case.narrative, case.case
-        assert case.claimant.nino is None or case.claimant.nino.startswith("QQ"), case.case
+        assert case.nino is None or case.nino.startswith("QQ"), case.case
 
 
 def test_library_covers_every_outcome_and_edition() -> None:

@@ -31,7 +31,7 @@ async def answer_current(pilot: Pilot[Any], value: Any) -> str:
     assert isinstance(screen, InterviewScreen)
     q = screen.interview.next_question()
     assert q is not None
-    if q.kind in ("bool", "enum"):
+    if q.kind in ("bool", "enum", "flag"):
         index = [c for c, _label in q.choices].index(value)
         await pilot.press("home", *(["down"] * index), "enter")
     elif q.kind == "list":

@@ -161,7 +161,7 @@ class CaseBook:
 
     def check_nino(self, case: Case) -> None:
         """Refuse a NINO of the wrong kind for this book (QQ only in training, never in live)."""
-        self._check_kind(case.claimant.nino)
+        self._check_kind(case.nino)
 
     def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str) -> int:
         """Record one case with its decision and audit event; returns the decision id."""
@@ -540,7 +540,7 @@ class Prepared:
         """Prepare a decided case for recording."""
         inputs = A.canonical_json(replay_inputs(case))
         text = decision.to_json()
-        return cls(ref=case.case, nino=case.claimant.nino, inputs=inputs, inputs_hash=A.sha256_text(inputs),
+        return cls(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=A.sha256_text(inputs),
                    as_of=decision.as_of, edition=decision.edition, ruleset=decision.ruleset,
                    priority=decision.priority, outcomes=json.dumps(list(decision.codes)), decision=text,
                    decision_hash=A.sha256_text(text))

@@ -57,6 +57,8 @@ def test_command(path: Path | None, as_json: bool) -> None:
                 "unexpected": list(check.unexpected),
                 "priority": check.decision.priority,
                 "priority_ok": check.priority_ok,
+                "open": [o.code for o in check.decision.open],
+                "open_ok": check.open_ok,
             }))
             continue
         title = clean(item.title or "")
@@ -65,8 +67,11 @@ def test_command(path: Path | None, as_json: bool) -> None:
             click.echo(f"     expected but missing: {', '.join(check.missing)}")
         if check.unexpected:
             click.echo(f"     not expected: {', '.join(check.unexpected)}")
-        if not check.priority_ok:
+        if not check.priority_ok and item.expect is not None:
             click.echo(f"     priority: expected {item.expect.priority}, got {check.decision.priority}")
+        if not check.open_ok and item.expect is not None and item.expect.open is not None:
+            got = ", ".join(o.code for o in check.decision.open) or "none"
+            click.echo(f"     open: expected {', '.join(item.expect.open) or 'none'}, got {got}")
     if not as_json:
         summary = f"{passed} passed, {failed} failed"
         if skipped:

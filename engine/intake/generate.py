@@ -20,16 +20,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from engine.model.case import (
-    GOOD_CAUSES,
-    SUBSTANCES,
-    Case,
-    Children,
-    Claimant,
-    Consent,
-    Drugs,
-    MissedDiscussion,
-)
+from engine.model.case import Case
+from engine.model.facts import DECLINED, GOOD_CAUSES, INPUT_FACTS, NOT_KNOWN, SUBSTANCES, UC_GROUPS, FactSpec
 
 T = TypeVar("T")
 
@@ -152,6 +144,11 @@ _GOOD_CAUSE: _Weighted[str | None] = _Weighted([
 ])
 assert {c for c in _GOOD_CAUSE.values if c is not None} == set(GOOD_CAUSES)
 
+_NATION = _Weighted([("england", 84), ("wales", 8), ("scotland", 8)])
+_UC_GROUP = _Weighted(list(zip(UC_GROUPS, (55, 15, 15, 15), strict=True)))
+_MISSED_KIND_2008 = _Weighted([(None, 60), ("required", 20), ("voluntary", 20)])
+_MISSED_KIND_LATER = _Weighted([(None, 70), ("voluntary", 30)])
+
 
 def _chance(rng: random.Random, p: float) -> bool:
     """True with probability `p`."""
@@ -182,10 +179,11 @@ def _benefit(rng: random.Random, as_of: dt.date) -> str:
     raise ValueError(f"{as_of} is before the first edition")
 
 
-def _drugs(rng: random.Random, profile: str, age: int) -> Drugs:
-    """The drugs block for a profile (known_by exactly when substances are listed)."""
+def _drugs(rng: random.Random, profile: str, age: int) -> dict[str, Any]:
+    """The drugs answers for a profile (known_by exactly when substances are listed)."""
     if profile == "none":
-        return Drugs()
+        return {"drugs.substances": (), "drugs.known_by": None, "drugs.in_treatment": False, "drugs.on_drr": False,
+                "drugs.failed_treatment_episodes": 0}
     if profile in ("pdu", "suspected"):
         chosen = list(_PDU_SETS.pick(rng))
         if _chance(rng, 0.15):
@@ -197,7 +195,8 @@ def _drugs(rng: random.Random, profile: str, age: int) -> Drugs:
             chosen.append(table.pick(rng))
     substances = tuple(sorted(set(chosen), key=SUBSTANCES.index))
     if profile in ("suspected", "other_suspected"):
-        return Drugs(substances=substances, known_by="adviser_suspicion")
+        return {"drugs.substances": substances, "drugs.known_by": "adviser_suspicion", "drugs.in_treatment": False,
+                "drugs.on_drr": False, "drugs.failed_treatment_episodes": 0}
     known_by = (_KNOWN_BY_PDU if profile == "pdu" else _KNOWN_BY_OTHER).pick(rng)
     pdu = profile == "pdu"
     on_drr = _chance(rng, 0.8) if known_by == "drr" else _chance(rng, 0.08 if pdu else 0.02)
@@ -209,17 +208,12 @@ def _drugs(rng: random.Random, profile: str, age: int) -> Drugs:
             failed = rng.randint(7, 50)
     elif not pdu and _chance(rng, 0.1):
         failed = rng.randint(1, 3)
-    return Drugs(
-        substances=substances,
-        known_by=known_by,
-        in_treatment=in_treatment,
-        on_drr=on_drr,
-        failed_treatment_episodes=failed,
-    )
+    return {"drugs.substances": substances, "drugs.known_by": known_by, "drugs.in_treatment": in_treatment,
+            "drugs.on_drr": on_drr, "drugs.failed_treatment_episodes": failed}
 
 
-def _children(rng: random.Random, benefit: str, age: int, pdu: bool) -> Children:
-    """The children block (youngest_age exactly when there are dependants, and plausible for the age)."""
+def _children(rng: random.Random, benefit: str, age: int, pdu: bool) -> dict[str, Any]:
+    """The children answers (youngest_age exactly when there are dependants, and plausible for the age)."""
     kinship = _chance(rng, 0.08 if age >= 40 else 0.02) and age >= 18
     if benefit == "is_lone_parent":
         dependants = _DEPENDANTS_LONE_PARENT.pick(rng)
@@ -240,13 +234,8 @@ def _children(rng: random.Random, benefit: str, age: int, pdu: bool) -> Children
     at_risk = False
     if dependants or pregnant:
         at_risk = _chance(rng, 0.14 if pdu else 0.03)
-    return Children(
-        dependants=dependants,
-        youngest_age=youngest,
-        at_risk=at_risk,
-        pregnant=pregnant,
-        kinship_carer=kinship,
-    )
+    return {"children.dependants": dependants, "children.youngest_age": youngest, "children.at_risk": at_risk,
+            "children.pregnant": pregnant, "children.kinship_carer": kinship}
 
 
 def _prison_weeks(rng: random.Random, known_by: str | None, troubled: bool) -> int | None:
@@ -274,15 +263,50 @@ def _file_form(rng: random.Random, case: Case) -> dict[str, Any]:
                                      "failed_treatment_episodes": 0})
     _maybe_drop(rng, data["children"], {"dependants": 0, "at_risk": False, "pregnant": False,
                                         "kinship_carer": False})
-    _maybe_drop(rng, data["consent"], {"treatment_provider": False, "housing_advice": False})
+    _maybe_drop(rng, data["consent"], {"treatment_provider": False, "housing_advice": False,
+                                       "employment_support": False})
+    _maybe_drop(rng, data["claimant"], {"nation": "england"})
     for block in ("drugs", "children", "consent"):
         if not data[block] and _chance(rng, 0.7):
             del data[block]
     _maybe_drop(rng, data, {"housing": "settled", "prison_release_weeks": None, "mental_health": False})
+    if data.get("uc_group") == "all_work_requirements" and _chance(rng, 0.5):
+        del data["uc_group"]
     missed = data.get("missed_discussion")
-    if missed is not None and missed["good_cause"] is None and _chance(rng, 0.5):
-        del missed["good_cause"]
+    if missed is not None and missed.get("good_cause") is None and _chance(rng, 0.5):
+        missed.pop("good_cause", None)
     return data
+
+
+def _generic(rng: random.Random, spec: FactSpec) -> Any:
+    """A value for a fact with no bespoke distribution here: its default mostly, else any allowed value."""
+    if spec.optional or not _chance(rng, 0.15):
+        return spec.default
+    if spec.kind in ("bool", "flag"):
+        return not spec.default
+    if spec.kind == "enum":
+        return rng.choice(spec.choices)
+    if spec.kind == "int":
+        return rng.randint(spec.low, spec.high)
+    return spec.default
+
+
+_UNKNOWABLE = tuple(s.name for s in INPUT_FACTS.values() if s.unknowable)
+"""Facts a generated case may leave `unknown` or `declined`."""
+
+
+def _leave_unknown(rng: random.Random, answers: dict[str, Any]) -> None:
+    """Now and then make one or two answers unknown or declined, as a real interview does."""
+    if not _chance(rng, 0.08):
+        return
+    for name in rng.sample(_UNKNOWABLE, rng.choice((1, 1, 2))):
+        if INPUT_FACTS[name].block == "missed_discussion" and not answers["missed_discussion"]:
+            continue
+        answers[name] = rng.choice((NOT_KNOWN, NOT_KNOWN, DECLINED))
+    if answers["drugs.substances"] in (NOT_KNOWN, DECLINED) and answers["drugs.known_by"] is None:
+        answers["drugs.known_by"] = answers["drugs.substances"]
+    if answers["children.dependants"] in (NOT_KNOWN, DECLINED) and answers["children.youngest_age"] is None:
+        answers["children.youngest_age"] = answers["children.dependants"]
 
 
 def synthetic_case(rng: random.Random, number: int) -> Case:
@@ -291,38 +315,38 @@ def synthetic_case(rng: random.Random, number: int) -> Case:
     age = _age(rng)
     benefit = _benefit(rng, as_of)
     profile = _PROFILES.pick(rng)
-    drugs = _drugs(rng, profile, age)
+    answers: dict[str, Any] = {"claimant.age": age, "benefit": benefit, **_drugs(rng, profile, age)}
     pdu = profile == "pdu"
     troubled = profile in ("pdu", "suspected")
-    children = _children(rng, benefit, age, pdu)
+    answers.update(_children(rng, benefit, age, pdu))
     housing = (_HOUSING_TROUBLED if troubled else _HOUSING_OTHER).pick(rng)
-    weeks = _prison_weeks(rng, drugs.known_by, troubled)
-    mental = _chance(rng, 0.35 if troubled else 0.18)
-    consent = Consent(
-        treatment_provider=_chance(rng, 0.7 if drugs.substances else 0.2),
-        housing_advice=_chance(rng, 0.65 if housing != "settled" else 0.25),
-    )
+    answers["housing"] = housing
+    answers["prison_release_weeks"] = _prison_weeks(rng, answers["drugs.known_by"], troubled)
+    answers["mental_health"] = _chance(rng, 0.35 if troubled else 0.18)
+    substances = answers["drugs.substances"]
+    answers["consent.treatment_provider"] = _chance(rng, 0.7 if substances else 0.2)
+    answers["consent.housing_advice"] = _chance(rng, 0.65 if housing != "settled" else 0.25)
+    answers["consent.employment_support"] = _chance(rng, 0.55 if substances else 0.3)
+    answers["claimant.nation"] = _NATION.pick(rng)
+    answers["uc_group"] = _UC_GROUP.pick(rng) if benefit == "uc" else None
+    treated = answers.get("drugs.in_treatment") or answers.get("drugs.on_drr")
     if pdu:
-        p_missed = 0.03 if drugs.in_treatment or drugs.on_drr else 0.2
+        p_missed = 0.03 if treated else 0.2
     else:
-        p_missed = 0.04 if drugs.substances else 0.01
-    missed = MissedDiscussion(good_cause=_GOOD_CAUSE.pick(rng)) if _chance(rng, p_missed) else None
+        p_missed = 0.04 if substances else 0.01
+    missed = _chance(rng, p_missed)
+    answers["missed_discussion"] = missed
+    answers["missed_discussion.good_cause"] = _GOOD_CAUSE.pick(rng) if missed else None
+    kinds = _MISSED_KIND_2008 if as_of <= EDITION_WINDOWS[0][2] else _MISSED_KIND_LATER
+    answers["missed_discussion.kind"] = kinds.pick(rng) if missed else None
+    for spec in INPUT_FACTS.values():
+        if spec.name != "as_of" and spec.name not in answers:
+            answers[spec.name] = _generic(rng, spec)
+    _leave_unknown(rng, answers)
     nino = None
     if _chance(rng, 0.8):
         nino = f"QQ{rng.randint(0, 999_999):06d}{rng.choice('ABCD')}"
-    return Case(
-        case=f"{REF_PREFIX}{number:08d}",
-        as_of=as_of,
-        claimant=Claimant(age=age, nino=nino),
-        benefit=benefit,
-        drugs=drugs,
-        children=children,
-        housing=housing,
-        prison_release_weeks=weeks,
-        mental_health=mental,
-        consent=consent,
-        missed_discussion=missed,
-    )
+    return Case(case=f"{REF_PREFIX}{number:08d}", as_of=as_of, answers=answers, nino=nino)
 
 
 def generate_cases(count: int, seed: int = 0) -> Iterator[dict[str, Any]]:

@@ -17,17 +17,22 @@ import attrs
 from engine.errors import InputError
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
-from engine.model.case import SUBSTANCES, Case, input_values
-from engine.model.decision import Decision
-from engine.model.facts import INPUT_FACTS, FactSpec
-from engine.policy import conditions as C
+from engine.model.case import Case, input_values
+from engine.model.decision import Decision, reading_order
+from engine.model.facts import DECLINED, INPUT_FACTS, NOT_KNOWN, FactSpec, Unknown
 from engine.policy.conditions import UNKNOWN, Truth
 from engine.policy.driver import Engine, default_engine
-from engine.policy.explain import Evaluation, WhyNot, evaluate, relevant_questions, why_not
+from engine.policy.explain import Evaluation, WhyNot, evaluate, inputs_behind, relevant_questions, why_not
 from engine.policy.rulebook import RuleSet
 
-KIND_ORDER = ("requirement", "offer", "referral", "priority", "signpost", "note")
-"""How outcome kinds are grouped in a decision panel, most binding first."""
+UNKNOWN_CHOICES: tuple[tuple[Unknown, str], ...] = ((NOT_KNOWN, "Don't know"), (DECLINED, "Declined to say"))
+"""The two answers every optional question offers besides a real one."""
+
+NOT_ASKED = ("as_of",)
+"""Input facts an interview never asks (the date is set when the case is opened)."""
+
+CASE_KEYS = ("case", "as_of", "claimant.nino")
+"""Keys set when a case is opened, not by answers."""
 
 ASKED_NOT_NULL = ("drugs.known_by", "children.youngest_age")
 """Nullable facts that are only asked when they must have a value."""
@@ -47,10 +52,15 @@ class Question:
     low: int = 0
     high: int = 0
     nullable: bool = False
+    unknowable: bool = False
 
     def parse_text(self, text: str) -> Any:
         """A typed answer from text (numbers; empty means none where allowed)."""
         text = text.strip()
+        if self.unknowable and text.lower() in ("?", "unknown", "don't know", "dont know"):
+            return NOT_KNOWN
+        if self.unknowable and text.lower() in ("declined", "declined to say"):
+            return DECLINED
         if self.kind != "int":
             raise InputError("this question is answered by choosing, not typing", key=self.fact)
         if not text:
@@ -84,6 +94,7 @@ class Explanation:
     rule: str = ""
     citation: str = ""
     text: str = ""
+    adviser_note: str = ""
     because: dict[str, Any] = attrs.field(factory=dict)
     why_not: tuple[WhyNot, ...] = ()
     waiting_on: tuple[str, ...] = ()
@@ -101,31 +112,34 @@ class Interview:
         self.answers: dict[str, Any] = {}
         self.history: list[str] = []
         self._reopened: str | None = None
+        texts = {q.get("fact"): q for q in self.engine.book.questions if q.get("fact") in INPUT_FACTS}
+        order = [*texts, *(name for name in INPUT_FACTS if name not in texts)]  # questions.yaml order first
         self.questions: tuple[Question, ...] = tuple(
-            self._question(q) for q in self.engine.book.questions if q.get("fact") in INPUT_FACTS
+            self._question(INPUT_FACTS[name], texts.get(name, {})) for name in order if name not in NOT_ASKED
         )
         self._by_fact = {q.fact: q for q in self.questions}
 
     @classmethod
     def from_case(cls, case: Case, engine: Engine | None = None) -> Interview:
         """An interview with every question answered as in `case` (to review or change it)."""
-        interview = cls(case.case, case.as_of, nino=case.claimant.nino, engine=engine)
+        interview = cls(case.case, case.as_of, nino=case.nino, engine=engine)
         values = input_values(case)
         for q in interview.questions:
+            if values[q.fact] is NOT_KNOWN:
+                continue  # never answered: shown unanswered, and asked again if it matters
             interview.answers[q.fact] = values[q.fact]
             interview.history.append(q.fact)
         return interview
 
     # -- questions -----------------------------------------------------------------------------
 
-    def _question(self, raw: Mapping[str, Any]) -> Question:
-        """A Question from a questions.yaml entry and the fact's type."""
-        fact = str(raw["fact"])
-        spec: FactSpec = INPUT_FACTS[fact]
+    def _question(self, spec: FactSpec, raw: Mapping[str, Any]) -> Question:
+        """A Question from the fact's registry entry and its rules/questions.yaml texts (if any)."""
+        fact = spec.name
         labels = raw.get("labels") or {}
-        nullable = spec.nullable and fact not in ASKED_NOT_NULL
+        nullable = spec.optional and fact not in ASKED_NOT_NULL
         choices: tuple[tuple[Any, str], ...] = ()
-        if spec.kind == "bool":
+        if spec.kind in ("bool", "flag"):
             choices = ((True, "Yes"), (False, "No"))
         elif spec.kind in ("enum", "list"):
             allowed = spec.choices
@@ -135,8 +149,11 @@ class Interview:
             choices = tuple((c, str(labels.get(c, c))) for c in allowed)
             if nullable:
                 choices += ((None, "No reason given" if fact.endswith("good_cause") else "None"),)
-        return Question(fact, str(raw.get("question", fact)), " ".join(str(raw.get("help", "")).split()),
-                        spec.kind, choices, spec.low, spec.high, nullable)
+        if spec.unknowable:
+            choices += UNKNOWN_CHOICES
+        text = str(raw.get("question") or fact.replace(".", ": ").replace("_", " ").capitalize() + "?")
+        return Question(fact, text, " ".join(str(raw.get("help", "")).split()),
+                        spec.kind, choices, spec.low, spec.high, nullable, spec.unknowable)
 
     def question(self, fact: str) -> Question:
         """The question for an input fact."""
@@ -199,7 +216,18 @@ class Interview:
         q = self._by_fact.get(fact)
         if q is None:
             raise InputError("not a question in this interview", key=fact)
+        had, before = fact in self.answers, self.answers.get(fact)
         self.answers[fact] = self._check(q, value)
+        try:
+            if self.can_decide():
+                self.to_case()  # refuses an answer that contradicts another (POLICY.md "Consistency")
+        except InputError as exc:
+            if exc.key not in CASE_KEYS:  # the case's own reference or date is not this answer's fault
+                if had:
+                    self.answers[fact] = before
+                else:
+                    del self.answers[fact]
+                raise
         if fact in self.history:
             self.history.remove(fact)
         self.history.append(fact)
@@ -210,7 +238,11 @@ class Interview:
         """The answer in canonical form, or InputError."""
         if value is None and q.nullable:
             return None
-        if q.kind == "bool":
+        if isinstance(value, Unknown):
+            if not q.unknowable:
+                raise InputError("needs an answer here: it cannot be left unknown", key=q.fact)
+            return value
+        if q.kind in ("bool", "flag"):
             if not isinstance(value, bool):
                 raise InputError("must be yes or no", key=q.fact, allowed="yes, no")
             return value
@@ -221,9 +253,10 @@ class Interview:
             return value
         if q.kind == "list":
             items = list(value) if isinstance(value, Iterable) and not isinstance(value, str) else None
-            if items is None or any(i not in SUBSTANCES for i in items) or len(set(items)) != len(items):
-                raise InputError("must be a list of different substances", key=q.fact, allowed=", ".join(SUBSTANCES))
-            return tuple(sorted(items, key=SUBSTANCES.index))
+            allowed = INPUT_FACTS[q.fact].choices
+            if items is None or any(i not in allowed for i in items) or len(set(items)) != len(items):
+                raise InputError("must be a list of different choices", key=q.fact, allowed=", ".join(allowed))
+            return tuple(sorted(items, key=allowed.index))
         if q.kind == "int":
             if isinstance(value, bool) or not isinstance(value, int) or not q.low <= value <= q.high:
                 raise InputError("is out of range", key=q.fact, allowed=f"{q.low}..{q.high}")
@@ -253,6 +286,8 @@ class Interview:
     def label(self, fact: str, value: Any) -> str:
         """An answer as plain words (choice labels, yes/no, 'none')."""
         q = self._by_fact.get(fact)
+        if isinstance(value, Unknown):
+            return dict(UNKNOWN_CHOICES)[value]
         if q is not None and q.kind == "list":
             names = dict(q.choices)
             return ", ".join(names.get(v, str(v)) for v in value) or "None"
@@ -276,17 +311,30 @@ class Interview:
         """For an outcome that does not apply, each of its rules' first failing condition."""
         return why_not(self.ruleset, self.values(), code)
 
-    def outcome_rows(self, ev: Evaluation | None = None) -> list[OutcomeRow]:
-        """Every outcome code with its state, grouped: applies, undecided, then does not apply."""
+    def can_decide(self) -> bool:
+        """True once the answers a case cannot do without (benefit, age) are given."""
+        return all(fact in self.answers and not isinstance(self.answers[fact], Unknown)
+                   for fact in ("benefit", "claimant.age"))
+
+    def live_decision(self) -> Decision | None:
+        """The engine's recommendation on the answers so far (unasked questions unknown), or None
+        before the benefit and age are known. The same decision `record` and `evaluate` make."""
+        if not self.can_decide():
+            return None
+        return self.engine.decide(self.to_case(), self.ruleset)
+
+    def outcome_rows(self, ev: Evaluation | None = None, decision: Decision | None = None) -> list[OutcomeRow]:
+        """Every outcome code with its state: applies, undecided (open), then does not apply; each in reading order."""
         ev = ev or self.evaluation()
+        decision = decision if decision is not None else self.live_decision()
         rank = {APPLIES: 0, UNDECIDED: 1, DOES_NOT_APPLY: 2}
         rows = []
         for code, truth in ev.outcomes.items():
             info = self.ruleset.outcomes[code]
+            state = _state(truth) if decision is None else _decided_state(decision, code)
             rule = self._deciding_rule(code, ev)
-            rows.append(OutcomeRow(code, info.kind, info.title, _state(truth), rule.citation if rule else ""))
-        kinds = {k: i for i, k in enumerate(KIND_ORDER)}
-        return sorted(rows, key=lambda r: (rank[r.state], kinds.get(r.kind, 99), r.code))
+            rows.append(OutcomeRow(code, info.kind, info.title, state, rule.citation if rule else ""))
+        return sorted(rows, key=lambda r: (rank[r.state], *reading_order(r.kind, r.code)))
 
     def _deciding_rule(self, code: str, ev: Evaluation) -> Any:
         """The rule that makes `code` apply, else its first rule (None when no rule concludes it)."""
@@ -297,53 +345,88 @@ class Interview:
         return rules[0] if rules else None
 
     def explain(self, code: str) -> Explanation:
-        """Why `code` applies (facts seen), why it does not, or which questions it still waits on."""
+        """Why `code` applies, why it does not, or which questions it still waits on.
+
+        "Because" and "waits on" come from the live decision itself (durable_rules and the
+        evaluator, through `engine.policy.driver`), so the panel shows exactly what is recorded.
+        """
         values = self.values()
         ev = evaluate(self.ruleset, values)
+        decision = self.live_decision()
         info = self.ruleset.outcomes[code]
-        state = _state(ev.outcomes.get(code, False))
+        state = _state(ev.outcomes.get(code, False)) if decision is None else _decided_state(decision, code)
         rule = self._deciding_rule(code, ev)
         base = {"code": code, "kind": info.kind, "title": info.title, "state": state,
                 "rule": rule.id if rule else "", "citation": rule.citation if rule else "",
-                "text": rule.text if rule else ""}
-        if state == APPLIES and rule is not None:
-            look = _look(values, ev)
-            return Explanation(**base, because=_because(rule.when, look))
+                "text": rule.default_text if rule else ""}
+        if decision is not None:
+            applying = {o.code: o for o in decision.outcomes}
+            if code in applying:
+                o = applying[code]
+                base.update(rule=o.rule, citation=o.citation, text=o.text)
+                return Explanation(**base, adviser_note=o.adviser_note, because=dict(o.because))
+            opened = {o.code: o for o in decision.open}
+            if code in opened:
+                waiting = [f for f in opened[code].needs if f not in self.answers]
+                return Explanation(**base, waiting_on=tuple(waiting))
         if state == DOES_NOT_APPLY:
             return Explanation(**base, why_not=tuple(self.why_not(code)))
-        facts = _inputs_behind(self.ruleset, code)
+        facts = inputs_behind(self.ruleset, code)
         waiting = [q.fact for q in self.questions if q.fact in facts and q.fact not in values]
         return Explanation(**base, waiting_on=tuple(waiting))
 
     # -- the finished case ---------------------------------------------------------------------
 
     def to_case(self) -> Case:
-        """A validated Case from the answers (unasked facts take their schema defaults)."""
+        """A validated Case from the answers; every question not asked is recorded as `unknown`.
+
+        (Answers implied by others are not unknown: no drugs means no 'known by'.)
+        """
         values = self.values()
         data: dict[str, Any] = {"schema": 1, "case": self.ref, "as_of": self.as_of.isoformat(), "claimant": {}}
         if self.nino:
             data["claimant"]["nino"] = self.nino
-        for fact, value in values.items():
-            if fact in ("as_of", "missed_discussion", "missed_discussion.good_cause"):
+        missed = values.get("missed_discussion") is True
+        for spec in INPUT_FACTS.values():
+            if spec.name in NOT_ASKED or spec.kind == "flag":
                 continue
-            if fact == "drugs.substances":
-                value = list(value)
-            if value is None and fact in ASKED_NOT_NULL:
+            if spec.block == "missed_discussion" and not missed:
                 continue
-            head, _, tail = fact.partition(".")
-            if tail:
-                data.setdefault(head, {})[tail] = value
+            if spec.name == "uc_group" and values.get("benefit") != "uc":
+                continue  # only Universal Credit has conditionality groups
+            if spec.name in values:
+                value = values[spec.name]
+            elif spec.unknowable:
+                value = NOT_KNOWN
             else:
-                data[head] = value
-        if values.get("missed_discussion") is True:
-            data["missed_discussion"] = {"good_cause": values.get("missed_discussion.good_cause")}
+                continue  # not asked and never unknown: the schema default
+            if isinstance(value, Unknown):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif value is None:
+                continue
+            target = data
+            for part in spec.path[:-1]:
+                target = target.setdefault(part, {})
+            target[spec.path[-1]] = value
+        if missed:
+            data.setdefault("missed_discussion", {})
         raw = RawCase(data, f"interview {self.ref}", None, lambda _path: None)
         return build_case(raw, self.engine.book.calendar)
 
     def decision(self) -> Decision:
-        """The engine's decision on the finished case (durable_rules, with trace)."""
-        case = self.to_case()
-        return self.engine.decide(case, self.ruleset)
+        """The engine's recommendation on the finished case (durable_rules, with trace)."""
+        return self.engine.decide(self.to_case(), self.ruleset)
+
+
+def _decided_state(decision: Decision, code: str) -> str:
+    """An outcome's state in a decision: applies, open (undecided) or does not apply."""
+    if code in decision.codes:
+        return APPLIES
+    if any(o.code == code for o in decision.open):
+        return UNDECIDED
+    return DOES_NOT_APPLY
 
 
 def _state(truth: Truth) -> str:
@@ -353,51 +436,3 @@ def _state(truth: Truth) -> str:
     if truth is UNKNOWN:
         return UNDECIDED
     return DOES_NOT_APPLY
-
-
-def _inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
-    """Every input fact an outcome's rules read, through derived facts and other outcomes."""
-    found: set[str] = set()
-    seen: set[str] = set()
-    todo = [r for r in ruleset.rules if r.concludes == code]
-    while todo:
-        rule = todo.pop()
-        if rule.id in seen:
-            continue
-        seen.add(rule.id)
-        for test in C.tests(rule.when):
-            if test.fact in INPUT_FACTS:
-                found.add(test.fact)
-            elif test.fact == C.OUTCOME_KEY:
-                todo += [r for r in ruleset.rules if r.concludes == test.value]
-            else:
-                todo += [r for r in ruleset.rules if r.derives == test.fact]
-    return found
-
-
-def _look(values: Mapping[str, Any], ev: Evaluation) -> dict[str, Any]:
-    """Answers, derived facts and outcomes in one lookup (the shape conditions are evaluated on)."""
-    look: dict[str, Any] = {name: values.get(name, C.UNANSWERED) for name in INPUT_FACTS}
-    for name, truth in ev.derived.items():
-        look[name] = C.UNANSWERED if truth is UNKNOWN else truth
-    for code, truth in ev.outcomes.items():
-        look[f"{C.OUTCOME_KEY}:{code}"] = C.UNANSWERED if truth is UNKNOWN else truth
-    return look
-
-
-def _because(cond: C.Cond, look: Mapping[str, Any]) -> dict[str, Any]:
-    """The facts a true condition rests on (for `any`, the first part that holds)."""
-    if isinstance(cond, C.Test):
-        if cond.fact == C.OUTCOME_KEY:
-            return {str(cond.value): True}
-        value = look.get(cond.fact)
-        return {cond.fact: list(value) if isinstance(value, tuple) else value}
-    if isinstance(cond, C.Any_):
-        for part in cond.parts:
-            if C.evaluate(part, look) is True:
-                return _because(part, look)
-        return {}
-    out: dict[str, Any] = {}
-    for part in cond.parts:
-        out.update(_because(part, look))
-    return out

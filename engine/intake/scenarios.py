@@ -51,6 +51,7 @@ class Check:
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
     priority_ok: bool
+    open_ok: bool = True
 
     @property
     def checked(self) -> bool:
@@ -60,7 +61,7 @@ class Check:
     @property
     def passed(self) -> bool:
         """True when every expectation holds."""
-        return not self.missing and not self.unexpected and self.priority_ok
+        return not self.missing and not self.unexpected and self.priority_ok and self.open_ok
 
 
 def check_expectations(case: Case, decision: Decision) -> Check:
@@ -69,11 +70,13 @@ def check_expectations(case: Case, decision: Decision) -> Check:
     got = set(decision.codes)
     missing: tuple[str, ...] = ()
     unexpected: tuple[str, ...] = ()
-    priority_ok = True
+    priority_ok = open_ok = True
     if exp is not None:
+        if exp.open is not None:
+            open_ok = tuple(exp.open) == tuple(o.code for o in decision.open)
         if exp.outcomes is not None:
             missing = tuple(sorted(set(exp.outcomes) - got))
             unexpected = tuple(sorted(got - set(exp.outcomes)))
         if exp.priority is not None:
             priority_ok = exp.priority == decision.priority
-    return Check(case, decision, missing, unexpected, priority_ok)
+    return Check(case, decision, missing, unexpected, priority_ok, open_ok)

@@ -1,4 +1,8 @@
-"""Validate raw case data into a Case, refusing anything CONTRACT.md does not allow."""
+"""Validate raw case data into a Case, refusing anything CONTRACT.md does not allow.
+
+Types, ranges, defaults and which facts may be unknown come from the fact registry
+(engine.model.facts); this module adds the cross-field rules of CONTRACT.md and POLICY.md.
+"""
 
 from __future__ import annotations
 
@@ -9,47 +13,31 @@ from typing import Any
 
 from engine.errors import InputError
 from engine.intake.loader import RawCase
-from engine.model.case import (
-    BENEFITS,
-    CASE_REF,
-    GOOD_CAUSES,
-    HOUSING,
-    KNOWN_BY,
-    PRIORITIES,
-    SUBSTANCES,
-    Case,
-    Children,
-    Claimant,
-    Consent,
-    Drugs,
-    Expect,
-    MissedDiscussion,
-)
+from engine.model.case import CASE_REF, PRIORITIES, Case, Expect
+from engine.model.facts import BLOCKS, INPUT_FACTS, UNKNOWN_ANSWERS, FactSpec, Unknown, block_facts
 from engine.model.nino import nino_problem
-from engine.policy.editions import Calendar, load_calendar
+from engine.policy.editions import Calendar
+from engine.policy.rulebook import load_book
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MAX_TEXT = 4000
 """Longest title or narrative accepted, in characters."""
 
-TOP_KEYS = (
+TOP_KEYS: tuple[str, ...] = (
     "schema",
     "case",
-    "as_of",
-    "claimant",
-    "benefit",
-    "drugs",
-    "children",
-    "housing",
-    "prison_release_weeks",
-    "mental_health",
-    "consent",
-    "missed_discussion",
+    *dict.fromkeys(spec.path[0] for spec in INPUT_FACTS.values()),
     "title",
     "narrative",
     "expect",
 )
 """Keys a case file may hold at the top level."""
+
+BLOCK_KEYS: dict[str, tuple[str, ...]] = {
+    block: tuple(spec.path[1] for spec in block_facts(block)) + (("nino",) if block == "claimant" else ())
+    for block in BLOCKS
+}
+"""Keys each block may hold."""
 
 
 class _Reader:
@@ -77,6 +65,31 @@ class _Reader:
             if not isinstance(key, str) or key not in keys:
                 raise self.fail(path + (str(key),), "unknown key", ", ".join(keys))
         return value
+
+    def fact(self, value: Any, spec: FactSpec) -> Any:
+        """One input fact's value, typed by its registry entry (`unknown`/`declined` where allowed)."""
+        path = spec.path
+        if isinstance(value, str) and value in UNKNOWN_ANSWERS:
+            if not spec.unknowable:
+                raise self.fail(path, f"cannot be {value}", spec.allowed)
+            return UNKNOWN_ANSWERS[value]
+        if spec.kind == "bool":
+            return self.boolean(value, path)
+        if spec.kind == "int":
+            return self.integer(value, path, spec.low, spec.high)
+        if spec.kind == "enum":
+            return self.choice(value, path, spec.choices)
+        if spec.kind == "list":
+            if not isinstance(value, list):
+                raise self.fail(path, f"must be a list, not {_kind(value)}", spec.allowed)
+            items: list[str] = []
+            for item in value:
+                name = self.choice(item, path, spec.choices)
+                if name in items:
+                    raise self.fail(path, f"{name!r} is listed twice")
+                items.append(name)
+            return tuple(sorted(items, key=spec.choices.index))
+        raise self.fail(path, "cannot be given here")  # pragma: no cover - dates and flags are read apart
 
     def integer(self, value: Any, path: tuple[str, ...], low: int, high: int) -> int:
         """A whole number in [low, high] (booleans and floats refused)."""
@@ -146,13 +159,13 @@ def _show(value: Any) -> str:
 
 def build_case(raw: RawCase, calendar: Calendar | None = None) -> Case:
     """Validate one raw case object into a Case (InputError on the first problem)."""
-    cal = calendar or load_calendar()
+    cal = calendar or load_book().calendar
     r = _Reader(raw)
     top = r.mapping(raw.data, (), TOP_KEYS)
     for required in ("schema", "case", "as_of", "claimant", "benefit"):
         if required not in top:
             raise r.fail((), f"missing required key '{required}'")
-    if isinstance(top["schema"], bool) or top["schema"] != 1:
+    if type(top["schema"]) is not int or top["schema"] != 1:
         raise r.fail(("schema",), f"unsupported schema {_show(top['schema'])}", "1")
     ref = top["case"]
     if not isinstance(ref, str) or not CASE_REF.fullmatch(ref):
@@ -160,160 +173,135 @@ def build_case(raw: RawCase, calendar: Calendar | None = None) -> Case:
     as_of = r.date(top["as_of"], ("as_of",))
     first = cal.first_day()
     if as_of < first:
-        raise r.fail(
-            ("as_of",), f"{as_of} is before the first edition", f"dates from {first.isoformat()}"
-        )
-    claimant = _claimant(r, top["claimant"])
-    benefit = r.choice(top["benefit"], ("benefit",), BENEFITS)
-    from_day = cal.benefit_from(benefit)
-    if from_day is not None and as_of < from_day:
-        raise r.fail(
-            ("benefit",),
-            f"{benefit} did not exist on {as_of}",
-            f"{benefit} from {from_day.isoformat()}",
-        )
-    drugs = _drugs(r, top.get("drugs", {}))
-    children = _children(r, top.get("children", {}))
-    housing = r.choice(top.get("housing", "settled"), ("housing",), HOUSING)
-    weeks = top.get("prison_release_weeks")
-    if weeks is not None:
-        weeks = r.integer(weeks, ("prison_release_weeks",), 0, 520)
-    mental = r.boolean(top.get("mental_health", False), ("mental_health",))
-    consent = _consent(r, top.get("consent", {}))
-    missed = None
-    if top.get("missed_discussion") is not None:  # null, like any optional key, means not given
-        missed = _missed(r, top["missed_discussion"])
+        raise r.fail(("as_of",), f"{as_of} is before the first edition", f"dates from {first.isoformat()}")
+    blocks: dict[str, dict[str, Any]] = {}
+    for block in BLOCKS:
+        value = top.get(block)
+        if block == "missed_discussion" and value is None:
+            continue  # null, like any optional key, means not given
+        if value is None:
+            value = {}
+        blocks[block] = r.mapping(value, (block,), BLOCK_KEYS[block])
+    if "age" not in blocks["claimant"]:
+        raise r.fail(("claimant",), "missing required key 'age'", "16..120")
+    answers: dict[str, Any] = {}
+    given: set[str] = set()
+    for spec in INPUT_FACTS.values():
+        if spec.name == "as_of":
+            continue
+        if spec.kind == "flag":
+            answers[spec.name] = spec.name in blocks
+            continue
+        container = blocks.get(spec.block) if spec.block else top
+        if container is None:
+            answers[spec.name] = spec.default
+            continue
+        key = spec.path[-1]
+        value = container.get(key)
+        if key not in container:
+            answers[spec.name] = spec.default
+            continue
+        if value is None and not spec.optional:
+            raise r.fail(spec.path, "cannot be null: give a value or leave the key out", spec.allowed)
+        if value is None:
+            answers[spec.name] = spec.default
+            continue
+        given.add(spec.name)
+        answers[spec.name] = r.fact(value, spec)
+    nino = _nino(r, blocks["claimant"].get("nino"))
+    _check_together(r, answers, given, as_of, cal)
     title = r.text(top["title"], ("title",)) if top.get("title") is not None else None
     narrative = r.text(top["narrative"], ("narrative",)) if top.get("narrative") is not None else None
     expect = _expect(r, top["expect"]) if top.get("expect") is not None else None
-    return Case(
-        case=ref,
-        as_of=as_of,
-        claimant=claimant,
-        benefit=benefit,
-        drugs=drugs,
-        children=children,
-        housing=housing,
-        prison_release_weeks=weeks,
-        mental_health=mental,
-        consent=consent,
-        missed_discussion=missed,
-        title=title,
-        narrative=narrative,
-        expect=expect,
-    )
+    return Case(case=ref, as_of=as_of, answers=answers, nino=nino, title=title, narrative=narrative,
+                expect=expect)
 
 
-def _claimant(r: _Reader, value: Any) -> Claimant:
-    """The claimant block: age required, NINO optional."""
-    block = r.mapping(value, ("claimant",), ("age", "nino"))
-    if "age" not in block:
-        raise r.fail(("claimant",), "missing required key 'age'", "16..120")
-    age = r.integer(block["age"], ("claimant", "age"), 16, 120)
-    nino = block.get("nino")
-    if nino is not None:
-        if not isinstance(nino, str):
-            raise r.fail(("claimant", "nino"), f"must be text, not {_kind(nino)}", "e.g. QQ123456C")
-        problem = nino_problem(nino)
-        if problem:
-            raise r.fail(("claimant", "nino"), f"not a National Insurance number: {problem}")
-    return Claimant(age=age, nino=nino)
+def _nino(r: _Reader, nino: Any) -> str | None:
+    """The optional National Insurance number, checked (HMRC format, QQ for synthetic data)."""
+    if nino is None:
+        return None
+    if not isinstance(nino, str):
+        raise r.fail(("claimant", "nino"), f"must be text, not {_kind(nino)}", "e.g. QQ123456C")
+    problem = nino_problem(nino)
+    if problem:
+        raise r.fail(("claimant", "nino"), f"not a National Insurance number: {problem}")
+    return nino
 
 
-def _drugs(r: _Reader, value: Any) -> Drugs:
-    """The drugs block, with known_by required exactly when substances are listed."""
-    keys = ("substances", "known_by", "in_treatment", "on_drr", "failed_treatment_episodes")
-    if value is None:
-        value = {}
-    block = r.mapping(value, ("drugs",), keys)
-    raw_list = block.get("substances", [])
-    if raw_list is None:
-        raw_list = []
-    if not isinstance(raw_list, list):
-        raise r.fail(("drugs", "substances"), f"must be a list, not {_kind(raw_list)}", ", ".join(SUBSTANCES))
-    substances: list[str] = []
-    for item in raw_list:
-        name = r.choice(item, ("drugs", "substances"), SUBSTANCES)
-        if name in substances:
-            raise r.fail(("drugs", "substances"), f"{name!r} is listed twice")
-        substances.append(name)
-    known_by = block.get("known_by")
-    if substances:
+def _known(value: Any) -> bool:
+    """True for an answer that is neither unknown nor declined."""
+    return not isinstance(value, Unknown)
+
+
+def _check_together(r: _Reader, answers: dict[str, Any], given: set[str], as_of: dt.date, cal: Calendar) -> None:
+    """The cross-field rules: required and forbidden companions, benefit dates, POLICY.md consistency.
+
+    An `unknown` or `declined` answer never conflicts.
+    """
+    benefit = answers["benefit"]
+    from_day = cal.benefit_from(benefit)
+    if from_day is not None and as_of < from_day:
+        raise r.fail(("benefit",), f"{benefit} did not exist on {as_of}", f"{benefit} from {from_day.isoformat()}")
+    substances = answers["drugs.substances"]
+    known_by = answers["drugs.known_by"]
+    if _known(substances) and substances:
         if known_by is None:
-            raise r.fail(
-                ("drugs", "known_by"), "required when substances are listed", ", ".join(KNOWN_BY)
-            )
-        known_by = r.choice(known_by, ("drugs", "known_by"), KNOWN_BY)
-    elif known_by is not None:
+            raise r.fail(("drugs", "known_by"), "required when substances are listed",
+                         INPUT_FACTS["drugs.known_by"].allowed)
+    elif _known(substances) and known_by is not None and _known(known_by):
         raise r.fail(("drugs", "known_by"), "not allowed when no substances are listed")
-    return Drugs(
-        substances=tuple(sorted(substances, key=SUBSTANCES.index)),
-        known_by=known_by,
-        in_treatment=r.boolean(block.get("in_treatment", False), ("drugs", "in_treatment")),
-        on_drr=r.boolean(block.get("on_drr", False), ("drugs", "on_drr")),
-        failed_treatment_episodes=r.integer(
-            block.get("failed_treatment_episodes", 0), ("drugs", "failed_treatment_episodes"), 0, 50
-        ),
-    )
-
-
-def _children(r: _Reader, value: Any) -> Children:
-    """The children block, with youngest_age required exactly when there are dependants."""
-    keys = ("dependants", "youngest_age", "at_risk", "pregnant", "kinship_carer")
-    if value is None:
-        value = {}
-    block = r.mapping(value, ("children",), keys)
-    dependants = r.integer(block.get("dependants", 0), ("children", "dependants"), 0, 20)
-    youngest = block.get("youngest_age")
-    if dependants > 0:
+    elif not _known(substances) and known_by is None:
+        answers["drugs.known_by"] = substances  # left out while substances is unknown: unknown too
+    dependants = answers["children.dependants"]
+    youngest = answers["children.youngest_age"]
+    if _known(dependants) and dependants > 0:
         if youngest is None:
             raise r.fail(("children", "youngest_age"), "required when dependants is above 0", "0..19")
-        youngest = r.integer(youngest, ("children", "youngest_age"), 0, 19)
-    elif youngest is not None:
+    elif _known(dependants) and youngest is not None and _known(youngest):
         raise r.fail(("children", "youngest_age"), "not allowed when dependants is 0")
-    return Children(
-        dependants=dependants,
-        youngest_age=youngest,
-        at_risk=r.boolean(block.get("at_risk", False), ("children", "at_risk")),
-        pregnant=r.boolean(block.get("pregnant", False), ("children", "pregnant")),
-        kinship_carer=r.boolean(block.get("kinship_carer", False), ("children", "kinship_carer")),
-    )
-
-
-def _consent(r: _Reader, value: Any) -> Consent:
-    """The consent block (both default false)."""
-    if value is None:
-        value = {}
-    block = r.mapping(value, ("consent",), ("treatment_provider", "housing_advice"))
-    return Consent(
-        treatment_provider=r.boolean(
-            block.get("treatment_provider", False), ("consent", "treatment_provider")
-        ),
-        housing_advice=r.boolean(block.get("housing_advice", False), ("consent", "housing_advice")),
-    )
-
-
-def _missed(r: _Reader, value: Any) -> MissedDiscussion:
-    """The missed discussion block (good cause may be null)."""
-    block = r.mapping(value, ("missed_discussion",), ("good_cause",))
-    cause = block.get("good_cause")
-    if cause is not None:
-        cause = r.choice(cause, ("missed_discussion", "good_cause"), GOOD_CAUSES)
-    return MissedDiscussion(good_cause=cause)
+    elif not _known(dependants) and youngest is None:
+        answers["children.youngest_age"] = dependants
+    if benefit == "uc":
+        if answers["uc_group"] is None:
+            answers["uc_group"] = "all_work_requirements"
+    elif "uc_group" in given and _known(answers["uc_group"]):
+        raise r.fail(("uc_group",), f"only with benefit uc, and benefit is {benefit}", "leave uc_group out")
+    no_child = _known(dependants) and dependants == 0
+    if benefit == "is_lone_parent" and no_child:
+        raise r.fail(("children", "dependants"),
+                     "benefit is_lone_parent needs children.dependants of at least 1", "1..20")
+    if answers["children.kinship_carer"] is True and no_child:
+        raise r.fail(("children", "kinship_carer"),
+                     "children.kinship_carer is true but children.dependants is 0", "dependants 1..20")
+    no_drugs = _known(substances) and not substances
+    for fact in ("drugs.in_treatment", "drugs.on_drr"):
+        if answers[fact] is True and no_drugs:
+            raise r.fail(tuple(fact.split(".")), f"{fact} is true but drugs.substances is empty",
+                         "list the substances")
+    if answers["missed_discussion.kind"] == "required" and not cal.edition_for(as_of).has_requirements:
+        raise r.fail(("missed_discussion", "kind"),
+                     f"a required discussion cannot be missed on {as_of}: no edition then has requirements",
+                     "voluntary")
 
 
 def _expect(r: _Reader, value: Any) -> Expect:
     """The scenario expectations: the exact outcome codes and the priority."""
-    block = r.mapping(value, ("expect",), ("outcomes", "priority"))
+    block = r.mapping(value, ("expect",), ("outcomes", "priority", "open"))
     outcomes = block.get("outcomes")
     if outcomes is not None:
         if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
             raise r.fail(("expect", "outcomes"), "must be a list of outcome codes")
         outcomes = tuple(sorted(set(outcomes)))
+    open_ = block.get("open")
+    if open_ is not None:
+        if not isinstance(open_, list) or not all(isinstance(o, str) for o in open_):
+            raise r.fail(("expect", "open"), "must be a list of outcome codes")
+        open_ = tuple(sorted(set(open_)))
     priority = block.get("priority")
     if priority is not None:
         priority = r.choice(priority, ("expect", "priority"), PRIORITIES)
-    return Expect(outcomes=outcomes, priority=priority)
+    return Expect(outcomes=outcomes, priority=priority, open=open_)
 
 
 CaseBuilder = Callable[[RawCase], Case]

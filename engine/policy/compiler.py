@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import attrs
 
 from engine.errors import RuleFileError
-from engine.model.facts import INPUT_FACTS, SET_SUFFIX, FactSpec
+from engine.model.facts import INPUT_FACTS
 from engine.policy import conditions as C
+from engine.policy.operators import encode
 from engine.policy.rulebook import Rule, RuleSet
 
 CASE_ALIAS = "c"
@@ -50,56 +50,14 @@ def _one(parts: list[dict[str, Any]], op: str) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {op: parts}
 
 
-def _value(spec: FactSpec, value: Any) -> Any:
-    """A test operand as the fact encodes it."""
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    return value
-
-
-_CMP = {"gte": "$gte", "gt": "$gt", "lte": "$lte", "lt": "$lt", "before": "$lt", "on_or_after": "$gte"}
-_OPPOSITE = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte", "before": "on_or_after", "on_or_after": "before"}
-
-
 def encode_test(test: C.Test) -> dict[str, Any]:
     """One input-fact test as a durable_rules condition on the case fact (same truth as Python)."""
     spec = INPUT_FACTS[test.fact]
-    attr = spec.attr
-    unset = {attr + SET_SUFFIX: False}
-
-    def or_unset(cond: dict[str, Any]) -> dict[str, Any]:
-        return {"$or": [unset, cond]} if spec.nullable else cond
-
-    op, neg = test.op, test.negated
-    if spec.kind == "list":
-        if op == "contains_any":
-            flags = [f"{attr}__{v}" for v in test.value]
-            if neg:
-                return _one([{f: False} for f in flags], "$and")
-            return _one([{f: True} for f in flags], "$or")
-        if op == "empty":
-            count = attr + "__count"
-            return {count: 0} if test.value else {"$gt": {count: 0}}
-        raise RuleFileError(f"operator {op} cannot test the list {test.fact}")
-    if op == "eq":
-        value = _value(spec, test.value)
-        if neg:
-            return or_unset({"$neq": {attr: value}})
-        return {attr: value}
-    if op in ("in", "not_in"):
-        values = [_value(spec, v) for v in test.value]
-        positive_in = (op == "in") != neg
-        if positive_in:
-            cond = _one([{attr: v} for v in values], "$or")
-            return or_unset(cond) if op == "not_in" else cond
-        cond = _one([{"$neq": {attr: v}} for v in values], "$and")
-        return or_unset(cond) if op == "in" else cond
-    if op in _CMP:
-        value = _value(spec, test.value)
-        if neg:
-            return or_unset({_CMP[_OPPOSITE[op]]: {attr: value}})
-        return {_CMP[op]: {attr: value}}
-    raise RuleFileError(f"operator {op} cannot test {test.fact}")
+    if spec.kind not in test.operator.kinds:
+        raise RuleFileError(f"operator {test.op} cannot test {test.fact} ({spec.kind})")
+    if test.op == "given" and not spec.optional:
+        raise RuleFileError(f"'given' tests an optional fact, and {test.fact} is always given")
+    return encode(test.operator, spec, test.value, test.negated)
 
 
 def _term_to_durable(term: tuple[C.Test, ...], derived: set[str]) -> list[dict[str, Any]]:

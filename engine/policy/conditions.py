@@ -8,24 +8,16 @@ from typing import Any, Union
 
 import attrs
 
+from engine.model.facts import Unknown
+from engine.policy.operators import OPERATORS, Operator, truth
+
 UNKNOWN = None
 """The third truth value: not yet answered, so not yet known."""
 
 Truth = Union[bool, None]
 
-OPS = ("eq", "in", "not_in", "gte", "gt", "lte", "lt", "contains_any", "empty", "before", "on_or_after")
-"""Operators a test may use; a bare value means `eq`."""
-
-_NEGATE = {
-    "gte": "lt",
-    "lt": "gte",
-    "gt": "lte",
-    "lte": "gt",
-    "before": "on_or_after",
-    "on_or_after": "before",
-    "in": "not_in",
-    "not_in": "in",
-}
+OPS = tuple(OPERATORS)
+"""Operators a test may use (engine.policy.operators); a bare value means `eq`."""
 
 OUTCOME_KEY = "outcome"
 """The key naming an outcome code in a condition (`- outcome: CODE`)."""
@@ -40,35 +32,28 @@ class Test:
     value: Any
     negated: bool = False
 
+    @property
+    def operator(self) -> Operator:
+        """The operator's entry in the one operator table."""
+        return OPERATORS[self.op]
+
     def negate(self) -> Test:
-        """The opposite test, as an explicit value test where one exists."""
-        if self.op == "eq" and isinstance(self.value, bool):
+        """The opposite test: the operand flipped where the operator allows, else the `negated` flag."""
+        if self.operator.flips and isinstance(self.value, bool) and not self.negated:
+            return Test(self.fact, self.op, not self.value)
+        if self.op == "eq" and isinstance(self.value, bool) and not self.negated:
             return Test(self.fact, "eq", not self.value)
-        if self.op == "empty":
-            return Test(self.fact, "empty", not self.value)
         return attrs.evolve(self, negated=not self.negated)
 
     def describe(self) -> str:
         """Plain text for explanations, e.g. `benefit is one of jsa, uc`."""
         if self.fact == OUTCOME_KEY:
             return f"{self.value} {'does not apply' if self.negated else 'applies'}"
-        words = {
-            "eq": "is",
-            "in": "is one of",
-            "not_in": "is none of",
-            "gte": "is at least",
-            "gt": "is more than",
-            "lte": "is at most",
-            "lt": "is under",
-            "contains_any": "includes one of",
-            "empty": "is empty" if self.value else "is not empty",
-            "before": "is before",
-            "on_or_after": "is on or after",
-        }[self.op]
-        if self.op == "empty":
+        if self.op in ("empty", "given"):
+            words = self.operator.words if self.value else self.operator.words.replace("is ", "is not ", 1)
             text = f"{self.fact} {words}"
         else:
-            text = f"{self.fact} {words} {_show(self.value)}"
+            text = f"{self.fact} {self.operator.words} {_show(self.value)}"
         return f"not ({text})" if self.negated else text
 
 
@@ -126,16 +111,14 @@ def parse(raw: Any) -> Cond:
         if len(value) != 1:
             raise ConditionError(f"test on {key} must have one operator")
         ((op, operand),) = value.items()
-        if op not in OPS or op == "eq":
-            raise ConditionError(f"unknown operator {op!r} on {key}")
-        if op in ("in", "not_in", "contains_any"):
-            if not isinstance(operand, list) or not operand:
-                raise ConditionError(f"'{op}' on {key} needs a non-empty list")
+        if op not in OPERATORS or op == "eq":
+            allowed = ", ".join(o for o in OPS if o != "eq")
+            raise ConditionError(f"unknown operator {op!r} on {key} (allowed: {allowed})")
+        problem = OPERATORS[op].check_operand(operand)
+        if problem:
+            raise ConditionError(f"'{op}' on {key} {problem}")
+        if isinstance(operand, list):
             operand = tuple(operand)
-        if op in ("before", "on_or_after") and not isinstance(operand, dt.date):
-            raise ConditionError(f"'{op}' on {key} needs a date")
-        if op == "empty" and not isinstance(operand, bool):
-            raise ConditionError(f"'empty' on {key} needs true or false")
         return Test(str(key), op, operand)
     if isinstance(value, (list, dict)) or value is None:
         raise ConditionError(f"test on {key} needs a value or an operator")
@@ -169,7 +152,7 @@ def from_data(data: Any) -> Cond:
     ((fact, test),) = inner.items()
     if isinstance(test, dict):
         ((op, value),) = test.items()
-        if op in ("before", "on_or_after"):
+        if OPERATORS[op].operand == "date":
             value = dt.date.fromisoformat(value)
         if isinstance(value, list):
             value = tuple(value)
@@ -212,34 +195,10 @@ def tests(cond: Cond) -> Iterable[Test]:
 
 
 def eval_test(test: Test, value: Any) -> Truth:
-    """Three-valued truth of one test against a value (UNKNOWN in, UNKNOWN out)."""
-    if value is _UNANSWERED:
+    """Three-valued truth of one test against a value (unanswered, unknown or declined: UNKNOWN)."""
+    if value is _UNANSWERED or isinstance(value, Unknown):
         return UNKNOWN
-    op = test.op
-    result: bool
-    if op == "eq":
-        result = value == test.value
-    elif op == "in":
-        result = value in test.value
-    elif op == "not_in":
-        result = value is not None and value not in test.value
-    elif op == "contains_any":
-        result = any(v in value for v in test.value)
-    elif op == "empty":
-        result = (len(value) == 0) == test.value
-    elif value is None:
-        result = False
-    elif op in ("gte", "on_or_after"):
-        result = value >= test.value
-    elif op == "gt":
-        result = value > test.value
-    elif op in ("lte",):
-        result = value <= test.value
-    elif op in ("lt", "before"):
-        result = value < test.value
-    else:  # pragma: no cover - parse() refuses other operators
-        raise ValueError(op)
-    return (not result) if test.negated else result
+    return truth(test.operator, value, test.value, test.negated)
 
 
 class _Unanswered:

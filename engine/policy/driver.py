@@ -20,10 +20,11 @@ import durable_rules_engine as dre
 from engine.errors import EngineError
 from engine.model.case import Case, input_values
 from engine.model.decision import Decision, Firing, Outcome
-from engine.model.facts import encode_case_fact
+from engine.model.facts import INPUT_FACTS, Unknown, encode_case_fact, is_unknown
 from engine.policy import conditions as C
 from engine.policy.compiler import Compiled, Conclusion, compile_ruleset
-from engine.policy.rulebook import Book, RuleSet, load_book
+from engine.policy.explain import open_outcomes
+from engine.policy.rulebook import Book, RuleSet, choose, load_book
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -34,6 +35,8 @@ def json_value(value: Any) -> Any:
         return list(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Unknown):
+        return str(value)
     return value
 
 
@@ -173,21 +176,33 @@ def _rule_name(message: str) -> str:
 
 
 def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
-    """Assemble the contract's decision from a finished session."""
+    """Assemble the contract's decision from a finished session.
+
+    Texts are chosen from their variants on what is certain (answers and the derived facts
+    durable_rules concluded); open outcomes come from the three-valued evaluator, and only when
+    some answer is unknown (otherwise nothing can be open).
+    """
+    look: dict[str, Any] | None = None
     outcomes = []
     for code in sorted(session.outcomes):
         conc, because = session.outcomes[code]
-        info = rs.outcomes[code]
+        rule = conc.rule
+        if look is None and (len(rule.text) > 1 or len(rule.adviser_note) > 1):
+            look = {**{name: session.values.get(name, C.UNANSWERED) for name in INPUT_FACTS},
+                    **{name: C.UNANSWERED for name in rs.derived_names}, **session.derived}
         outcomes.append(
             Outcome(
                 code=code,
-                kind=info.kind,
-                rule=conc.rule.id,
-                citation=conc.rule.citation,
-                text=conc.rule.text,
+                kind=rs.outcomes[code].kind,
+                rule=rule.id,
+                citation=rule.citation,
+                text=choose(rule.text, look) if look is not None else rule.default_text,
                 because=because,
+                adviser_note=choose(rule.adviser_note, look) if look is not None else rule.adviser_note[-1].text,
+                sources=tuple(c.public() for c in rule.sources),
             )
         )
+    has_unknown = any(is_unknown(v) for v in session.values.values())
     return Decision(
         case=case.case,
         as_of=case.as_of.isoformat(),
@@ -197,6 +212,9 @@ def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
         outcomes=tuple(outcomes),
         trace=tuple(session.trace),
         derived=dict(session.derived),
+        edition_status=rs.edition.status,
+        open=open_outcomes(rs, session.values) if has_unknown else (),
+        format=rs.format,
     )
 
 

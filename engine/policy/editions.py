@@ -24,6 +24,8 @@ class Edition:
     end: dt.date | None
     summary: str = ""
     citation: str = ""
+    status: str = "in_force"
+    has_requirements: bool = False
 
     def in_force(self, day: dt.date) -> bool:
         """True when `day` falls within this edition."""
@@ -38,6 +40,7 @@ class Edition:
             "to": self.end.isoformat() if self.end else None,
             "summary": self.summary,
             "citation": self.citation,
+            **({"status": self.status} if self.status != "in_force" else {}),
         }
 
     @classmethod
@@ -50,6 +53,7 @@ class Edition:
             end=dt.date.fromisoformat(data["to"]) if data["to"] else None,
             summary=data.get("summary", ""),
             citation=data.get("citation", ""),
+            status=data.get("status", "in_force"),
         )
 
 
@@ -90,6 +94,26 @@ def _date(value: Any, where: str) -> dt.date:
     raise RuleFileError(f"{where}: expected a date, got {value!r}")
 
 
+STATUSES = ("announced", "in_force")
+"""An edition's status: `announced` (never commenced: training and audit only) or `in_force`."""
+
+
+def _status(value: Any, where: str) -> str:
+    """An edition status, or a RuleFileError."""
+    if value not in STATUSES:
+        raise RuleFileError(f"{where}: expected one of {', '.join(STATUSES)}, got {value!r}")
+    return str(value)
+
+
+def _citation_text(item: dict[str, Any]) -> str:
+    """An edition's citation as one line: its sources' ids and locators (or the old `citation` text)."""
+    sources = item.get("sources")
+    if isinstance(sources, list):
+        return "; ".join(f"{s.get('source', '?')}, {s.get('locator', '')}".rstrip(", ") for s in sources
+                         if isinstance(s, dict))
+    return str(item.get("citation", ""))
+
+
 def read_calendar(path: Path) -> Calendar:
     """Read an editions file into a Calendar."""
     try:
@@ -106,7 +130,8 @@ def read_calendar(path: Path) -> Calendar:
                 start=_date(item["from"], f"{path.name} {item['id']} from"),
                 end=_date(end, f"{path.name} {item['id']} to") if end is not None else None,
                 summary=item.get("summary", ""),
-                citation=item.get("citation", ""),
+                citation=_citation_text(item),
+                status=_status(item.get("status", "in_force"), f"{path.name} {item['id']} status"),
             )
         )
     editions.sort(key=lambda e: e.start)

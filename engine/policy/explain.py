@@ -12,7 +12,8 @@ from typing import Any
 
 import attrs
 
-from engine.model.facts import INPUT_FACTS, FactSpec
+from engine.model.decision import OpenOutcome
+from engine.model.facts import INPUT_FACTS, FactSpec, is_unknown
 from engine.policy import conditions as C
 from engine.policy.conditions import UNANSWERED, UNKNOWN, Truth
 from engine.policy.rulebook import RuleSet
@@ -113,12 +114,8 @@ class WhyNot:
 
 def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyNot]:
     """For an outcome that does not apply, each of its rules' first failing condition."""
-    look = _lookup(values)
     ev = evaluate(ruleset, values)
-    for name, truth in ev.derived.items():
-        look[name] = UNANSWERED if truth is UNKNOWN else truth
-    for c, truth in ev.outcomes.items():
-        look[f"{C.OUTCOME_KEY}:{c}"] = UNANSWERED if truth is UNKNOWN else truth
+    look = lookup_of(values, ev)
     out = []
     for rule in ruleset.rules:
         if rule.concludes != code:
@@ -134,12 +131,55 @@ def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyN
     return out
 
 
+def inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
+    """Every input fact an outcome's rules read, through derived facts and other outcomes."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    todo = [r for r in ruleset.rules if r.concludes == code]
+    while todo:
+        rule = todo.pop()
+        if rule.id in seen:
+            continue
+        seen.add(rule.id)
+        for test in C.tests(rule.when):
+            if test.fact in INPUT_FACTS:
+                found.add(test.fact)
+            elif test.fact == C.OUTCOME_KEY:
+                todo += [r for r in ruleset.rules if r.concludes == test.value]
+            else:
+                todo += [r for r in ruleset.rules if r.derives == test.fact]
+    return found
+
+
+def open_outcomes(ruleset: RuleSet, values: Mapping[str, Any], ev: Evaluation | None = None) -> tuple[OpenOutcome, ...]:
+    """The outcomes that depend on unknown answers, sorted by code, each with the answers it waits on."""
+    ev = ev or evaluate(ruleset, values)
+    out = []
+    for code in ev.undecided():
+        rule = next((r for r in ruleset.rules if r.concludes == code and ev.rules.get(r.id) is UNKNOWN), None)
+        behind = inputs_behind(ruleset, code)
+        needs = tuple(name for name in INPUT_FACTS
+                      if name in behind and (values.get(name, UNANSWERED) is UNANSWERED or is_unknown(values[name])))
+        out.append(OpenOutcome(code, ruleset.outcomes[code].kind, rule.id if rule else "", needs))
+    return tuple(out)
+
+
+def lookup_of(values: Mapping[str, Any], ev: Evaluation) -> dict[str, Any]:
+    """Answers, derived facts and outcomes in one lookup (the shape conditions are evaluated on)."""
+    look = _lookup(values)
+    for name, truth in ev.derived.items():
+        look[name] = UNANSWERED if truth is UNKNOWN else truth
+    for code, truth in ev.outcomes.items():
+        look[f"{C.OUTCOME_KEY}:{code}"] = UNANSWERED if truth is UNKNOWN else truth
+    return look
+
+
 def _candidates(spec: FactSpec, thresholds: set[Any]) -> list[Any]:
     """Representative values of a fact: enough to flip every test on it."""
-    if spec.kind == "bool":
+    if spec.kind in ("bool", "flag"):
         return [True, False]
     if spec.kind == "enum":
-        return [*spec.choices, *([None] if spec.nullable else [])]
+        return [*spec.choices, *([None] if spec.optional else [])]
     if spec.kind == "list":
         return [(), *((choice,) for choice in spec.choices)]
     if spec.kind == "int":
@@ -147,7 +187,7 @@ def _candidates(spec: FactSpec, thresholds: set[Any]) -> list[Any]:
         for t in thresholds:
             points |= {t - 1, t, t + 1}
         picked = sorted(p for p in points if spec.low <= p <= spec.high)
-        return [*picked, *([None] if spec.nullable else [])]
+        return [*picked, *([None] if spec.optional else [])]
     return []
 
 
@@ -170,7 +210,7 @@ def relevant_questions(ruleset: RuleSet, values: Mapping[str, Any]) -> list[str]
     relevant = []
     for name, spec in INPUT_FACTS.items():
         if name in values and values[name] is not UNANSWERED:
-            continue
+            continue  # answered, "don't know" and "declined" included: not asked again
         for candidate in _candidates(spec, thresholds.get(name, set())):
             trial = evaluate(ruleset, {**values, name: candidate})
             if trial.outcomes != base.outcomes or trial.priority != base.priority:

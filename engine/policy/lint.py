@@ -12,7 +12,7 @@ from engine.errors import RuleFileError
 from engine.model.facts import INPUT_FACTS
 from engine.policy import conditions as C
 from engine.policy.compiler import compile_ruleset
-from engine.policy.rulebook import Book, read_book
+from engine.policy.rulebook import Book, Rule, read_book
 from rules import RULES_DIR
 
 KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")
@@ -45,14 +45,20 @@ def lint_book(book: Book) -> list[Finding]:
         if not rule.title.strip():
             found.append(Finding(where, "missing title"))
         if not rule.citation.strip():
-            found.append(Finding(where, "missing citation"))
+            found.append(Finding(where, "missing citation: cite at least one source"))
+        found += _citation_findings(where, rule)
         if bool(rule.derives) == bool(rule.concludes):
             found.append(Finding(where, "must have exactly one of 'derives' and 'concludes'"))
         if rule.concludes:
             if rule.concludes not in book.outcomes:
                 found.append(Finding(where, f"concludes unknown outcome {rule.concludes}"))
-            if not rule.text.strip():
-                found.append(Finding(where, "missing text for the adviser"))
+            if not any(v.text for v in rule.text + rule.adviser_note):
+                found.append(Finding(where, "missing text: give the claimant's text or the adviser's note"))
+            for label, variants in (("text", rule.text), ("adviser_note", rule.adviser_note)):
+                for variant in variants:
+                    for test in C.tests(variant.when) if variant.when is not None else ():
+                        if test.fact == C.OUTCOME_KEY or (test.fact not in INPUT_FACTS and test.fact not in derived):
+                            found.append(Finding(where, f"{label} variant tests {test.fact}: only facts may be tested"))
         for edition in rule.editions:
             if edition not in edition_ids:
                 found.append(Finding(where, f"unknown edition {edition}"))
@@ -80,14 +86,32 @@ def lint_book(book: Book) -> list[Finding]:
     for name in INPUT_FACTS:
         if name != "as_of" and name not in asked:
             found.append(Finding("questions.yaml", f"no question for input fact {name}"))
-    if not found:
-        for ruleset in book.all_rulesets():
-            try:
-                compile_ruleset(ruleset)
-                _ = ruleset.derived_names
-            except RuleFileError as exc:
-                found.append(Finding(f"edition {ruleset.edition.id}", str(exc)))
+    for ruleset in book.all_rulesets():  # always: a rule set that does not compile cannot decide anything
+        try:
+            compile_ruleset(ruleset)
+            _ = ruleset.derived_names
+        except (RuleFileError, KeyError) as exc:
+            found.append(Finding(f"edition {ruleset.edition.id}", str(exc)))
     return found
+
+
+INTERNAL_NAMES = ("POLICY.md", "DOMAIN.md", "CONTRACT.md", "DESIGN.md", "seed 00", "seeds/", "shared/")
+"""Internal documents a citation must never name: users of the rules do not have them."""
+
+
+def _citation_findings(where: str, rule: Rule) -> list[Finding]:
+    """Sources that do not resolve, internal documents named, and bad bases."""
+    out = []
+    for cite in rule.sources:
+        if not cite.title:
+            out.append(Finding(where, f"source {cite.source} is not in sources.yaml"))
+        if not cite.locator:
+            out.append(Finding(where, f"source {cite.source} needs a locator (section, paragraph or page)"))
+    text = " ".join([rule.citation, *(c.locator + " " + c.quote for c in rule.sources)])
+    for name in INTERNAL_NAMES:
+        if name.lower() in text.lower():
+            out.append(Finding(where, f"cites the internal document {name.strip()!r}: cite a public source"))
+    return out
 
 
 def _edition_findings(book: Book) -> list[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,74 @@ from engine.policy import conditions as C
 from engine.policy.editions import Calendar, Edition, read_calendar
 from rules import RULES_DIR
 
-SNAPSHOT_FORMAT = 1
-"""Version of the rule set snapshot layout (part of what is hashed)."""
+SNAPSHOT_FORMAT = 2
+"""Version of the rule set snapshot layout (part of what is hashed); format 1 snapshots still load."""
 
-DATA_FILES = ("editions.yaml", "outcomes.yaml", "questions.yaml")
+DATA_FILES = ("editions.yaml", "outcomes.yaml", "questions.yaml", "sources.yaml", "invariants.yaml")
 """Rule-folder files that hold no rules."""
+
+
+@attrs.frozen
+class Citation:
+    """A rule's source: a bibliography entry, where in it, a verbatim quote, and fact or model basis."""
+
+    source: str
+    title: str
+    locator: str = ""
+    quote: str = ""
+    basis: str = "fact"
+
+    def to_data(self) -> dict[str, Any]:
+        """Canonical data for the snapshot."""
+        data = {"source": self.source, "title": self.title, "locator": self.locator, "basis": self.basis}
+        if self.quote:
+            data["quote"] = self.quote
+        return data
+
+    def public(self) -> dict[str, Any]:
+        """The citation as a decision names it (CONTRACT.md v2 `sources`)."""
+        return {"source": self.source, "title": self.title, "locator": self.locator, "basis": self.basis}
+
+    def words(self) -> str:
+        """One line for readable output: title, locator."""
+        return f"{self.title}, {self.locator}" if self.locator else self.title
+
+
+@attrs.frozen
+class Variant:
+    """One wording of a text, used when its condition holds (None: the default, last)."""
+
+    text: str
+    when: C.Cond | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        """Canonical data for the snapshot."""
+        data: dict[str, Any] = {"text": self.text}
+        if self.when is not None:
+            data["when"] = C.to_data(self.when)
+        return data
+
+
+def choose(variants: tuple[Variant, ...], lookup: Mapping[str, Any]) -> str:
+    """The first variant whose condition certainly holds (unknown counts as not holding), else the default."""
+    for variant in variants:
+        if variant.when is None or C.evaluate(variant.when, lookup) is True:
+            return variant.text
+    return variants[-1].text
+
+
+def _variants_data(variants: tuple[Variant, ...]) -> Any:
+    """Variants as snapshot data: a plain string when there is only the default."""
+    if len(variants) == 1 and variants[0].when is None:
+        return variants[0].text
+    return [v.to_data() for v in variants]
+
+
+def _variants_from_data(data: Any) -> tuple[Variant, ...]:
+    """Rebuild variants from snapshot data."""
+    if isinstance(data, list):
+        return tuple(Variant(v["text"], C.from_data(v["when"]) if "when" in v else None) for v in data)
+    return (Variant(str(data or "")),)
 
 
 @attrs.frozen
@@ -35,13 +98,20 @@ class Rule:
     citation: str
     derives: str | None = None
     concludes: str | None = None
-    text: str = ""
+    text: tuple[Variant, ...] = (Variant(""),)
+    adviser_note: tuple[Variant, ...] = (Variant(""),)
+    sources: tuple[Citation, ...] = ()
     shows: tuple[str, ...] = ()
     positive_only: bool = False
     editions: tuple[str, ...] = ()
     source: str = ""
 
-    def to_data(self) -> dict[str, Any]:
+    @property
+    def default_text(self) -> str:
+        """The text when no variant's condition holds (the last variant)."""
+        return self.text[-1].text
+
+    def to_data(self, snapshot_format: int = 2) -> dict[str, Any]:
         """Canonical data for the snapshot (without editions and source file)."""
         data: dict[str, Any] = {
             "id": self.id,
@@ -49,20 +119,24 @@ class Rule:
             "when": C.to_data(self.when),
             "citation": self.citation,
         }
+        if snapshot_format >= 2:
+            data["sources"] = [s.to_data() for s in self.sources]
         if self.derives:
             data["derives"] = self.derives
             if self.positive_only:
                 data["positive_only"] = True
         if self.concludes:
             data["concludes"] = self.concludes
-            data["text"] = self.text
+            data["text"] = _variants_data(self.text) if snapshot_format >= 2 else self.default_text
+            if snapshot_format >= 2:
+                data["adviser_note"] = _variants_data(self.adviser_note)
         if self.shows:
             data["shows"] = list(self.shows)
         return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Rule:
-        """Rebuild from snapshot data."""
+        """Rebuild from snapshot data (format 1 or 2)."""
         return cls(
             id=data["id"],
             title=data["title"],
@@ -70,7 +144,9 @@ class Rule:
             citation=data["citation"],
             derives=data.get("derives"),
             concludes=data.get("concludes"),
-            text=data.get("text", ""),
+            text=_variants_from_data(data.get("text", "")),
+            adviser_note=_variants_from_data(data.get("adviser_note", "")),
+            sources=tuple(Citation(**s) for s in data.get("sources", ())),
             shows=tuple(data.get("shows", ())),
             positive_only=data.get("positive_only", False),
         )
@@ -93,13 +169,14 @@ class RuleSet:
     outcomes: dict[str, OutcomeInfo]
     priority_levels: tuple[tuple[str, str], ...]
     priority_default: str
+    format: int = SNAPSHOT_FORMAT
 
     def snapshot(self) -> dict[str, Any]:
         """The canonical content: stored in the case book and hashed for the rule set id."""
         return {
-            "format": SNAPSHOT_FORMAT,
+            "format": self.format,
             "edition": self.edition.to_data(),
-            "rules": [rule.to_data() for rule in self.rules],
+            "rules": [rule.to_data(self.format) for rule in self.rules],
             "outcomes": {code: attrs.asdict(info) for code, info in sorted(self.outcomes.items())},
             "priority": {
                 "levels": [{"level": lvl, "when_outcome": code} for lvl, code in self.priority_levels],
@@ -139,7 +216,7 @@ class RuleSet:
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> RuleSet:
         """Rebuild a rule set from its stored snapshot (for replay under past rules)."""
-        if data.get("format") != SNAPSHOT_FORMAT:
+        if data.get("format") not in (1, SNAPSHOT_FORMAT):
             raise RuleFileError(f"unsupported rule set snapshot format {data.get('format')!r}")
         return cls(
             edition=Edition.from_data(data["edition"]),
@@ -147,6 +224,7 @@ class RuleSet:
             outcomes={code: OutcomeInfo(**info) for code, info in data["outcomes"].items()},
             priority_levels=tuple((p["level"], p["when_outcome"]) for p in data["priority"]["levels"]),
             priority_default=data["priority"]["default"],
+            format=int(data["format"]),
         )
 
 
@@ -194,10 +272,18 @@ class Book:
     priority_default: str
     questions: tuple[dict[str, Any], ...]
     directory: Path
+    sources: dict[str, SourceEntry] = attrs.field(factory=dict)
     rulesets: dict[str, RuleSet] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        """Build every edition's rule set once."""
+        """Build every edition's rule set once; mark the editions that have requirements."""
+        requirement_codes = {code for code, info in self.outcomes.items() if info.kind == "requirement"}
+        editions = tuple(
+            attrs.evolve(e, has_requirements=any(r.concludes in requirement_codes and e.id in r.editions
+                                                 for r in self.rules))
+            for e in self.calendar.editions
+        )
+        object.__setattr__(self, "calendar", attrs.evolve(self.calendar, editions=editions))
         out = {}
         for edition in self.calendar.editions:
             chosen = tuple(r for r in self.rules if edition.id in r.editions)
@@ -230,32 +316,121 @@ def rule_files(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def parse_rule(item: Any, source: str, edition_ids: tuple[str, ...]) -> Rule:
+RULE_KEYS = frozenset({"id", "title", "derives", "concludes", "editions", "when", "citation", "sources", "text",
+                       "adviser_note", "shows", "positive_only"})
+"""Keys a rule entry may hold (`citation` is the v1 form of `sources`)."""
+
+BASES = ("fact", "model")
+"""A citation's basis: an established fact, or a modelling assumption."""
+
+
+@attrs.frozen
+class SourceEntry:
+    """One bibliography entry of rules/sources.yaml: a real public document."""
+
+    id: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+    kind: str = ""
+
+
+def read_sources(path: Path) -> dict[str, SourceEntry]:
+    """The bibliography (empty when the file is missing)."""
+    if not path.exists():
+        return {}
+    data = _load_yaml(path) or {}
+    entries = data.get("sources") or {}
+    if not isinstance(entries, dict):
+        raise RuleFileError(f"{path.name}: 'sources' must be a mapping of source ids")
+    out = {}
+    for sid, entry in entries.items():
+        if not isinstance(entry, dict) or not entry.get("title"):
+            raise RuleFileError(f"{path.name}: source {sid}: needs a title")
+        out[str(sid)] = SourceEntry(id=str(sid), title=" ".join(str(entry["title"]).split()),
+                                    publisher=str(entry.get("publisher", "")), date=str(entry.get("date", "")),
+                                    url=str(entry.get("url", "")), kind=str(entry.get("kind", "")))
+    return out
+
+
+def _citations(raw: Any, where: str, bibliography: dict[str, SourceEntry]) -> tuple[Citation, ...]:
+    """A rule's `sources` list, each entry resolved against the bibliography."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RuleFileError(f"{where}: 'sources' must be a list")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or "source" not in item:
+            raise RuleFileError(f"{where}: each source needs a 'source' id")
+        unknown = set(item) - {"source", "locator", "quote", "basis"}
+        if unknown:
+            raise RuleFileError(f"{where}: source {item['source']}: unknown keys {sorted(unknown)}")
+        sid = str(item["source"])
+        entry = bibliography.get(sid)
+        basis = str(item.get("basis", "fact"))
+        if basis not in BASES:
+            raise RuleFileError(f"{where}: source {sid}: basis must be fact or model")
+        out.append(Citation(source=sid, title=entry.title if entry else "", locator=str(item.get("locator", "")),
+                            quote=" ".join(str(item.get("quote", "")).split()), basis=basis))
+    return tuple(out)
+
+
+def _variants(raw: Any, where: str) -> tuple[Variant, ...]:
+    """A `text` or `adviser_note`: one string, or variants chosen by condition with a default last."""
+    if raw is None:
+        return (Variant(""),)
+    if isinstance(raw, str):
+        return (Variant(" ".join(raw.split())),)
+    if not isinstance(raw, list) or not raw:
+        raise RuleFileError(f"{where}: must be text or a list of variants")
+    out = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise RuleFileError(f"{where}: variant {index + 1} needs a 'text'")
+        last = index == len(raw) - 1
+        if ("when" in item) == last:
+            raise RuleFileError(f"{where}: every variant but the last needs a 'when'; the last (the default) has none")
+        try:
+            when = C.parse(item["when"]) if "when" in item else None
+        except C.ConditionError as exc:
+            raise RuleFileError(f"{where}: variant {index + 1}: {exc}") from None
+        out.append(Variant(" ".join(item["text"].split()), when))
+    return tuple(out)
+
+
+def parse_rule(item: Any, source: str, edition_ids: tuple[str, ...],
+               bibliography: dict[str, SourceEntry] | None = None) -> Rule:
     """One rule entry from a rule file (RuleFileError naming file and rule on a defect)."""
     if not isinstance(item, dict):
         raise RuleFileError(f"{source}: a rule must be a mapping")
     rid = item.get("id", "?")
-    allowed = {"id", "title", "derives", "concludes", "editions", "when", "citation", "text", "shows", "positive_only"}
-    unknown = set(item) - allowed
+    where = f"{source}: rule {rid}"
+    unknown = set(item) - RULE_KEYS
     if unknown:
-        raise RuleFileError(f"{source}: rule {rid}: unknown keys {sorted(unknown)}")
+        raise RuleFileError(f"{where}: unknown keys {sorted(unknown)}")
     editions = item.get("editions")
     if editions == "all":
         editions = list(edition_ids)
     if not isinstance(editions, list) or not editions:
-        raise RuleFileError(f"{source}: rule {rid}: 'editions' must be 'all' or a list of edition ids")
+        raise RuleFileError(f"{where}: 'editions' must be 'all' or a list of edition ids")
     try:
         when = C.parse(item.get("when"))
     except C.ConditionError as exc:
-        raise RuleFileError(f"{source}: rule {rid}: {exc}") from None
+        raise RuleFileError(f"{where}: when: {exc}") from None
+    sources = _citations(item.get("sources"), where, bibliography or {})
+    citation = "; ".join(c.words() for c in sources) if sources else " ".join(str(item.get("citation", "")).split())
     return Rule(
         id=str(rid),
         title=str(item.get("title", "")),
         when=when,
-        citation=str(item.get("citation", "")),
+        citation=citation,
         derives=item.get("derives"),
         concludes=item.get("concludes"),
-        text=" ".join(str(item.get("text", "")).split()),
+        text=_variants(item.get("text"), f"{where}: text"),
+        adviser_note=_variants(item.get("adviser_note"), f"{where}: adviser_note"),
+        sources=sources,
         shows=tuple(item.get("shows", ())),
         positive_only=bool(item.get("positive_only", False)),
         editions=tuple(editions),
@@ -264,21 +439,27 @@ def parse_rule(item: Any, source: str, edition_ids: tuple[str, ...]) -> Rule:
 
 
 def read_book(directory: Path = RULES_DIR) -> Book:
-    """Read and parse the whole rules folder (without lint: see engine.lint)."""
+    """Read and parse the whole rules folder (without lint: see engine.policy.lint)."""
     calendar = read_calendar(directory / "editions.yaml")
     edition_ids = tuple(e.id for e in calendar.editions)
+    bibliography = read_sources(directory / "sources.yaml")
     catalogue = _load_yaml(directory / "outcomes.yaml") or {}
-    outcomes = {
-        code: OutcomeInfo(kind=str(spec["kind"]), title=str(spec.get("title", "")))
-        for code, spec in (catalogue.get("outcomes") or {}).items()
-    }
-    prio = catalogue.get("priority") or {}
-    levels = tuple((str(p["level"]), str(p["when_outcome"])) for p in prio.get("levels", ()))
+    try:
+        outcomes = {
+            code: OutcomeInfo(kind=str(spec["kind"]), title=str(spec.get("title", "")))
+            for code, spec in (catalogue.get("outcomes") or {}).items()
+        }
+        prio = catalogue.get("priority") or {}
+        levels = tuple((str(p["level"]), str(p["when_outcome"])) for p in prio.get("levels", ()))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RuleFileError(f"outcomes.yaml: an outcome or priority level lacks {exc}") from None
     rules: list[Rule] = []
     for path in rule_files(directory):
         data = _load_yaml(path) or {}
+        if not isinstance(data, dict):
+            raise RuleFileError(f"{path.name}: must be a mapping with a 'rules' list")
         for item in data.get("rules") or ():
-            rules.append(parse_rule(item, path.name, edition_ids))
+            rules.append(parse_rule(item, path.name, edition_ids, bibliography))
     # Derived-fact rules first: they feed the others (durable_rules chains either way).
     rules.sort(key=lambda r: 0 if r.derives else 1)
     questions_data = _load_yaml(directory / "questions.yaml") or {}
@@ -290,6 +471,7 @@ def read_book(directory: Path = RULES_DIR) -> Book:
         priority_default=str(prio.get("default", "routine")),
         questions=tuple(questions_data.get("questions") or ()),
         directory=directory,
+        sources=bibliography,
     )
 
 

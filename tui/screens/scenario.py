@@ -55,7 +55,7 @@ class ScenarioScreen(Screen[None]):
         super().__init__()
         self.case = case
         self.training_db = training_db
-        self.interview = Interview(case.case, case.as_of, nino=case.claimant.nino)
+        self.interview = Interview(case.case, case.as_of, nino=case.nino)
         self.values = input_values(case)
         self.steps: list[str] = []
         self.predicted_priority: str | None = None

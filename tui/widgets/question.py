@@ -16,6 +16,7 @@ from textual.widgets.selection_list import Selection
 
 from engine.errors import InputError
 from engine.intake.interview import Question
+from engine.model.facts import Unknown
 from tui.safe import safe
 
 
@@ -84,9 +85,12 @@ class QuestionPanel(Vertical):
             items = [Selection(safe(label), value, value in chosen) for value, label in q.choices]
             return TickList(*items, id=ident, classes="answer")
         if q.kind == "int":
-            hint = f"{q.low} to {q.high}" + (", or empty for none" if q.nullable else "")
+            hint = f"{q.low} to {q.high}" + (", or empty for none" if q.nullable else "") + (
+                ", ? if not known" if q.unknowable else "")
             value = "" if current is None else str(current)
-            return Input(value, placeholder=hint, id=ident, classes="answer", restrict=r"[0-9]*", max_length=3,
+            if isinstance(current, Unknown):
+                value = "?"
+            return Input(value, placeholder=hint, id=ident, classes="answer", restrict=r"[0-9?]*", max_length=3,
                          compact=True)
         options = [Option(safe(label)) for _value, label in q.choices]
         widget = OptionList(*options, id=ident, classes="answer")
@@ -103,7 +107,7 @@ class QuestionPanel(Vertical):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """A choice was made."""
         event.stop()
-        if self.question is not None and self.question.kind in ("bool", "enum"):
+        if self.question is not None and self.question.kind in ("bool", "enum", "flag"):
             value = self.question.choices[event.option_index][0]
             self.post_message(self.Answered(self.question.fact, value))
 
@@ -111,7 +115,9 @@ class QuestionPanel(Vertical):
         """Ticked substances were confirmed."""
         event.stop()
         if self.question is not None:
-            self.post_message(self.Answered(self.question.fact, tuple(event.values)))
+            values = tuple(event.values)
+            unknown = [v for v in values if isinstance(v, Unknown)]  # "Don't know" wins over any ticks
+            self.post_message(self.Answered(self.question.fact, unknown[0] if unknown else values))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """A number was typed."""
