@@ -73,7 +73,7 @@ def test_a_new_book_takes_the_kind_of_its_first_case(tmp_path: Path, capsys) -> 
     with CaseBook(tmp_path / "a.db") as book:
         assert book.kind == "training"
     real = tmp_path / "real.yaml"
-    real.write_text(CASE1.read_text().replace("QQ", "AB"))
+    real.write_text(CASE1.read_text().replace("QQ", "AB").replace("as_of: 2008-06-02", "as_of: 2010-06-02"))
     assert run_main(capsys, "record", str(real), "--db", str(tmp_path / "b.db")).code == 0
     with CaseBook(tmp_path / "b.db") as book:
         assert book.kind == "live"
@@ -212,3 +212,26 @@ def test_claimant_numbers_cannot_be_changed_in_place(training_book: CaseBook) ->
     with pytest.raises(sqlite3.DatabaseError):
         conn.execute("DELETE FROM claimants")
     conn.close()
+
+
+def test_a_live_book_refuses_a_decision_under_the_announced_2008_policy(tmp_path: Path, capsys) -> None:
+    """The 2008 compulsion was announced and never commenced: training books only."""
+    live = tmp_path / "live.db"
+    real = tmp_path / "real.yaml"
+    real.write_text(CASE1.read_text().replace("QQ", "AB").replace("as_of: 2008-06-02", "as_of: 2010-06-02"))
+    assert run_main(capsys, "record", str(real), "--db", str(live)).code == 0
+    before = live.read_bytes()
+    announced = tmp_path / "announced.yaml"
+    announced.write_text(CASE1.read_text().replace("QQ", "AB"))
+    result = run_main(capsys, "record", str(announced), "--db", str(live))
+    assert result.code == 2 and "announced and never in force" in result.err
+    assert live.read_bytes() == before
+    fresh = tmp_path / "fresh.db"
+    assert run_main(capsys, "record", str(announced), "--db", str(fresh)).code == 2
+    with CaseBook(fresh) as book:
+        assert book.kind is None and book.decision_ids() == []
+    training = tmp_path / "training.db"
+    assert run_main(capsys, "record", str(CASE1), "--db", str(training), "--training").code == 0
+    shown = run_main(capsys, "evaluate", str(CASE1))
+    assert "ANNOUNCED POLICY, NEVER IN FORCE" in shown.out
+    assert '"edition_status":"announced"' in run_main(capsys, "evaluate", str(CASE1), "--json").out

@@ -60,7 +60,7 @@ def test_every_outcome_cites_a_rule_that_fired(case: Case) -> None:
         rule = ruleset.rule(outcome.rule)
         assert rule.concludes == outcome.code
         assert outcome.rule in fired
-        assert outcome.citation and outcome.text
+        assert outcome.citation and outcome.sources and (outcome.text or outcome.adviser_note)
         assert outcome.kind == ruleset.outcomes[outcome.code].kind
         assert outcome.because
 

@@ -14,6 +14,8 @@ from engine.casebook.book import CaseBook
 from engine.cli.book import parse_duration
 from tests.helpers import CASES, run_main
 
+SCENARIO_COUNT = len(list(CASES.glob("*.yaml")))
+
 CANARY = "QQ987654D"
 
 
@@ -51,7 +53,7 @@ def test_erase_removes_the_claimant_from_the_file(tmp_path: Path, capsys) -> Non
     verify = run_main(capsys, "audit", "verify", "--db", str(db))
     assert verify.code == 0, verify.err
     replay = run_main(capsys, "replay", "--db", str(db), "--all", "--json")
-    assert replay.code == 0 and len(replay.out.splitlines()) == 56
+    assert replay.code == 0 and len(replay.out.splitlines()) == SCENARIO_COUNT
     assert run_main(capsys, "erase", "CANARY-1", "--db", str(db), "--yes").code == 2
 
 
@@ -72,11 +74,11 @@ def test_retention_erases_old_cases_only(tmp_path: Path, capsys) -> None:
         "retention applied: 0")
     with CaseBook(db) as book:
         cutoff = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)).isoformat()
-        assert book.retain(cutoff, "T1") == 56
+        assert book.retain(cutoff, "T1") == SCENARIO_COUNT
         assert book.decision_ids() == []
         assert book.verify()[1] == []
         last = json.loads(book.conn.execute("SELECT body FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0])
-        assert len(last["rows"]["decisions"]) == 56
+        assert len(last["rows"]["decisions"]) == SCENARIO_COUNT
         events = [r[0] for r in book.conn.execute("SELECT event FROM audit")]
         assert events[-1] == "retention.applied"
 

@@ -17,8 +17,8 @@ def test_why_not_names_the_first_failing_condition() -> None:
               "drugs.known_by": "self_disclosure", "drugs.in_treatment": True, "drugs.on_drr": False}
     reasons = why_not(R2008, values, "JSD_TREATMENT_DISCUSSION")
     assert [(r.rule, r.fact, r.seen) for r in reasons] == [
-        ("jsd-treatment-discussion", "in_treatment_or_drr", True)]
-    assert reasons[0].failed == "in_treatment_or_drr is false"
+        ("jsd-treatment-discussion", "requirement_route", False)]
+    assert reasons[0].failed == "requirement_route is true"
 
 
 def test_unanswered_questions_that_cannot_change_anything_are_skipped() -> None:

@@ -16,14 +16,15 @@ from tui.screens.advise import AdviseScreen
 from tui.screens.interview import InterviewScreen
 from tui.widgets.question import QuestionPanel
 
-SCENARIO = build_case(read_case_file(CASES_DIR / "001-jsa-heroin-toddlers-nfa.yaml"))
+SCENARIO = build_case(read_case_file(CASES_DIR / "039-jsa-heroin-toddler-temporary-housing.yaml"))
+"""A 2009 case: a live book records only decisions under an edition in force."""
 
 
 async def test_new_case_is_stepped_through_recorded_and_referred(tmp_path) -> None:
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await new_case(pilot, "TST-0001", "2008-06-02", "AB123456C")
+        await new_case(pilot, "TST-0001", "2010-01-11", "AB123456C")
         screen = app.screen
         assert isinstance(screen, InterviewScreen)
         asked = await step_through(pilot, SCENARIO)

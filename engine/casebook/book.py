@@ -188,10 +188,12 @@ class CaseBook:
         adviser = _clean_field(adviser, "adviser", 64)
         if not prepared:
             return []
-        if self.kind is None:
-            self._init_meta(next((p.synthetic for p in prepared if p.nino), False), adviser)
+        kind = self.kind or (TRAINING if next((p.synthetic for p in prepared if p.nino), False) else LIVE)
         for item in prepared:
-            self._check_kind(item.nino)
+            self._check_kind(item.nino, kind)
+            self._check_edition(item, kind)
+        if self.kind is None:
+            self._init_meta(kind == TRAINING, adviser)
         with write(self.db) as conn:
             seen: set[tuple[str, str]] = set()
             if skip_recorded:
@@ -220,17 +222,26 @@ class CaseBook:
         return found
 
     def check_kind_of(self, item: Prepared) -> None:
-        """Refuse a prepared case whose NINO is of the wrong kind (a new book's kind is still open)."""
+        """Refuse a prepared case whose NINO or edition does not suit this book (a new book's kind may be open)."""
         self._check_kind(item.nino)
+        if self.kind is not None:
+            self._check_edition(item)
 
-    def _check_kind(self, nino: str | None) -> None:
-        """Refuse a NINO of the wrong kind for this book."""
+    def _check_edition(self, item: Prepared, kind: str | None = None) -> None:
+        """Refuse, in a live book, a decision under an edition that was announced and never in force."""
+        if item.announced and (kind or self.kind) != TRAINING:
+            raise BookError(f"the {item.edition} policy was announced and never in force: a live case book "
+                            "refuses its decisions (record it in a training book)", key="as_of")
+
+    def _check_kind(self, nino: str | None, kind: str | None = None) -> None:
+        """Refuse a NINO of the wrong kind for this book (or for the kind it is about to take)."""
+        kind = kind or self.kind
         if nino is None:
             return
-        if self.kind == LIVE and is_synthetic(nino):
+        if kind == LIVE and is_synthetic(nino):
             raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
                             key="claimant.nino")
-        if self.kind == TRAINING and not is_synthetic(nino):
+        if kind == TRAINING and not is_synthetic(nino):
             raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
 
     def _store_ruleset(self, conn: Any, ruleset: RuleSet, actor: str) -> None:
@@ -529,6 +540,7 @@ class Prepared:
     outcomes: str
     decision: str
     decision_hash: str
+    announced: bool = False
 
     @property
     def synthetic(self) -> bool:
@@ -543,7 +555,7 @@ class Prepared:
         return cls(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=A.sha256_text(inputs),
                    as_of=decision.as_of, edition=decision.edition, ruleset=decision.ruleset,
                    priority=decision.priority, outcomes=json.dumps(list(decision.codes)), decision=text,
-                   decision_hash=A.sha256_text(text))
+                   decision_hash=A.sha256_text(text), announced=decision.announced)
 
 
 def replay_inputs(case: Case) -> dict[str, Any]:

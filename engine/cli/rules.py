@@ -19,19 +19,25 @@ def rules() -> None:
 @rules.command("lint")
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="A rules folder other than the bundled one.")
-def lint_command(directory: Path | None) -> None:
-    """Check the rule files: schema, unknown facts, duplicate ids, citations, editions.
+@click.option("--seeds", "seeds", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="A folder of the seed documents' text: every quote from a seed must appear in it.")
+def lint_command(directory: Path | None, seeds: Path | None) -> None:
+    """Check the rule files: schema, facts, ids, sources and quotes, texts, editions; compile every edition.
+
+    Texts said to the claimant are checked for forbidden words (sanction, working days...),
+    adviser-only wording, unexplained jargon and a Flesch reading ease under 50.
 
     \b
-    Example:
+    Examples:
       pathways rules lint
+      pathways rules lint --seeds ../shared/seeds
     """
     from engine.policy.lint import lint_folder
     from engine.policy.rulebook import read_book
     from rules import RULES_DIR
 
     folder = directory or RULES_DIR
-    findings = lint_folder(folder)
+    findings = lint_folder(folder, seeds)
     for finding in findings:
         fail(str(finding))
     if findings:

@@ -13,6 +13,7 @@ from engine.model.facts import INPUT_FACTS
 from engine.policy import conditions as C
 from engine.policy.compiler import compile_ruleset
 from engine.policy.rulebook import Book, Rule, read_book
+from engine.policy.textlint import text_problems
 from rules import RULES_DIR
 
 KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")
@@ -55,7 +56,11 @@ def lint_book(book: Book) -> list[Finding]:
             if not any(v.text for v in rule.text + rule.adviser_note):
                 found.append(Finding(where, "missing text: give the claimant's text or the adviser's note"))
             for label, variants in (("text", rule.text), ("adviser_note", rule.adviser_note)):
-                for variant in variants:
+                audience = "claimant" if label == "text" else "adviser"
+                for number, variant in enumerate(variants, start=1):
+                    which = f"{label} variant {number}" if len(variants) > 1 else label
+                    found += [Finding(where, f"{which}: {problem}")
+                              for problem in text_problems(variant.text, audience=audience)]
                     for test in C.tests(variant.when) if variant.when is not None else ():
                         if test.fact == C.OUTCOME_KEY or (test.fact not in INPUT_FACTS and test.fact not in derived):
                             found.append(Finding(where, f"{label} variant tests {test.fact}: only facts may be tested"))
@@ -136,12 +141,44 @@ def _edition_findings(book: Book) -> list[Finding]:
     return out
 
 
-def lint_folder(directory: Path = RULES_DIR) -> list[Finding]:
-    """Lint a rules folder, reporting a file that will not even load as a finding."""
+def _collapse(text: str) -> str:
+    """Text with every run of whitespace made one space (quotes are compared this way)."""
+    return " ".join(text.split())
+
+
+def quote_findings(book: Book, seeds: Path) -> list[Finding]:
+    """Quotes from the seed documents that do not appear in them (whitespace aside).
+
+    Each seed source is matched to the file in `seeds` that holds most of its quotes; every
+    quote citing that source must then appear in that file.
+    """
+    texts = {path.name: _collapse(path.read_text(encoding="utf-8", errors="replace"))
+             for path in sorted(seeds.glob("*.txt"))}
+    cited: dict[str, list[tuple[str, str]]] = {}
+    for rule in book.rules:
+        for cite in rule.sources:
+            entry = book.sources.get(cite.source)
+            if cite.quote and entry is not None and entry.kind == "seed":
+                cited.setdefault(cite.source, []).append((f"{rule.source} {rule.id}", _collapse(cite.quote)))
+    found = []
+    for source, quotes in cited.items():
+        best = max(texts, key=lambda name: sum(q in texts[name] for _w, q in quotes), default=None)
+        for where, quote in quotes:
+            if best is None or quote not in texts[best]:
+                found.append(Finding(where, f"quote not found in its source {book.sources[source].title!r}: "
+                                            f"{quote[:60]!r}"))
+    return found
+
+
+def lint_folder(directory: Path = RULES_DIR, seeds: Path | None = None) -> list[Finding]:
+    """Lint a rules folder (and, given the seed documents, every quote from them)."""
     try:
         book = read_book(directory)
     except RuleFileError as exc:
         return [Finding("rules", str(exc))]
     except (KeyError, TypeError, ValueError) as exc:
         return [Finding("rules", f"malformed rule file: {exc!r}")]
-    return lint_book(book)
+    found = lint_book(book)
+    if seeds is not None:
+        found += quote_findings(book, seeds)
+    return found
