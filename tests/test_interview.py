@@ -11,7 +11,7 @@ from engine.errors import InputError
 from engine.intake.interview import APPLIES, DOES_NOT_APPLY, UNDECIDED, Interview
 from engine.intake.scenarios import iter_cases
 from engine.model.case import input_values
-from engine.model.facts import NOT_KNOWN
+from engine.model.facts import DECLINED, NOT_KNOWN
 from engine.policy.driver import decide
 
 SCENARIOS = list(iter_cases(CASES_DIR))
@@ -156,3 +156,48 @@ def test_to_case_goes_through_validation() -> None:
     bad.answer("claimant.age", 30)
     with pytest.raises(InputError):
         bad.to_case()
+
+
+def test_a_skipped_question_is_recorded_unknown_and_reopens_unanswered() -> None:
+    """What was not asked is unknown, never "no" (POLICY.md v2)."""
+    iv = Interview("NEW-2", DAY)
+    iv.answer("benefit", "jsa")
+    iv.answer("claimant.age", 30)
+    iv.answer("drugs.substances", ())
+    while (q := iv.next_question()) is not None:
+        iv.answer(q.fact, input_values(build_case_for_defaults())[q.fact])
+    case = iv.to_case()
+    skipped = [fact for fact in ("consent.housing_advice", "children.pregnant", "children.at_risk")
+               if fact not in iv.answers]
+    assert skipped, "some questions were skipped as irrelevant"
+    for fact in skipped:
+        assert case[fact] is NOT_KNOWN, fact
+    inputs = case.inputs()
+    assert inputs["consent"]["housing_advice"] == "unknown" or "consent.housing_advice" in iv.answers
+    again = Interview.from_case(case)
+    for fact in skipped:
+        assert fact not in again.answers
+        assert fact not in dict((q.fact, v) for q, v in again.answered())
+    assert iv.decision().to_json() == again.decision().to_json()
+
+
+def test_dont_know_and_declined_are_offered_on_optional_questions() -> None:
+    iv = Interview("NEW-3", DAY)
+    pregnant = iv.question("children.pregnant")
+    labels = [label for _value, label in pregnant.choices]
+    assert "Don't know" in labels and "Declined to say" in labels
+    assert "Don't know" not in [label for _v, label in iv.question("benefit").choices]
+    iv.answer("benefit", "jsa")
+    iv.answer("claimant.age", 30)
+    iv.answer("children.pregnant", DECLINED)
+    assert iv.to_case()["children.pregnant"] is DECLINED
+    assert iv.label("children.pregnant", DECLINED) == "Declined to say"
+    assert iv.question("prison_release_weeks").parse_text("?") is NOT_KNOWN
+
+
+def build_case_for_defaults():
+    """A case whose answers are every fact's default (to answer what the interview asks)."""
+    from engine.intake.loader import RawCase
+    from engine.intake.validate import build_case
+    return build_case(RawCase({"schema": 1, "case": "D-1", "as_of": DAY.isoformat(), "claimant": {"age": 30},
+                               "benefit": "jsa"}, "<defaults>", None, lambda _p: None))

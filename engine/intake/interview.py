@@ -112,6 +112,7 @@ class Interview:
         self.answers: dict[str, Any] = {}
         self.history: list[str] = []
         self._reopened: str | None = None
+        self._decided: tuple[frozenset[tuple[str, Any]], Decision] | None = None
         texts = {q.get("fact"): q for q in self.engine.book.questions if q.get("fact") in INPUT_FACTS}
         order = [*texts, *(name for name in INPUT_FACTS if name not in texts)]  # questions.yaml order first
         self.questions: tuple[Question, ...] = tuple(
@@ -321,7 +322,10 @@ class Interview:
         before the benefit and age are known. The same decision `record` and `evaluate` make."""
         if not self.can_decide():
             return None
-        return self.engine.decide(self.to_case(), self.ruleset)
+        key = frozenset(self.answers.items())
+        if self._decided is None or self._decided[0] != key:
+            self._decided = (key, self.engine.decide(self.to_case(), self.ruleset))
+        return self._decided[1]
 
     def outcome_rows(self, ev: Evaluation | None = None, decision: Decision | None = None) -> list[OutcomeRow]:
         """Every outcome code with its state: applies, undecided (open), then does not apply; each in reading order."""
@@ -367,8 +371,10 @@ class Interview:
                 return Explanation(**base, adviser_note=o.adviser_note, because=dict(o.because))
             opened = {o.code: o for o in decision.open}
             if code in opened:
-                waiting = [f for f in opened[code].needs if f not in self.answers]
-                return Explanation(**base, waiting_on=tuple(waiting))
+                waits = opened[code]
+                if waits.rule:
+                    base.update(rule=waits.rule, citation=self.ruleset.rule(waits.rule).citation)
+                return Explanation(**base, waiting_on=waits.needs)
         if state == DOES_NOT_APPLY:
             return Explanation(**base, why_not=tuple(self.why_not(code)))
         facts = inputs_behind(self.ruleset, code)

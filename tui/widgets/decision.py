@@ -18,26 +18,28 @@ GLYPH = {APPLIES: ("✔", "green"), UNDECIDED: ("?", "yellow"), "does not apply"
 
 
 def explanation_text(ex: Explanation, label: Any = None) -> Text:
-    """An outcome's explanation: what it is, its source, and the facts (or why not)."""
+    """An outcome's explanation: what to say to the claimant first, then what to do, why, and the source."""
     name = label or (lambda fact, value: words(value))
     out = Text()
-    add_line(out, f"{ex.code} ({ex.kind}): {ex.state}", "bold")
-    add_line(out, ex.title)
-    if ex.citation:
-        add_line(out, f"Source: {ex.citation}", "italic")
+    add_line(out, f"{ex.title}", "bold")
+    add_line(out, f"{ex.code} · {ex.kind} · {ex.state}", "dim")
     if ex.state == APPLIES:
-        add_line(out, f"Rule {ex.rule}. Because:")
+        if ex.text:
+            add_line(out, f"Say: {ex.text}", "bold")
+        if ex.adviser_note:
+            add_line(out, f"For you (not to read out): {ex.adviser_note}", "italic")
+        add_line(out, f"Because (rule {ex.rule}):")
         for fact, value in ex.because.items():
             add_line(out, f"  {fact} = {name(fact, value)}")
-        if ex.text:
-            add_line(out, f"Say: {ex.text}", "dim")
     elif ex.state == UNDECIDED:
-        add_line(out, "Still depends on: " + (", ".join(ex.waiting_on) or "other answers"))
+        add_line(out, "Open: it depends on answers not known yet: " + (", ".join(ex.waiting_on) or "other answers"))
     else:
         if not ex.why_not:
             add_line(out, "No rule in this edition concludes it.")
         for wn in ex.why_not:
             add_line(out, f"Why not ({wn.rule}): {wn.failed}; it is {words(wn.seen)}")
+    if ex.citation:
+        add_line(out, f"Source: {ex.citation}", "italic dim")
     return out
 
 
@@ -60,10 +62,12 @@ class DecisionPanel(Vertical):
         """Re-evaluate and redraw (keeps the highlighted outcome)."""
         self.interview = interview
         ev = interview.evaluation()
-        prio = ev.priority.upper() if ev.priority else "?"
+        decision = interview.live_decision()
+        prio = decision.priority.upper() if decision is not None else (ev.priority or "?").upper()
+        banner = " · ANNOUNCED POLICY, NEVER IN FORCE" if decision is not None and decision.announced else ""
         self.query_one("#priority", Static).update(
-            safe(f"Priority {prio} · {len(ev.applies())} apply · {len(ev.undecided())} open", "bold"))
-        rows = interview.outcome_rows(ev)
+            safe(f"Priority {prio} · {len(ev.applies())} apply · {len(ev.undecided())} open{banner}", "bold"))
+        rows = interview.outcome_rows(ev, decision)
         olist = self.query_one("#outcomes", OptionList)
         keep = self.highlighted_code()
         olist.clear_options()
