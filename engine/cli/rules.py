@@ -9,6 +9,7 @@ import click
 
 from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
 from engine.errors import InputError
+from engine.textsafe import clean
 
 
 @click.group()
@@ -49,23 +50,32 @@ def lint_command(directory: Path | None, seeds: Path | None) -> None:
 
 @rules.command("coverage")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--conditions", is_flag=True,
+              help="Report each condition of each rule: does some case fail on that condition alone?")
 @click.option("--json", "as_json", is_flag=True, help="Print the coverage report as JSON.")
-@click.option("--strict", is_flag=True, help="Exit 1 when a rule or outcome is never exercised.")
-def coverage_command(path: Path | None, as_json: bool, strict: bool) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 when a rule, outcome (or condition) is never exercised.")
+def coverage_command(path: Path | None, conditions: bool, as_json: bool, strict: bool) -> None:
     """Which rules and outcome codes the scenario cases exercise, per edition, and which never.
 
+    With --conditions, condition coverage: for each condition of each rule, a case that fails on
+    that condition alone (it is false, and the rule would hold if it were true).
+
     \b
-    Example:
+    Examples:
       pathways rules coverage            # the bundled scenario library
+      pathways rules coverage --conditions --strict
     """
     from cases import CASES_DIR
     from engine.intake.scenarios import iter_cases
+    from engine.model.case import input_values
+    from engine.policy.coverage import condition_coverage
     from engine.policy.driver import default_engine
 
     engine = default_engine()
     fired: dict[str, set[str]] = {rs.edition.id: set() for rs in engine.book.all_rulesets()}
     codes: set[str] = set()
     refused = 0
+    seen: list[tuple[str, str, dict]] = []
     for item in iter_cases(path or CASES_DIR):
         if isinstance(item, InputError):
             fail(str(item))
@@ -74,7 +84,9 @@ def coverage_command(path: Path | None, as_json: bool, strict: bool) -> None:
         decision = engine.decide(item)
         fired[decision.edition] |= {f.rule for f in decision.trace}
         codes |= set(decision.codes)
-    report = {"editions": {}, "outcomes_never_produced": sorted(set(engine.book.outcomes) - codes)}
+        if conditions:
+            seen.append((item.case, decision.edition, input_values(item)))
+    report: dict = {"editions": {}, "outcomes_never_produced": sorted(set(engine.book.outcomes) - codes)}
     missing_any = bool(report["outcomes_never_produced"])
     for ruleset in engine.book.all_rulesets():
         ids = [r.id for r in ruleset.rules]
@@ -85,6 +97,16 @@ def coverage_command(path: Path | None, as_json: bool, strict: bool) -> None:
             "exercised": len(ids) - len(never),
             "never": never,
         }
+    if conditions:
+        rows = condition_coverage(engine.book.all_rulesets(), seen)
+        covered = sum(r.covered for r in rows)
+        report["conditions"] = {
+            "total": len(rows), "covered": covered,
+            "percent": round(100 * covered / len(rows), 1) if rows else 100.0,
+            "uncovered": [{"edition": r.edition, "rule": r.rule, "condition": r.condition} for r in rows
+                          if not r.covered],
+        }
+        missing_any = missing_any or covered < len(rows)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -94,6 +116,11 @@ def coverage_command(path: Path | None, as_json: bool, strict: bool) -> None:
                 click.echo(f"  never: {rule_id}")
         never_codes = report["outcomes_never_produced"]
         click.echo("outcome codes never produced: " + (", ".join(never_codes) if never_codes else "none"))
+        if conditions:
+            cov = report["conditions"]
+            click.echo(f"conditions: {cov['covered']}/{cov['total']} ({cov['percent']}%) fail alone in some case")
+            for row in cov["uncovered"]:
+                click.echo(clean(f"  not covered: {row['edition']} {row['rule']}: {row['condition']}"))
     if refused:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if strict and missing_any:
