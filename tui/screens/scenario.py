@@ -200,9 +200,17 @@ def result_text(result: Score, decision: Decision) -> Text:
     mark: Any = ("✔", "green") if result.priority_ok else ("✘", "red")
     add_line(out, f"{mark[0]} priority {decision.priority} (predicted {result.predicted_priority or 'none'})",
              mark[1])
+    if decision.announced:
+        add_line(out, "Announced policy, never in force: a training scenario.", "bold")
     if not decision.outcomes:
         add_line(out, "No outcomes apply.")
-    for o in decision.outcomes:
+    for o in decision.in_reading_order():
         out.append("\n")
-        add_line(out, f"{o.code}: {o.text}", "dim")
+        add_line(out, f"{o.code} ({o.kind})", "bold")
+        if o.text:
+            add_line(out, f"Say: {o.text}")
+        if o.adviser_note:
+            add_line(out, f"For the adviser: {o.adviser_note}", "dim")
+    for item in decision.open:
+        add_line(out, f"? {item.code}: open, waits on {', '.join(item.needs)}", "yellow")
     return out
