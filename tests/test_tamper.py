@@ -122,3 +122,20 @@ def test_writes_refused_on_a_plain_connection(training_book: CaseBook, sql: str)
         conn.execute(sql)
     conn.close()
     assert training_book.verify()[1] == []
+
+
+def test_events_appended_together_extend_the_chain_or_leave_it_as_it_was(training_book: CaseBook) -> None:
+    from engine.casebook import audit
+    from engine.casebook.db import write
+
+    before = training_book.head()
+    assert before is not None
+    with write(training_book.db) as conn:
+        seqs = audit.append_many(conn, "T1", audit.now(), [("note.added", {"n": 1}), ("note.added", {"n": 2})])
+    assert seqs == [before.seq + 1, before.seq + 2]
+    assert training_book.verify()[1] == []
+    head = training_book.head()
+    with pytest.raises(RuntimeError), write(training_book.db) as conn:
+        audit.append_many(conn, "T1", audit.now(), [("note.added", {"n": 3})])
+        raise RuntimeError("the write that made the rows failed")
+    assert training_book.head() == head and training_book.verify()[1] == []

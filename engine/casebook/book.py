@@ -248,8 +248,6 @@ class CaseBook:
         stamp = A.now()
         case_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
         decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
-        head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = head if head else (0, "")
         cases, claimants, decisions, events, ids = [], [], [], [], []
         for item in items:
             case_id += 1
@@ -263,7 +261,7 @@ class CaseBook:
             cases.append(tuple(case_row.values()))
             claimants.append((case_id, item.nino))
             decisions.append(tuple(decision_row.values()))
-            body = {
+            events.append(("decision.recorded", {
                 "decision": decision_id, "case": case_id, "case_key": self.pseudonym(item.ref),
                 "inputs_hash": item.inputs_hash, "ruleset": item.ruleset,
                 "rows": {
@@ -271,12 +269,7 @@ class CaseBook:
                     "claimants": {str(case_id): A.row_hash({"case_id": case_id, "nino": item.nino})},
                     "decisions": {str(decision_id): A.row_hash(decision_row)},
                 },
-            }
-            body_json = A.canonical_json(body)
-            seq += 1
-            digest = A._event_hash_text(seq, prev, stamp, adviser, "decision.recorded", body_json)
-            events.append((seq, stamp, adviser, "decision.recorded", body_json, prev, digest))
-            prev = digest
+            }))
             ids.append(decision_id)
         conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)",
                          cases)
@@ -285,8 +278,7 @@ class CaseBook:
             "INSERT INTO decisions (id, case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
             "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             decisions)
-        conn.executemany(
-            "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+        A.append_many(conn, adviser, stamp, events)
         return ids
 
     # -- referrals ---------------------------------------------------------------------------
