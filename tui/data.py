@@ -16,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from engine.casebook.book import TRAINING, CaseBook, Referral, default_db_path
+from engine.casebook.book import TRAINING, CaseBook, default_db_path
+from engine.casebook.queries import DecisionRow, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError
 from engine.intake.loader import RawCase
@@ -27,9 +28,6 @@ from engine.model.decision import Decision
 from engine.policy.driver import default_engine
 from engine.policy.rulebook import RuleSet
 from engine.textsafe import clean
-
-CLOSED_STATUSES = ("closed", "declined", "attended")
-"""Referral statuses that are no longer open (as `CaseBook.referrals(open_only=True)` counts them)."""
 
 TRAINING_NAME = "pathways-training.db"
 """File name of the default training case book, kept beside the default live book."""
@@ -91,9 +89,9 @@ class CaseRow:
     referrals: tuple[str, ...] = ()
 
 
-def referral_line(ref: Referral) -> str:
+def referral_line(ref: ReferralRow) -> str:
     """One referral as a line: id, code, status, provider, appointment and latest notes."""
-    notes = next((h["notes"] for h in reversed(ref.history) if h.get("notes")), "")
+    notes = ref.notes
     when = f" on {ref.appointment}" if ref.appointment else ""
     return clean(f"#{ref.id} {ref.code} {ref.status}{when}: {ref.provider}" + (f" ({notes})" if notes else ""))
 
@@ -103,21 +101,20 @@ def case_list(path: Path) -> tuple[str | None, list[CaseRow]]:
     if not path.exists():
         return None, []
     with CaseBook(path, create=False) as book:
-        by_decision: dict[int, list[Referral]] = {}
+        by_decision: dict[int, list[ReferralRow]] = {}
         for ref in book.referrals():
             by_decision.setdefault(ref.decision_id, []).append(ref)
         rows: dict[str, CaseRow] = {}
-        per_ref: dict[str, list[Referral]] = {}
+        per_ref: dict[str, list[ReferralRow]] = {}
         for d in book.decisions(limit=100_000):
-            per_ref.setdefault(d["ref"], []).extend(by_decision.get(d["id"], []))
-            if d["ref"] not in rows:
-                rows[d["ref"]] = CaseRow(int(d["id"]), str(d["ref"]), str(d["as_of"]), str(d["edition"]),
-                                         str(d["priority"]), len(d["outcomes"]), 0, str(d["adviser"]),
-                                         str(d["recorded_at"]))
+            per_ref.setdefault(d.ref, []).extend(by_decision.get(d.id, []))
+            if d.ref not in rows:
+                rows[d.ref] = CaseRow(d.id, d.ref, d.as_of, d.edition, d.priority, len(d.outcomes), 0, d.adviser,
+                                      d.recorded_at)
         out = []
         for r in rows.values():
             refs = per_ref[r.ref]
-            still_open = sum(1 for x in refs if x.status not in CLOSED_STATUSES)
+            still_open = sum(1 for x in refs if x.is_open)
             out.append(attrs.evolve(r, open_referrals=still_open, referrals=tuple(referral_line(x) for x in refs)))
         return book.kind, out
 
@@ -137,25 +134,25 @@ class OpenedCase:
     case: Case
     decision_id: int
     decision: Decision
-    referrals: tuple[Referral, ...]
+    referrals: tuple[ReferralRow, ...]
 
 
 def open_case(path: Path, decision_id: int) -> OpenedCase:
     """Load a recorded decision's case inputs (with NINO), decision and referrals."""
     with CaseBook(path, create=False) as book:
         row = book.decision_record(decision_id)
-        if row is None or row["case_row"] is None:
+        if row is None or row.inputs is None:
             raise InputError(f"no decision {decision_id} in this case book", key="decision")
-        data = json.loads(row["case_row"]["inputs"])
-        if row["nino"]:
-            data.setdefault("claimant", {})["nino"] = row["nino"]
+        data = json.loads(row.inputs)
+        if row.nino:
+            data.setdefault("claimant", {})["nino"] = row.nino
         case = build_case(RawCase(data, f"case book decision {decision_id}", None, lambda _p: None))
-        decision = Decision.from_data(json.loads(row["decision"]))
+        decision = Decision.from_data(json.loads(row.decision))
         referrals = tuple(book.referrals(decision_id))
     return OpenedCase(case, decision_id, decision, referrals)
 
 
-def referrals_for(path: Path, decision_id: int) -> list[Referral]:
+def referrals_for(path: Path, decision_id: int) -> list[ReferralRow]:
     """A decision's referrals, newest first."""
     if not path.exists():
         return []
@@ -187,7 +184,7 @@ def add_referral(path: Path, decision_id: int, form: ReferralInput, adviser: str
         return book.add_referral(decision_id, form.code, form.provider, adviser, form.appointment, form.notes)
 
 
-def decision_rows(path: Path, **filters: Any) -> list[dict[str, Any]]:
+def decision_rows(path: Path, **filters: Any) -> list[DecisionRow]:
     """Recorded decisions matching the audit filters, newest first (read-only)."""
     with CaseBook(path, create=False) as book:
         return book.decisions(**filters)
@@ -232,9 +229,9 @@ def replay(path: Path, decision_id: int) -> ReplayView:
     """Replay one decision both ways (read-only)."""
     with CaseBook(path, create=False) as book:
         replayer = Replayer(book, default_engine())
-        row = book.decision_record(decision_id) or {}
+        row = book.decision_record(decision_id)
         return ReplayView(replayer.replay(decision_id), replayer.replay(decision_id, under_current=True),
-                          str(row.get("adviser", "")), str(row.get("recorded_at", "")))
+                          row.adviser if row else "", row.recorded_at if row else "")
 
 
 def load_scenarios(folder: Path) -> tuple[list[Case], int]:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import attrs
 
-from engine.casebook.book import CaseBook, Prepared
+from engine.casebook.book import CaseBook
+from engine.casebook.records import Prepared
 from engine.errors import InputError
 from engine.intake.loader import CASE_SUFFIXES
 

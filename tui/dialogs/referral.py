@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from engine.casebook.book import MAX_NOTE
+from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER
 from engine.dates import parse_iso_date
 from tui.data import ReferralInput
 from tui.safe import safe
@@ -24,8 +24,8 @@ def check_referral(code: str | None, provider: str, appointment: str, notes: str
     provider = provider.strip()
     if not provider:
         raise ValueError("Provider: who the claimant is referred to")
-    if len(provider) > 200:
-        raise ValueError("Provider: at most 200 characters")
+    if len(provider) > MAX_PROVIDER:
+        raise ValueError(f"Provider: at most {MAX_PROVIDER} characters")
     day = None
     if appointment.strip():
         day = parse_iso_date(appointment)
@@ -61,7 +61,8 @@ class ReferralDialog(ModalScreen["ReferralInput | None"]):
             else:
                 yield Select(options, id="code", prompt="choose the referral", compact=True)
             yield Label("Provider")
-            yield Input(placeholder="who the claimant is referred to", id="provider", max_length=200, compact=True)
+            yield Input(placeholder="who the claimant is referred to", id="provider", max_length=MAX_PROVIDER,
+                        compact=True)
             yield Label("Appointment date (YYYY-MM-DD, optional)")
             yield Input(placeholder="empty: not booked yet", id="appointment", max_length=10, compact=True)
             yield Label("Notes")

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
+from engine.casebook.queries import DecisionRow
 from engine.dates import parse_iso_date
 from engine.policy.driver import default_engine
 from tui import data
@@ -35,7 +36,7 @@ class AuditScreen(Screen[None]):
     class Loaded(Message):
         """Decisions were read (or `error`)."""
 
-        def __init__(self, rows: list[dict[str, Any]], error: str = "") -> None:
+        def __init__(self, rows: list[DecisionRow], error: str = "") -> None:
             super().__init__()
             self.rows = rows
             self.error = error
@@ -50,7 +51,7 @@ class AuditScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[DecisionRow] = []
         self.verify_result: data.VerifyResult | None = None
 
     @property
@@ -132,8 +133,8 @@ class AuditScreen(Screen[None]):
         keep = table.current_key()
         table.clear()
         for r in self.rows:
-            table.add_row(safe(r["id"]), safe(r["ref"]), safe(r["as_of"]), safe(r["edition"]), safe(r["priority"]),
-                          safe(r["adviser"]), safe(str(r["recorded_at"])[:10]), key=str(r["id"]))
+            table.add_row(safe(r.id), safe(r.ref), safe(r.as_of), safe(r.edition), safe(r.priority),
+                          safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
 
     def action_verify(self) -> None:
