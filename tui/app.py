@@ -15,7 +15,8 @@ from textual.screen import Screen
 
 from cases import CASES_DIR
 from engine.casebook.book import default_db_path
-from tui.data import default_adviser, training_path_for
+from engine.casebook.fields import default_adviser
+from tui.data import training_path_for
 from tui.screens.advise import AdviseScreen
 from tui.screens.audit import AuditScreen
 from tui.screens.help import HelpScreen, KeyRow

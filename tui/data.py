@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,6 @@ from engine.textsafe import clean
 
 TRAINING_NAME = "pathways-training.db"
 """File name of the default training case book, kept beside the default live book."""
-
-
-def default_adviser() -> str:
-    """The adviser id when none is given: the login name (staff id, not claimant data)."""
-    return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
 
 
 def book_kind(path: Path) -> str | None:
@@ -150,14 +144,6 @@ def open_case(path: Path, decision_id: int) -> OpenedCase:
         decision = Decision.from_data(json.loads(row.decision))
         referrals = tuple(book.referrals(decision_id))
     return OpenedCase(case, decision_id, decision, referrals)
-
-
-def referrals_for(path: Path, decision_id: int) -> list[ReferralRow]:
-    """A decision's referrals, newest first."""
-    if not path.exists():
-        return []
-    with CaseBook(path, create=False) as book:
-        return book.referrals(decision_id)
 
 
 def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from engine.errors import BookError
 from engine.textsafe import is_unsafe
 
@@ -32,3 +34,8 @@ def clean_field(value: str, key: str, limit: int, allow_empty: bool = False) -> 
 def clean_adviser(value: str) -> str:
     """An adviser id as recorded with a write (see `clean_field`)."""
     return clean_field(value, "adviser", MAX_ADVISER)
+
+
+def default_adviser() -> str:
+    """The adviser id when none is given: the login name (staff id, not claimant data)."""
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
