@@ -18,7 +18,7 @@ import attrs
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
 from engine.casebook.queries import DecisionRow, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
-from engine.errors import InputError
+from engine.errors import InputError, PathwaysError
 from engine.intake.loader import RawCase
 from engine.intake.scenarios import iter_cases
 from engine.intake.validate import build_case
@@ -154,6 +154,13 @@ def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser
         return book.record(case, decision, ruleset, adviser)
 
 
+def record_scenario(path: Path, case: Case, adviser: str) -> int:
+    """Decide a training scenario and record it in the training book at `path`; returns the decision id."""
+    engine = default_engine()
+    ruleset = engine.ruleset_for(case)
+    return record(path, case, engine.decide(case, ruleset), ruleset, adviser, training=True)
+
+
 @attrs.frozen
 class ReferralInput:
     """What the referral form collected (already validated by the form)."""
@@ -220,6 +227,29 @@ def replay(path: Path, decision_id: int) -> ReplayView:
                           row.adviser if row else "", row.recorded_at if row else "")
 
 
+@attrs.frozen
+class TrainLibrary:
+    """The scenario library and the training book train mode records in (or why there is none)."""
+
+    cases: tuple[Case, ...]
+    refused: int
+    book: str
+    book_ok: bool
+
+
+def train_library(folder: Path, training_db: Path | None) -> TrainLibrary:
+    """Read the scenarios and open (creating if need be) the training book; a live book is refused."""
+    cases, refused = load_scenarios(folder)
+    if training_db is None:
+        return TrainLibrary(tuple(cases), refused, "no training case book: scenarios only, nothing is recorded",
+                            False)
+    try:
+        info = open_info(training_db, training=True)
+    except PathwaysError as exc:  # a live book, or one that cannot be opened: train without recording
+        return TrainLibrary(tuple(cases), refused, f"no training case book ({exc.message()})", False)
+    return TrainLibrary(tuple(cases), refused, f"{training_db} ({info.decisions} decisions)", True)
+
+
 def load_scenarios(folder: Path) -> tuple[list[Case], int]:
     """The scenario library: cases with their titles, sorted by ref; and how many were refused."""
     cases, refused = [], 0
@@ -229,10 +259,3 @@ def load_scenarios(folder: Path) -> tuple[list[Case], int]:
         else:
             cases.append(item)
     return sorted(cases, key=lambda c: c.case), refused
-
-
-def problem_text(exc: BaseException) -> str:
-    """A one-line message for an error shown on screen (never case data from a traceback)."""
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"internal error ({type(exc).__name__})"
