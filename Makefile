@@ -17,13 +17,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/pathways
 
-test: $(STAMP)
-	$(BIN)/ruff check engine tui rules cases tests
-	$(BIN)/python -m pytest
-
+# The checks `make test` runs first: style, one-way layers (import-linter), the rule files.
 lint: $(STAMP)
 	$(BIN)/ruff check engine tui rules cases tests
+	$(BIN)/lint-imports
 	$(BIN)/pathways rules lint
+
+test: lint
+	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/pathways bench
@@ -33,4 +34,4 @@ soak: $(STAMP)
 	$(BIN)/python -m tests.soak --full --write-security
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .import_linter_cache .hypothesis
