@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/pathways
 
-# The checks `make test` runs first: style, one-way layers (import-linter), the rule files.
+# The checks `make test` runs first: style, one-way layers (import-linter), types, the rule files.
 lint: $(STAMP)
 	$(BIN)/ruff check engine tui rules cases tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy engine tui
 	$(BIN)/pathways rules lint
 
 test: lint
@@ -34,4 +35,4 @@ soak: $(STAMP)
 	$(BIN)/python -m tests.soak --full --write-security
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .import_linter_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis

@@ -155,8 +155,10 @@ def decision_record(conn: sqlite3.Connection, decision_id: int) -> DecisionRecor
         "WHERE d.id = ?", (decision_id,)).fetchone()
     if row is None:
         return None
-    *columns, inputs, inputs_hash, nino = row
-    return DecisionRecord(*columns, inputs=inputs, inputs_hash=inputs_hash, nino=nino)
+    ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser, at, *case = row
+    inputs, inputs_hash, nino = case
+    return DecisionRecord(ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser,
+                          at, inputs, inputs_hash, nino)
 
 
 def decision_ids(conn: sqlite3.Connection) -> list[int]:

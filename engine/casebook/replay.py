@@ -80,8 +80,8 @@ class Replayer:
         row = self.book.decision_record(decision_id)
         if row is None:
             raise InputError(f"no decision {decision_id} in this case book", key="--decision")
-        base = {"decision": decision_id, "case": row.ref, "edition": row.edition, "ruleset": row.ruleset,
-                "under": "current" if under_current else "recorded"}
+        base = ReplayResult(decision_id, row.ref, MATCH, row.edition, row.ruleset,
+                            "current" if under_current else "recorded")
         recorded_text = row.decision
         problems: list[str] = []
         if A.sha256_text(recorded_text) != row.decision_hash:
@@ -91,31 +91,31 @@ class Replayer:
             try:
                 recorded = Decision.from_data(json.loads(recorded_text))
             except (ValueError, KeyError, TypeError):
-                return ReplayResult(status=MISMATCH, differences=("the recorded decision is unreadable",), **base)
+                return attrs.evolve(base, status=MISMATCH, differences=("the recorded decision is unreadable",))
             problems += _column_drift(row, recorded)
         elif _summary(row) != _summary_of_text(recorded_text):
             problems.append("the summary columns differ from the recorded decision")
         inputs_text = row.inputs or ""
         inputs_hash = A.sha256_text(inputs_text)
         if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
-            return ReplayResult(status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
-                                recorded=recorded, **base)
+            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
+                                recorded=recorded)
         try:
             case = build_case(RawCase(json.loads(inputs_text), f"case book decision {decision_id}", None,
                                       lambda _path: None))
         except (InputError, ValueError):
-            return ReplayResult(status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
-                                recorded=recorded, **base)
+            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
+                                recorded=recorded)
         if under_current:
             ruleset = self.engine.ruleset_for(case)
         else:
             snapshot = self._snapshot(row.ruleset)
             if snapshot is None:
-                return ReplayResult(status=UNKNOWN_RULESET, recorded=recorded,
-                                    differences=("the recorded rule set is missing or altered",), **base)
+                return attrs.evolve(base, status=UNKNOWN_RULESET, recorded=recorded,
+                                    differences=("the recorded rule set is missing or altered",))
             ruleset = snapshot
         replayed = self.engine.decide(case, ruleset)
-        if under_current:
+        if recorded is not None and under_current:  # under current rules, `recorded` was read above
             problems += _outcome_differences(recorded, replayed)
         elif replayed.to_json() != recorded_text:
             try:
@@ -124,8 +124,7 @@ class Replayer:
             except (ValueError, KeyError, TypeError):
                 problems.append("the recorded decision is unreadable")
         status = MISMATCH if problems else MATCH
-        return ReplayResult(status=status, differences=tuple(problems), replayed=replayed, recorded=recorded,
-                            **base)
+        return attrs.evolve(base, status=status, differences=tuple(problems), replayed=replayed, recorded=recorded)
 
 
 def _summary(row: DecisionRecord) -> tuple[Any, ...]:

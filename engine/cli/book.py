@@ -157,7 +157,7 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
     if (decision_id is None) == (not replay_all):
         raise click.UsageError("give --decision ID or --all")
     with open_book(db, create=False) as book:
-        ids = book.decision_ids() if replay_all else [int(decision_id)]
+        ids = book.decision_ids() if decision_id is None else [decision_id]
         bad = 0
         counts: dict[str, int] = {}
         for result in replay_many(book, ids, under_current=(under == "current"), workers=workers):

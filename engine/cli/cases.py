@@ -65,7 +65,7 @@ def test_command(path: Path | None, as_json: bool) -> None:
             click.echo(f"     expected but missing: {', '.join(check.missing)}")
         if check.unexpected:
             click.echo(f"     not expected: {', '.join(check.unexpected)}")
-        if not check.priority_ok:
+        if not check.priority_ok and item.expect is not None:
             click.echo(f"     priority: expected {item.expect.priority}, got {check.decision.priority}")
     if not as_json:
         summary = f"{passed} passed, {failed} failed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -68,25 +69,25 @@ def coverage_command(path: Path | None, as_json: bool, strict: bool) -> None:
         decision = engine.decide(item)
         fired[decision.edition] |= {f.rule for f in decision.trace}
         codes |= set(decision.codes)
-    report = {"editions": {}, "outcomes_never_produced": sorted(set(engine.book.outcomes) - codes)}
-    missing_any = bool(report["outcomes_never_produced"])
+    never_codes = sorted(set(engine.book.outcomes) - codes)
+    editions: dict[str, dict[str, Any]] = {}
+    missing_any = bool(never_codes)
     for ruleset in engine.book.all_rulesets():
         ids = [r.id for r in ruleset.rules]
         never = [i for i in ids if i not in fired[ruleset.edition.id]]
         missing_any = missing_any or bool(never)
-        report["editions"][ruleset.edition.id] = {
+        editions[ruleset.edition.id] = {
             "rules": len(ids),
             "exercised": len(ids) - len(never),
             "never": never,
         }
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps({"editions": editions, "outcomes_never_produced": never_codes}, indent=2))
     else:
-        for edition, info in report["editions"].items():
+        for edition, info in editions.items():
             click.echo(f"{edition}: {info['exercised']}/{info['rules']} rules exercised")
             for rule_id in info["never"]:
                 click.echo(f"  never: {rule_id}")
-        never_codes = report["outcomes_never_produced"]
         click.echo("outcome codes never produced: " + (", ".join(never_codes) if never_codes else "none"))
     if refused:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)

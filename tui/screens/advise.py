@@ -46,7 +46,7 @@ class AdviseScreen(JobScreen):
     @property
     def db(self) -> data.Path:
         """The case book this screen works on."""
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
+        return self.app.db  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         """Banner, search and filters, the case table, referral details."""

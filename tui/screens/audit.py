@@ -41,7 +41,7 @@ class AuditScreen(JobScreen):
     @property
     def db(self) -> Path:
         """The case book being audited."""
-        return self.app.audit_db  # type: ignore[attr-defined, no-any-return]
+        return self.app.audit_db  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         """Banner, filters, the decisions table, the verify line."""

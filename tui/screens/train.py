@@ -38,7 +38,7 @@ class TrainScreen(JobScreen):
     @property
     def training_db(self) -> Path | None:
         """The training case book (None: train without one)."""
-        return self.app.training_db  # type: ignore[attr-defined, no-any-return]
+        return self.app.training_db  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         """Training banner, scenario list, narrative."""
