@@ -17,13 +17,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/pathways
 
-test: $(STAMP)
-	$(BIN)/ruff check engine tui rules cases tests
-	$(BIN)/python -m pytest
-
+# The checks `make test` runs first: style, one-way layers (import-linter), types, the rule files.
 lint: $(STAMP)
 	$(BIN)/ruff check engine tui rules cases tests
-	$(BIN)/pathways rules lint
+	$(BIN)/lint-imports
+	$(BIN)/mypy engine tui
+	$(BIN)/pathways rules lint $(if $(wildcard ../shared/seeds),--seeds ../shared/seeds)
+
+test: lint
+	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/pathways bench
@@ -33,4 +35,4 @@ soak: $(STAMP)
 	$(BIN)/python -m tests.soak --full --write-security
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis

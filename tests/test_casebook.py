@@ -81,7 +81,7 @@ def test_a_new_book_takes_the_kind_of_its_first_case(tmp_path: Path, capsys) -> 
 
 
 def test_referral_lifecycle_is_validated(training_book: CaseBook) -> None:
-    first = training_book.decisions(ref="TRN-0001")[0]["id"]
+    first = training_book.decisions(ref="TRN-0001")[0].id
     with pytest.raises(BookError, match="does not call for a REFER_EMPLOYMENT_SUPPORT"):
         training_book.add_referral(first, "REFER_EMPLOYMENT_SUPPORT", "Progress2work", "T1")
     rid = training_book.add_referral(first, "REFER_HOUSING_ADVICE", "Housing Options", "T1")
@@ -96,8 +96,8 @@ def test_referral_lifecycle_is_validated(training_book: CaseBook) -> None:
     training_book.update_referral(rid, "attended", "T2")
     (ref,) = training_book.referrals(first)
     assert ref.status == "attended" and ref.appointment == "2008-06-16"
-    assert [h["status"] for h in ref.history] == ["proposed", "booked", "did_not_attend", "booked", "attended"]
-    assert [h["actor"] for h in ref.history][-1] == "T2"
+    assert [h.status for h in ref.history] == ["proposed", "booked", "did_not_attend", "booked", "attended"]
+    assert [h.actor for h in ref.history][-1] == "T2"
     with pytest.raises(BookError, match="control, format or bidi characters"):
         training_book.add_referral(first, "REFER_HOUSING_ADVICE", "Evil\x1b[2J", "T1")
     assert training_book.verify()[1] == []
@@ -195,8 +195,8 @@ def test_record_prints_the_decision_id(tmp_path: Path, capsys) -> None:
     case = build_case(read_case_file(CASE1))
     with CaseBook(tmp_path / "t.db") as book:
         row = book.decision_record(1)
-        assert row["adviser"] == "A1" and row["nino"] == case.nino
-        assert json.loads(row["decision"]) == default_engine().decide(case).to_data()
+        assert row is not None and row.adviser == "A1" and row.nino == case.nino
+        assert json.loads(row.decision) == default_engine().decide(case).to_data()
 
 
 @pytest.mark.parametrize("text", ["bad\x9bcsi", "rtl\u202eoverride", "zero\u200bwidth", "line\u2028sep"])

@@ -97,8 +97,7 @@ def test_verify_never_raises_on_malformed_bodies(tmp_path: Path, clean_book: tup
             if event is events[start]:
                 event[4] = body
             try:
-                event[6] = A._event_hash_text(event[0], prev, event[1], event[2], event[3],
-                                              A.canonical_json(json.loads(event[4])))
+                event[6] = A.event_hash(event[0], prev, event[1], event[2], event[3], json.loads(event[4]))
             except ValueError:
                 event[6] = "x"
             event[5] = prev

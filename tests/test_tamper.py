@@ -36,7 +36,7 @@ ALTERATIONS = [
     ("decisions", "UPDATE decisions SET outcomes = '[]' WHERE id = 1"),
     ("decisions", "UPDATE decisions SET decision = replace(decision, 'urgent', 'routine') WHERE id = 1"),
     ("decisions", "UPDATE decisions SET adviser = 'someone-else' WHERE id = 4"),
-    ("decisions", "UPDATE decisions SET ruleset = (SELECT digest FROM rulesets LIMIT 1 OFFSET 1) WHERE id = 1"),
+    ("decisions", "UPDATE decisions SET ruleset = (SELECT digest FROM rulesets WHERE digest != decisions.ruleset LIMIT 1) WHERE id = 1"),
     ("decisions", "DELETE FROM decisions WHERE id = 5"),
     ("rulesets", "UPDATE rulesets SET content = replace(content, 'heroin', 'opium')"),
     ("rulesets", "DELETE FROM rulesets"),
@@ -122,3 +122,20 @@ def test_writes_refused_on_a_plain_connection(training_book: CaseBook, sql: str)
         conn.execute(sql)
     conn.close()
     assert training_book.verify()[1] == []
+
+
+def test_events_appended_together_extend_the_chain_or_leave_it_as_it_was(training_book: CaseBook) -> None:
+    from engine.casebook import audit
+    from engine.casebook.db import write
+
+    before = training_book.head()
+    assert before is not None
+    with write(training_book.db) as conn:
+        seqs = audit.append_many(conn, "T1", audit.now(), [("note.added", {"n": 1}), ("note.added", {"n": 2})])
+    assert seqs == [before.seq + 1, before.seq + 2]
+    assert training_book.verify()[1] == []
+    head = training_book.head()
+    with pytest.raises(RuntimeError), write(training_book.db) as conn:
+        audit.append_many(conn, "T1", audit.now(), [("note.added", {"n": 3})])
+        raise RuntimeError("the write that made the rows failed")
+    assert training_book.head() == head and training_book.verify()[1] == []

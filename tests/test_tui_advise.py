@@ -59,13 +59,13 @@ async def test_new_case_is_stepped_through_recorded_and_referred(tmp_path) -> No
 
     with CaseBook(tmp_path / "live.db", create=False) as book:
         rows = book.decisions()
-        assert [r["ref"] for r in rows] == ["TST-0001"] and rows[0]["adviser"] == "A1"
+        assert [r.ref for r in rows] == ["TST-0001"] and rows[0].adviser == "A1"
         want = decide(attrs.evolve(SCENARIO, case="TST-0001", nino="AB123456C"))
-        assert rows[0]["outcomes"] == list(want.codes) and rows[0]["priority"] == want.priority
-        (ref,) = book.referrals(rows[0]["id"])
+        assert rows[0].outcomes == want.codes and rows[0].priority == want.priority
+        (ref,) = book.referrals(rows[0].id)
         assert ref.provider == "Leeds Drug Service" and ref.status == "booked" and ref.appointment == "2008-06-10"
         assert ref.code in ("REFER_HOUSING_ADVICE", "REFER_TREATMENT_PROVIDER")
-        assert ref.history[0]["notes"] == "Key worker: Sam"
+        assert ref.history[0].notes == "Key worker: Sam"
         assert book.verify()[1] == []
 
 

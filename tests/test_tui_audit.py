@@ -29,7 +29,7 @@ def make_book(tmp_path, tamper: bool):
 
 
 async def open_decision(pilot, screen: AuditScreen, decision_id: int) -> ReplayScreen:
-    ids = [r["id"] for r in screen.rows]
+    ids = [r.id for r in screen.rows]
     await pilot.press(*(["up"] * len(ids)), *(["down"] * ids.index(decision_id)), "enter")
     await settle(pilot)
     replay = pilot.app.screen
@@ -45,7 +45,7 @@ async def test_audit_replays_a_match_and_a_tampered_mismatch(tmp_path) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
-        assert [r["id"] for r in screen.rows] == [3, 2, 1]
+        assert [r.id for r in screen.rows] == [3, 2, 1]
         assert screen.verify_result is not None and not screen.verify_result.ok
         replay = await open_decision(pilot, screen, 1)
         assert replay.status == MISMATCH
@@ -80,7 +80,7 @@ async def test_audit_filters_and_verify_ok(tmp_path) -> None:
         screen.action_reload()
         await settle(pilot)
         assert 0 < len(screen.rows) < 3
-        assert all("SAFEGUARDING_CONSIDERATION" in r["outcomes"] and r["adviser"] == "T1" for r in screen.rows)
+        assert all("SAFEGUARDING_CONSIDERATION" in r.outcomes and r.adviser == "T1" for r in screen.rows)
         screen.query_one("#since").value = "2999-01-01"
         screen.action_reload()
         await settle(pilot)

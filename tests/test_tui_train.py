@@ -60,7 +60,7 @@ async def test_scenario_is_stepped_predicted_revealed_and_recorded_in_training(t
         await pilot.press("escape")
         assert app.screen is library
     with CaseBook(training, create=False) as book:
-        assert book.kind == "training" and [d["ref"] for d in book.decisions()] == ["TRN-0001"]
+        assert book.kind == "training" and [d.ref for d in book.decisions()] == ["TRN-0001"]
 
 
 async def test_train_mode_never_uses_a_live_book(tmp_path) -> None:

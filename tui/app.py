@@ -12,10 +12,12 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 
 from cases import CASES_DIR
 from engine.casebook.book import default_db_path
-from tui.data import default_adviser, training_path_for
+from engine.casebook.fields import default_adviser
+from tui.data import training_path_for
 from tui.screens.advise import AdviseScreen
 from tui.screens.audit import AuditScreen
 from tui.screens.help import HelpScreen, KeyRow
@@ -100,10 +102,11 @@ class PathwaysApp(App[None]):
         yield SystemCommand("Help", "Every key on this screen (F1)", self.action_help)
         for active in screen.active_bindings.values():
             binding = active.binding
-            if active.node is self or not binding.description or not active.enabled:
-                continue
+            node = active.node
+            if not isinstance(node, Widget) or not binding.description or not active.enabled:
+                continue  # the app's own keys are listed above
             yield SystemCommand(binding.description, f"{binding.tooltip or ''} ({self.get_key_display(binding)})",
-                                partial(active.node.run_action, binding.action))
+                                partial(node.run_action, binding.action))
         yield from super().get_system_commands(screen)
 
     # -- too small ------------------------------------------------------------------------------

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from engine.casebook.book import TRAINING, CaseBook, Referral, default_db_path
+from engine.casebook.book import TRAINING, CaseBook, default_db_path
+from engine.casebook.queries import DecisionRow, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
-from engine.errors import InputError
+from engine.errors import InputError, PathwaysError
 from engine.intake.loader import RawCase
 from engine.intake.scenarios import iter_cases
 from engine.intake.validate import build_case
@@ -28,16 +28,8 @@ from engine.policy.driver import default_engine
 from engine.policy.rulebook import RuleSet
 from engine.textsafe import clean
 
-CLOSED_STATUSES = ("closed", "declined", "attended")
-"""Referral statuses that are no longer open (as `CaseBook.referrals(open_only=True)` counts them)."""
-
 TRAINING_NAME = "pathways-training.db"
 """File name of the default training case book, kept beside the default live book."""
-
-
-def default_adviser() -> str:
-    """The adviser id when none is given: the login name (staff id, not claimant data)."""
-    return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
 
 
 def book_kind(path: Path) -> str | None:
@@ -91,9 +83,9 @@ class CaseRow:
     referrals: tuple[str, ...] = ()
 
 
-def referral_line(ref: Referral) -> str:
+def referral_line(ref: ReferralRow) -> str:
     """One referral as a line: id, code, status, provider, appointment and latest notes."""
-    notes = next((h["notes"] for h in reversed(ref.history) if h.get("notes")), "")
+    notes = ref.notes
     when = f" on {ref.appointment}" if ref.appointment else ""
     return clean(f"#{ref.id} {ref.code} {ref.status}{when}: {ref.provider}" + (f" ({notes})" if notes else ""))
 
@@ -103,21 +95,20 @@ def case_list(path: Path) -> tuple[str | None, list[CaseRow]]:
     if not path.exists():
         return None, []
     with CaseBook(path, create=False) as book:
-        by_decision: dict[int, list[Referral]] = {}
+        by_decision: dict[int, list[ReferralRow]] = {}
         for ref in book.referrals():
             by_decision.setdefault(ref.decision_id, []).append(ref)
         rows: dict[str, CaseRow] = {}
-        per_ref: dict[str, list[Referral]] = {}
+        per_ref: dict[str, list[ReferralRow]] = {}
         for d in book.decisions(limit=100_000):
-            per_ref.setdefault(d["ref"], []).extend(by_decision.get(d["id"], []))
-            if d["ref"] not in rows:
-                rows[d["ref"]] = CaseRow(int(d["id"]), str(d["ref"]), str(d["as_of"]), str(d["edition"]),
-                                         str(d["priority"]), len(d["outcomes"]), 0, str(d["adviser"]),
-                                         str(d["recorded_at"]))
+            per_ref.setdefault(d.ref, []).extend(by_decision.get(d.id, []))
+            if d.ref not in rows:
+                rows[d.ref] = CaseRow(d.id, d.ref, d.as_of, d.edition, d.priority, len(d.outcomes), 0, d.adviser,
+                                      d.recorded_at)
         out = []
         for r in rows.values():
             refs = per_ref[r.ref]
-            still_open = sum(1 for x in refs if x.status not in CLOSED_STATUSES)
+            still_open = sum(1 for x in refs if x.is_open)
             out.append(attrs.evolve(r, open_referrals=still_open, referrals=tuple(referral_line(x) for x in refs)))
         return book.kind, out
 
@@ -137,30 +128,22 @@ class OpenedCase:
     case: Case
     decision_id: int
     decision: Decision
-    referrals: tuple[Referral, ...]
+    referrals: tuple[ReferralRow, ...]
 
 
 def open_case(path: Path, decision_id: int) -> OpenedCase:
     """Load a recorded decision's case inputs (with NINO), decision and referrals."""
     with CaseBook(path, create=False) as book:
         row = book.decision_record(decision_id)
-        if row is None or row["case_row"] is None:
+        if row is None or row.inputs is None:
             raise InputError(f"no decision {decision_id} in this case book", key="decision")
-        data = json.loads(row["case_row"]["inputs"])
-        if row["nino"]:
-            data.setdefault("claimant", {})["nino"] = row["nino"]
+        data = json.loads(row.inputs)
+        if row.nino:
+            data.setdefault("claimant", {})["nino"] = row.nino
         case = build_case(RawCase(data, f"case book decision {decision_id}", None, lambda _p: None))
-        decision = Decision.from_data(json.loads(row["decision"]))
+        decision = Decision.from_data(json.loads(row.decision))
         referrals = tuple(book.referrals(decision_id))
     return OpenedCase(case, decision_id, decision, referrals)
-
-
-def referrals_for(path: Path, decision_id: int) -> list[Referral]:
-    """A decision's referrals, newest first."""
-    if not path.exists():
-        return []
-    with CaseBook(path, create=False) as book:
-        return book.referrals(decision_id)
 
 
 def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
@@ -169,6 +152,13 @@ def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser
     with CaseBook(path, training=training) as book:
         book.check_nino(case)
         return book.record(case, decision, ruleset, adviser)
+
+
+def record_scenario(path: Path, case: Case, adviser: str) -> int:
+    """Decide a training scenario and record it in the training book at `path`; returns the decision id."""
+    engine = default_engine()
+    ruleset = engine.ruleset_for(case)
+    return record(path, case, engine.decide(case, ruleset), ruleset, adviser, training=True)
 
 
 @attrs.frozen
@@ -187,7 +177,7 @@ def add_referral(path: Path, decision_id: int, form: ReferralInput, adviser: str
         return book.add_referral(decision_id, form.code, form.provider, adviser, form.appointment, form.notes)
 
 
-def decision_rows(path: Path, **filters: Any) -> list[dict[str, Any]]:
+def decision_rows(path: Path, **filters: Any) -> list[DecisionRow]:
     """Recorded decisions matching the audit filters, newest first (read-only)."""
     with CaseBook(path, create=False) as book:
         return book.decisions(**filters)
@@ -232,9 +222,32 @@ def replay(path: Path, decision_id: int) -> ReplayView:
     """Replay one decision both ways (read-only)."""
     with CaseBook(path, create=False) as book:
         replayer = Replayer(book, default_engine())
-        row = book.decision_record(decision_id) or {}
+        row = book.decision_record(decision_id)
         return ReplayView(replayer.replay(decision_id), replayer.replay(decision_id, under_current=True),
-                          str(row.get("adviser", "")), str(row.get("recorded_at", "")))
+                          row.adviser if row else "", row.recorded_at if row else "")
+
+
+@attrs.frozen
+class TrainLibrary:
+    """The scenario library and the training book train mode records in (or why there is none)."""
+
+    cases: tuple[Case, ...]
+    refused: int
+    book: str
+    book_ok: bool
+
+
+def train_library(folder: Path, training_db: Path | None) -> TrainLibrary:
+    """Read the scenarios and open (creating if need be) the training book; a live book is refused."""
+    cases, refused = load_scenarios(folder)
+    if training_db is None:
+        return TrainLibrary(tuple(cases), refused, "no training case book: scenarios only, nothing is recorded",
+                            False)
+    try:
+        info = open_info(training_db, training=True)
+    except PathwaysError as exc:  # a live book, or one that cannot be opened: train without recording
+        return TrainLibrary(tuple(cases), refused, f"no training case book ({exc.message()})", False)
+    return TrainLibrary(tuple(cases), refused, f"{training_db} ({info.decisions} decisions)", True)
 
 
 def load_scenarios(folder: Path) -> tuple[list[Case], int]:
@@ -246,10 +259,3 @@ def load_scenarios(folder: Path) -> tuple[list[Case], int]:
         else:
             cases.append(item)
     return sorted(cases, key=lambda c: c.case), refused
-
-
-def problem_text(exc: BaseException) -> str:
-    """A one-line message for an error shown on screen (never case data from a traceback)."""
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"internal error ({type(exc).__name__})"

@@ -24,11 +24,6 @@ class Score:
         """True when the predicted priority is the decision's."""
         return self.predicted_priority == self.priority
 
-    @property
-    def perfect(self) -> bool:
-        """True when every outcome and the priority were predicted exactly."""
-        return not self.missed and not self.wrong and self.priority_ok
-
 
 def score(predicted: Iterable[str], predicted_priority: str | None, decision: Decision) -> Score:
     """Hold a prediction against the decision the rules made."""

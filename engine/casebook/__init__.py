@@ -1,2 +1,6 @@
-"""The case book: the only code that touches SQLite (connection, migrations, audit chain, records,
-referrals, erasure, queries, replay, export, batch)."""
+"""The case book: the only code that touches SQLite.
+
+db (connection, pragmas, migrations, triggers), audit (the hash chain: the only writer of audit rows),
+book (`CaseBook`: opening, meta, kind checks), records, referrals, erasure, queries (typed rows),
+fields (free-text checks), replay, export, batch.
+"""

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -101,18 +101,34 @@ def fetch_row(conn: sqlite3.Connection, table: str, key: str, value: Any) -> dic
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
-def append(conn: sqlite3.Connection, actor: str, event: str, body: dict[str, Any], ts: str | None = None) -> int:
-    """Append one event at the head of the chain (call inside a `BEGIN IMMEDIATE` write)."""
+AUDIT_EVENT_SQL = "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+"""The one statement that extends the chain (used only here)."""
+
+
+def append_many(conn: sqlite3.Connection, actor: str, stamp: str,
+                items: Iterable[tuple[str, dict[str, Any]]]) -> list[int]:
+    """Append (event, body) pairs at the head of the chain, in order, in the caller's write transaction.
+
+    Call inside a `BEGIN IMMEDIATE` write (`db.write`) that also makes the rows the bodies vouch
+    for, so rows and events commit together or not at all. Returns the events' sequence numbers.
+    """
     head_row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head_row[0] + 1, head_row[1]) if head_row else (1, "")
-    stamp = ts or now()
-    body_json = canonical_json(body)
-    digest = _event_hash_text(seq, prev, stamp, actor, event, body_json)
-    conn.execute(
-        "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, stamp, actor, event, body_json, prev, digest),
-    )
-    return seq
+    seq, prev = (head_row[0], head_row[1]) if head_row else (0, "")
+    rows, seqs = [], []
+    for event, body in items:
+        seq += 1
+        body_json = canonical_json(body)
+        digest = _event_hash_text(seq, prev, stamp, actor, event, body_json)
+        rows.append((seq, stamp, actor, event, body_json, prev, digest))
+        seqs.append(seq)
+        prev = digest
+    conn.executemany(AUDIT_EVENT_SQL, rows)
+    return seqs
+
+
+def append(conn: sqlite3.Connection, actor: str, event: str, body: dict[str, Any], ts: str | None = None) -> int:
+    """Append one event at the head of the chain (in the caller's `BEGIN IMMEDIATE` write); returns its seq."""
+    return append_many(conn, actor, ts or now(), [(event, body)])[0]
 
 
 @attrs.frozen

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import attrs
 
-from engine.casebook.book import CaseBook, Prepared
+from engine.casebook.book import CaseBook
+from engine.casebook.records import Prepared
 from engine.errors import InputError
 from engine.intake.loader import CASE_SUFFIXES
 
@@ -32,7 +33,6 @@ Item = tuple[str, int | None, str]
 class BatchSummary:
     """What a batch run did."""
 
-    read: int = 0
     decided: int = 0
     recorded: int = 0
     already: int = 0
@@ -143,7 +143,6 @@ def run_batch(
         for decided in results:
             prepared: list[Prepared] = []
             for line, result in decided:
-                summary.read += 1
                 if isinstance(result, str):
                     summary.refused += 1
                     on_refused(result)

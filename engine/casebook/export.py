@@ -19,26 +19,26 @@ REFERRAL_FIELDS = ("referral", "decision", "case", "code", "provider", "status",
 def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
     """Decisions for export: case refs pseudonymised (keyed hash) unless `identified`."""
     for row in reversed(book.decisions(limit=-1)):
-        out = {
-            "decision": row["id"],
-            "case": row["ref"] if identified else book.pseudonym(row["ref"]),
-            "as_of": row["as_of"],
-            "edition": row["edition"],
-            "ruleset": row["ruleset"],
-            "priority": row["priority"],
-            "outcomes": " ".join(row["outcomes"]),
-            "adviser": row["adviser"],
-            "recorded_at": row["recorded_at"],
+        out: dict[str, Any] = {
+            "decision": row.id,
+            "case": row.ref if identified else book.pseudonym(row.ref),
+            "as_of": row.as_of,
+            "edition": row.edition,
+            "ruleset": row.ruleset,
+            "priority": row.priority,
+            "outcomes": " ".join(row.outcomes),
+            "adviser": row.adviser,
+            "recorded_at": row.recorded_at,
         }
         if identified:
-            record = book.decision_record(row["id"])
-            out["nino"] = record["nino"] if record else None
+            record = book.decision_record(row.id)
+            out["nino"] = record.nino if record else None
         yield out
 
 
 def referral_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
     """Referrals for export, with their current status."""
-    refs = {r["id"]: r["ref"] for r in book.decisions(limit=-1)}
+    refs = {r.id: r.ref for r in book.decisions(limit=-1)}
     for ref in reversed(book.referrals()):
         case = refs.get(ref.decision_id, "")
         yield {

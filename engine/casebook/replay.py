@@ -12,6 +12,7 @@ import attrs
 
 from engine.casebook import audit as A
 from engine.casebook.book import CaseBook
+from engine.casebook.queries import DecisionRecord
 from engine.errors import InputError, RuleFileError
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
@@ -79,44 +80,42 @@ class Replayer:
         row = self.book.decision_record(decision_id)
         if row is None:
             raise InputError(f"no decision {decision_id} in this case book", key="--decision")
-        ref = str(row["ref"])
-        base = {"decision": decision_id, "case": ref, "edition": str(row["edition"]),
-                "ruleset": str(row["ruleset"]), "under": "current" if under_current else "recorded"}
-        recorded_text = str(row["decision"])
+        base = ReplayResult(decision_id, row.ref, MATCH, row.edition, row.ruleset,
+                            "current" if under_current else "recorded")
+        recorded_text = row.decision
         problems: list[str] = []
-        if A.sha256_text(recorded_text) != row["decision_hash"]:
+        if A.sha256_text(recorded_text) != row.decision_hash:
             problems.append("the recorded decision does not match its hash")
         recorded: Decision | None = None
         if problems or under_current:
             try:
                 recorded = Decision.from_data(json.loads(recorded_text))
             except (ValueError, KeyError, TypeError):
-                return ReplayResult(status=MISMATCH, differences=("the recorded decision is unreadable",), **base)
+                return attrs.evolve(base, status=MISMATCH, differences=("the recorded decision is unreadable",))
             problems += _column_drift(row, recorded)
         elif _summary(row) != _summary_of_text(recorded_text):
             problems.append("the summary columns differ from the recorded decision")
-        case_row = row["case_row"] or {}
-        inputs_text = str(case_row.get("inputs", ""))
+        inputs_text = row.inputs or ""
         inputs_hash = A.sha256_text(inputs_text)
-        if inputs_hash != case_row.get("inputs_hash") or inputs_hash != self._audited.get(decision_id):
-            return ReplayResult(status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
-                                recorded=recorded, **base)
+        if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
+            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
+                                recorded=recorded)
         try:
             case = build_case(RawCase(json.loads(inputs_text), f"case book decision {decision_id}", None,
                                       lambda _path: None))
         except (InputError, ValueError):
-            return ReplayResult(status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
-                                recorded=recorded, **base)
+            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
+                                recorded=recorded)
         if under_current:
             ruleset = self.engine.ruleset_for(case)
         else:
-            snapshot = self._snapshot(str(row["ruleset"]))
+            snapshot = self._snapshot(row.ruleset)
             if snapshot is None:
-                return ReplayResult(status=UNKNOWN_RULESET, recorded=recorded,
-                                    differences=("the recorded rule set is missing or altered",), **base)
+                return attrs.evolve(base, status=UNKNOWN_RULESET, recorded=recorded,
+                                    differences=("the recorded rule set is missing or altered",))
             ruleset = snapshot
         replayed = self.engine.decide(case, ruleset)
-        if under_current:
+        if recorded is not None and under_current:  # under current rules, `recorded` was read above
             problems += _outcome_differences(recorded, replayed)
         elif replayed.to_json() != recorded_text:
             try:
@@ -125,13 +124,12 @@ class Replayer:
             except (ValueError, KeyError, TypeError):
                 problems.append("the recorded decision is unreadable")
         status = MISMATCH if problems else MATCH
-        return ReplayResult(status=status, differences=tuple(problems), replayed=replayed, recorded=recorded,
-                            **base)
+        return attrs.evolve(base, status=status, differences=tuple(problems), replayed=replayed, recorded=recorded)
 
 
-def _summary(row: dict[str, Any]) -> tuple[Any, ...]:
+def _summary(row: DecisionRecord) -> tuple[Any, ...]:
     """The summary columns of a decision row."""
-    return (row["as_of"], row["edition"], row["ruleset"], row["priority"], row["ref"], row["outcomes"])
+    return (row.as_of, row.edition, row.ruleset, row.priority, row.ref, row.outcomes)
 
 
 def _summary_of_text(text: str) -> tuple[Any, ...]:
@@ -144,16 +142,16 @@ def _summary_of_text(text: str) -> tuple[Any, ...]:
         return ()
 
 
-def _column_drift(row: dict[str, Any], recorded: Decision) -> list[str]:
+def _column_drift(row: DecisionRecord, recorded: Decision) -> list[str]:
     """Summary columns that disagree with the recorded decision they summarise."""
     out = []
-    for column, value in (("as_of", recorded.as_of), ("edition", recorded.edition),
-                          ("ruleset", recorded.ruleset), ("priority", recorded.priority),
-                          ("ref", recorded.case)):
-        if row[column] != value:
+    for column, stored, value in (("as_of", row.as_of, recorded.as_of), ("edition", row.edition, recorded.edition),
+                                  ("ruleset", row.ruleset, recorded.ruleset),
+                                  ("priority", row.priority, recorded.priority), ("ref", row.ref, recorded.case)):
+        if stored != value:
             out.append(f"column {column} differs from the recorded decision")
     try:
-        if json.loads(row["outcomes"]) != list(recorded.codes):
+        if json.loads(row.outcomes) != list(recorded.codes):
             out.append("column outcomes differs from the recorded decision")
     except (ValueError, TypeError):
         out.append("column outcomes is unreadable")

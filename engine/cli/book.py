@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from engine.casebook.fields import default_adviser
 from engine.cli.root import EXIT_CHECK_FAILED, fail, parse_date
 from engine.errors import InputError
 from engine.files import create_private
 from engine.textsafe import clean
+
+if TYPE_CHECKING:
+    from engine.casebook.book import CaseBook
 
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -29,16 +32,11 @@ def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "A new book given neither takes the kind of the first case written to it.")(func)
 
 
-def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> Any:
-    """Open the case book named by --db or the default."""
+def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> CaseBook:
+    """Open the case book named by --db or the default (imported here: `pathways --help` stays fast)."""
     from engine.casebook.book import CaseBook, default_db_path
 
     return CaseBook(db or default_db_path(), training=training, create=create)
-
-
-def default_actor() -> str:
-    """The adviser id when none is given: the login name (staff id, not claimant data)."""
-    return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"
 
 
 @click.command()
@@ -64,7 +62,7 @@ def record(case_file: Path, db: Path | None, training: bool | None, adviser: str
     decision = engine.decide(case, ruleset)
     with open_book(db, training) as book:
         book.check_nino(case)
-        decision_id = book.record(case, decision, ruleset, adviser or default_actor())
+        decision_id = book.record(case, decision, ruleset, adviser or default_adviser())
     click.echo(decision_id)
 
 
@@ -91,7 +89,7 @@ def referral_add(decision_id: int, code: str, provider: str, appointment: str | 
     """
     day = parse_date(appointment, "--appointment")
     with open_book(db, create=False) as book:
-        click.echo(book.add_referral(decision_id, code, provider, adviser or default_actor(), day, notes))
+        click.echo(book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes))
 
 
 @referral.command("update")
@@ -111,7 +109,7 @@ def referral_update(referral_id: int, status: str, appointment: str | None, note
     """
     day = parse_date(appointment, "--appointment")
     with open_book(db, create=False) as book:
-        book.update_referral(referral_id, status, adviser or default_actor(), day, notes)
+        book.update_referral(referral_id, status, adviser or default_adviser(), day, notes)
     click.echo(f"referral {referral_id}: {status}")
 
 
@@ -159,7 +157,7 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
     if (decision_id is None) == (not replay_all):
         raise click.UsageError("give --decision ID or --all")
     with open_book(db, create=False) as book:
-        ids = book.decision_ids() if replay_all else [int(decision_id)]
+        ids = book.decision_ids() if decision_id is None else [decision_id]
         bad = 0
         counts: dict[str, int] = {}
         for result in replay_many(book, ids, under_current=(under == "current"), workers=workers):
@@ -288,8 +286,6 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
         click.echo(f"{count} {what} written to {clean(output)}", err=True)
 
 
-
-
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @db_option
@@ -332,7 +328,7 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
             elapsed = time.perf_counter() - started[0]
             progress.update(task, completed=done, rate=done / elapsed if elapsed else 0.0)
 
-        summary = run_batch(input_path, book, adviser or default_actor(), workers,
+        summary = run_batch(input_path, book, adviser or default_adviser(), workers,
                             on_refused=lambda msg: progress.console.print(
                                 f"pathways: {clean(msg)}", markup=False, highlight=False, soft_wrap=True),
                             on_progress=advance)
@@ -407,7 +403,7 @@ def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes:
     if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone"):
         raise click.exceptions.Exit(1)
     with open_book(db, create=False) as book:
-        removed = book.erase(case_ref, adviser or default_actor(), reason)
+        removed = book.erase(case_ref, adviser or default_adviser(), reason)
     click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
 
 
@@ -452,5 +448,5 @@ def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> 
     if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?"):
         raise click.exceptions.Exit(1)
     with open_book(db, create=False) as book:
-        removed = book.retain(cutoff, adviser or default_actor())
+        removed = book.retain(cutoff, adviser or default_adviser())
     click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")

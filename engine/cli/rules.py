@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -75,7 +76,7 @@ def coverage_command(path: Path | None, conditions: bool, as_json: bool, strict:
     fired: dict[str, set[str]] = {rs.edition.id: set() for rs in engine.book.all_rulesets()}
     codes: set[str] = set()
     refused = 0
-    seen: list[tuple[str, str, dict]] = []
+    seen: list[tuple[str, str, dict[str, Any]]] = []
     for item in iter_cases(path or CASES_DIR):
         if isinstance(item, InputError):
             fail(str(item))
@@ -86,7 +87,7 @@ def coverage_command(path: Path | None, conditions: bool, as_json: bool, strict:
         codes |= set(decision.codes)
         if conditions:
             seen.append((item.case, decision.edition, input_values(item)))
-    report: dict = {"editions": {}, "outcomes_never_produced": sorted(set(engine.book.outcomes) - codes)}
+    report: dict[str, Any] = {"editions": {}, "outcomes_never_produced": sorted(set(engine.book.outcomes) - codes)}
     missing_any = bool(report["outcomes_never_produced"])
     for ruleset in engine.book.all_rulesets():
         ids = [r.id for r in ruleset.rules]

@@ -31,6 +31,9 @@ UNKNOWN_CHOICES: tuple[tuple[Unknown, str], ...] = ((NOT_KNOWN, "Don't know"), (
 NOT_ASKED = ("as_of",)
 """Input facts an interview never asks (the date is set when the case is opened)."""
 
+COMPANIONS = {"children.youngest_age": "children.dependants", "drugs.known_by": "drugs.substances"}
+"""Questions that only make sense once another is answered (the youngest's age after how many children)."""
+
 CASE_KEYS = ("case", "as_of", "claimant.nino")
 """Keys set when a case is opened, not by answers."""
 
@@ -113,7 +116,7 @@ class Interview:
         self.history: list[str] = []
         self._reopened: str | None = None
         self._decided: tuple[frozenset[tuple[str, Any]], Decision] | None = None
-        texts = {q.get("fact"): q for q in self.engine.book.questions if q.get("fact") in INPUT_FACTS}
+        texts = {str(q["fact"]): q for q in self.engine.book.questions if q.get("fact") in INPUT_FACTS}
         order = [*texts, *(name for name in INPUT_FACTS if name not in texts)]  # questions.yaml order first
         self.questions: tuple[Question, ...] = tuple(
             self._question(INPUT_FACTS[name], texts.get(name, {})) for name in order if name not in NOT_ASKED
@@ -185,7 +188,11 @@ class Interview:
         """Unanswered facts still worth asking, in question order."""
         values = self.values()
         relevant = set(relevant_questions(self.ruleset, values)) | self._required(values)
-        open_ = [q.fact for q in self.questions if q.fact not in values]
+        for companion, first in COMPANIONS.items():
+            if companion in relevant and first not in values:
+                relevant.discard(companion)  # ask how many children before the youngest's age
+                relevant.add(first)
+        open_ = [q.fact for q in self.questions if q.fact not in values and not self._waits(q.fact, values)]
         asked = [f for f in open_ if f in relevant]
         if asked:
             return asked
@@ -193,6 +200,12 @@ class Interview:
         if ev.undecided() or ev.priority is None:
             return open_  # only a combination of answers matters: ask the rest in order
         return []
+
+    @staticmethod
+    def _waits(fact: str, values: Mapping[str, Any]) -> bool:
+        """True for a companion question whose first question is not answered yet."""
+        first = COMPANIONS.get(fact)
+        return first is not None and first not in values
 
     def next_question(self) -> Question | None:
         """The question to ask now (a reopened one first), or None when nothing can change."""
@@ -254,10 +267,10 @@ class Interview:
             return value
         if q.kind == "list":
             items = list(value) if isinstance(value, Iterable) and not isinstance(value, str) else None
-            allowed = INPUT_FACTS[q.fact].choices
-            if items is None or any(i not in allowed for i in items) or len(set(items)) != len(items):
-                raise InputError("must be a list of different choices", key=q.fact, allowed=", ".join(allowed))
-            return tuple(sorted(items, key=allowed.index))
+            options = INPUT_FACTS[q.fact].choices
+            if items is None or any(i not in options for i in items) or len(set(items)) != len(items):
+                raise InputError("must be a list of different choices", key=q.fact, allowed=", ".join(options))
+            return tuple(sorted(items, key=options.index))
         if q.kind == "int":
             if isinstance(value, bool) or not isinstance(value, int) or not q.low <= value <= q.high:
                 raise InputError("is out of range", key=q.fact, allowed=f"{q.low}..{q.high}")
@@ -360,7 +373,7 @@ class Interview:
         info = self.ruleset.outcomes[code]
         state = _state(ev.outcomes.get(code, False)) if decision is None else _decided_state(decision, code)
         rule = self._deciding_rule(code, ev)
-        base = {"code": code, "kind": info.kind, "title": info.title, "state": state,
+        base: dict[str, Any] = {"code": code, "kind": info.kind, "title": info.title, "state": state,
                 "rule": rule.id if rule else "", "citation": rule.citation if rule else "",
                 "text": rule.default_text if rule else ""}
         if decision is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -61,7 +62,7 @@ def _read_text(path: Path) -> str:
 class _SafeLineLoader(yaml.SafeLoader):
     """PyYAML's safe loader, with impossible dates reported at their line."""
 
-    def construct_yaml_timestamp(self, node: yaml.Node) -> object:
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> dt.date:
         """A date or timestamp; an impossible one (2008-02-30) is an error with a position."""
         try:
             return super().construct_yaml_timestamp(node)
@@ -71,7 +72,7 @@ class _SafeLineLoader(yaml.SafeLoader):
             ) from None
 
 
-    def construct_yaml_int(self, node: yaml.Node) -> int:
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         """A whole number written in plain decimal; YAML 1.1's other forms are refused, not misread.
 
         PyYAML reads `042` as 34 (octal), `1:20` as 80 (base 60) and `4_2` as 42: an age or a
@@ -135,7 +136,8 @@ def _parse_yaml(text: str, source: str) -> RawCase:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        key = ".".join(max((p for p, n in lines.items() if n == line), key=len, default=()))
+        at_line: list[tuple[str, ...]] = [p for p, n in lines.items() if n == line]
+        key = ".".join(sorted(at_line, key=len)[-1]) if at_line else ""
         raise InputError(f"invalid YAML: {problem}", source, line, key) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {type(exc).__name__}", source) from None

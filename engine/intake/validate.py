@@ -249,8 +249,10 @@ def _check_together(r: _Reader, answers: dict[str, Any], given: set[str], as_of:
         if known_by is None:
             raise r.fail(("drugs", "known_by"), "required when substances are listed",
                          INPUT_FACTS["drugs.known_by"].allowed)
-    elif _known(substances) and known_by is not None and _known(known_by):
-        raise r.fail(("drugs", "known_by"), "not allowed when no substances are listed")
+    elif _known(substances) and known_by is not None:
+        if _known(known_by):
+            raise r.fail(("drugs", "known_by"), "not allowed when no substances are listed")
+        answers["drugs.known_by"] = None  # no drug use: there is nothing to have become known
     elif not _known(substances) and known_by is None:
         answers["drugs.known_by"] = substances  # left out while substances is unknown: unknown too
     dependants = answers["children.dependants"]
@@ -258,8 +260,10 @@ def _check_together(r: _Reader, answers: dict[str, Any], given: set[str], as_of:
     if _known(dependants) and dependants > 0:
         if youngest is None:
             raise r.fail(("children", "youngest_age"), "required when dependants is above 0", "0..19")
-    elif _known(dependants) and youngest is not None and _known(youngest):
-        raise r.fail(("children", "youngest_age"), "not allowed when dependants is 0")
+    elif _known(dependants) and youngest is not None:
+        if _known(youngest):
+            raise r.fail(("children", "youngest_age"), "not allowed when dependants is 0")
+        answers["children.youngest_age"] = None  # no children: there is no youngest age to know
     elif not _known(dependants) and youngest is None:
         answers["children.youngest_age"] = dependants
     if benefit == "uc":

@@ -59,7 +59,7 @@ def build_book(path: Path, generated: int = 24) -> Anchor:
         rng = random.Random(5)
         made = 0
         for ident in book.decision_ids():
-            decision = json.loads(book.decision_record(ident)["decision"])
+            decision = json.loads(book.decision_record(ident).decision)
             codes = [o["code"] for o in decision["outcomes"] if o["kind"] == "referral"]
             if not codes or made >= 12:
                 continue

@@ -14,9 +14,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from engine.dates import parse_iso_date
+from engine.errors import InputError
 from engine.model.case import CASE_REF
 from engine.model.nino import nino_problem
 from engine.policy.driver import default_engine
+from tui.problems import form_problem
+from tui.safe import safe
 
 
 @attrs.frozen
@@ -29,21 +32,21 @@ class NewCase:
 
 
 def check_new_case(ref: str, day: str, nino: str) -> NewCase:
-    """Validate the form's fields; ValueError with a one-line reason."""
+    """Validate the form's fields; InputError naming the field, with a one-line reason."""
     ref = ref.strip().upper()
     if not CASE_REF.fullmatch(ref):
-        raise ValueError("Case reference: 1-32 of A-Z, 0-9 and -")
+        raise InputError("1-32 of A-Z, 0-9 and -", key="Case reference")
     as_of = parse_iso_date(day)
     if as_of is None:
-        raise ValueError("Date: a real date as YYYY-MM-DD")
+        raise InputError("a real date as YYYY-MM-DD", key="Date")
     first = default_engine().book.calendar.first_day()
     if as_of < first:
-        raise ValueError(f"Date: the rules start on {first.isoformat()}")
+        raise InputError(f"the rules start on {first.isoformat()}", key="Date")
     nino = nino.strip().upper()
     if nino:
         problem = nino_problem(nino)
         if problem:
-            raise ValueError(f"NINO: {problem}")
+            raise InputError(problem, key="NINO")
     return NewCase(ref, as_of, nino or None)
 
 
@@ -96,8 +99,8 @@ class NewCaseDialog(ModalScreen["NewCase | None"]):
         try:
             result = check_new_case(self.query_one("#ref", Input).value, self.query_one("#as_of", Input).value,
                                     self.query_one("#nino", Input).value)
-        except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
+        except InputError as exc:
+            self.query_one("#error", Static).update(safe(form_problem(exc)))
             return
         self.dismiss(result)
 

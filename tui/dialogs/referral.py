@@ -4,39 +4,40 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from engine.casebook.book import MAX_NOTE
+from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER
 from engine.dates import parse_iso_date
+from engine.errors import InputError
 from tui.data import ReferralInput
+from tui.problems import form_problem
 from tui.safe import safe
 
 
 def check_referral(code: str | None, provider: str, appointment: str, notes: str, consent: bool) -> ReferralInput:
-    """Validate the form's fields; ValueError with a one-line reason."""
+    """Validate the form's fields; InputError naming the field, with a one-line reason."""
     if not code:
-        raise ValueError("Choose which referral this is")
+        raise InputError("Choose which referral this is")
     provider = provider.strip()
     if not provider:
-        raise ValueError("Provider: who the claimant is referred to")
-    if len(provider) > 200:
-        raise ValueError("Provider: at most 200 characters")
+        raise InputError("who the claimant is referred to", key="Provider")
+    if len(provider) > MAX_PROVIDER:
+        raise InputError(f"at most {MAX_PROVIDER} characters", key="Provider")
     day = None
     if appointment.strip():
         day = parse_iso_date(appointment)
         if day is None:
-            raise ValueError("Appointment: a real date as YYYY-MM-DD, or empty")
+            raise InputError("a real date as YYYY-MM-DD, or empty", key="Appointment")
     if len(notes) > MAX_NOTE:
-        raise ValueError(f"Notes: at most {MAX_NOTE} characters")
+        raise InputError(f"at most {MAX_NOTE} characters", key="Notes")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in provider + notes):
-        raise ValueError("Provider and notes must not contain control characters")
+        raise InputError("Provider and notes must not contain control characters")
     if not consent:
-        raise ValueError("Confirm the claimant's consent to share before referring")
+        raise InputError("Confirm the claimant's consent to share before referring")
     return ReferralInput(code, provider, day, notes.strip())
 
 
@@ -61,7 +62,8 @@ class ReferralDialog(ModalScreen["ReferralInput | None"]):
             else:
                 yield Select(options, id="code", prompt="choose the referral", compact=True)
             yield Label("Provider")
-            yield Input(placeholder="who the claimant is referred to", id="provider", max_length=200, compact=True)
+            yield Input(placeholder="who the claimant is referred to", id="provider", max_length=MAX_PROVIDER,
+                        compact=True)
             yield Label("Appointment date (YYYY-MM-DD, optional)")
             yield Input(placeholder="empty: not booked yet", id="appointment", max_length=10, compact=True)
             yield Label("Notes")
@@ -97,8 +99,8 @@ class ReferralDialog(ModalScreen["ReferralInput | None"]):
                                   self.query_one("#appointment", Input).value,
                                   self.query_one("#notes", Input).value,
                                   self.query_one("#consent", Checkbox).value)
-        except ValueError as exc:
-            self.query_one("#error", Static).update(Text(str(exc)))
+        except InputError as exc:
+            self.query_one("#error", Static).update(safe(form_problem(exc)))
             return
         self.dismiss(form)
 

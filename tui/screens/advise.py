@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.intake.interview import Interview
 from tui import data
 from tui.dialogs.new_case import NewCase, NewCaseDialog
+from tui.jobs import JobScreen
 from tui.safe import safe
 from tui.screens.interview import InterviewScreen
 from tui.widgets.lists import OpenTable
@@ -23,7 +23,7 @@ PRIORITY_CYCLE = (None, "urgent", "priority", "routine")
 """The priority filter's values, in the order `p` steps through them."""
 
 
-class AdviseScreen(Screen[None]):
+class AdviseScreen(JobScreen):
     """The adviser's case list on the case book."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -36,23 +36,6 @@ class AdviseScreen(Screen[None]):
         Binding("escape", "leave_search", "List", show=False, id="advise.list"),
     ]
 
-    class Loaded(Message):
-        """The case list was read."""
-
-        def __init__(self, kind: str | None, rows: list[data.CaseRow], error: str = "") -> None:
-            super().__init__()
-            self.kind = kind
-            self.rows = rows
-            self.error = error
-
-    class Opened(Message):
-        """A recorded case was loaded to open."""
-
-        def __init__(self, opened: data.OpenedCase | None, error: str = "") -> None:
-            super().__init__()
-            self.opened = opened
-            self.error = error
-
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[data.CaseRow] = []
@@ -63,7 +46,7 @@ class AdviseScreen(Screen[None]):
     @property
     def db(self) -> data.Path:
         """The case book this screen works on."""
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
+        return self.app.db  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         """Banner, search and filters, the case table, referral details."""
@@ -93,24 +76,21 @@ class AdviseScreen(Screen[None]):
 
     def action_reload(self) -> None:
         """Read the case list in a worker."""
-        self.load_worker()
+        self.run_job(partial(data.case_list, self.db), self.show_cases, group="advise-load",
+                     failed=self.cases_failed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="advise-load")
-    def load_worker(self) -> None:
-        """Read the cases (own connection, this thread)."""
-        try:
-            kind, rows = data.case_list(self.db)
-            self.post_message(self.Loaded(kind, rows))
-        except Exception as exc:  # one line on screen
-            self.post_message(self.Loaded(None, [], data.problem_text(exc)))
+    def show_cases(self, loaded: tuple[str | None, list[data.CaseRow]]) -> None:
+        """Show the book's kind and its cases."""
+        kind, self.rows = loaded
+        described = f"{kind} case book" if kind else "new case book (created on first record)"
+        self.query_one("#banner", Static).update(safe(f"ADVISE · {described}: {self.db}"))
+        self._refill()
 
-    def on_advise_screen_loaded(self, event: Loaded) -> None:
-        """Show the list."""
-        self.rows = event.rows
-        kind = f"{event.kind} case book" if event.kind else "new case book (created on first record)"
-        self.query_one("#banner", Static).update(safe(f"ADVISE · {kind}: {self.db}"))
-        if event.error:
-            self.notify(event.error, severity="error", markup=False, timeout=8)
+    def cases_failed(self, text: str) -> None:
+        """The case list could not be read: say so, and show none."""
+        self.rows = []
+        self.query_one("#banner", Static).update(safe(f"ADVISE · case book not readable: {self.db}"))
+        self.show_problem(text)
         self._refill()
 
     def _refill(self) -> None:
@@ -184,7 +164,8 @@ class AdviseScreen(Screen[None]):
     def row_selected(self, event: DataTable.RowSelected) -> None:
         """Open the selected case."""
         if event.row_key.value is not None:
-            self.open_worker(int(event.row_key.value))
+            self.run_job(partial(data.open_case, self.db, int(event.row_key.value)), self.open_recorded,
+                         group="advise-open")
 
     @on(DataTable.RowHighlighted, "#cases")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -198,17 +179,6 @@ class AdviseScreen(Screen[None]):
                 lines.append(f"... and {len(row.referrals) - 2} more")
             self.query_one("#case-detail", Static).update(safe("\n".join(lines), keep_newlines=True))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="advise-open")
-    def open_worker(self, decision_id: int) -> None:
-        """Load a recorded case (own connection, this thread)."""
-        try:
-            self.post_message(self.Opened(data.open_case(self.db, decision_id)))
-        except Exception as exc:  # one line on screen
-            self.post_message(self.Opened(None, data.problem_text(exc)))
-
-    def on_advise_screen_opened(self, event: Opened) -> None:
-        """Start the interview on the recorded answers (any can be changed)."""
-        if event.opened is None:
-            self.notify(event.error, severity="error", markup=False, timeout=8)
-            return
-        self.open_interview(Interview.from_case(event.opened.case), event.opened)
+    def open_recorded(self, opened: data.OpenedCase) -> None:
+        """Start the interview on a recorded case's answers (any can be changed)."""
+        self.open_interview(Interview.from_case(opened.case), opened)

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
+from engine.casebook.queries import DecisionRow
 from engine.dates import parse_iso_date
 from engine.policy.driver import default_engine
 from tui import data
+from tui.jobs import JobScreen
 from tui.safe import safe
 from tui.screens.replay import ReplayScreen
 from tui.widgets.lists import OpenTable
 
 
-class AuditScreen(Screen[None]):
+class AuditScreen(JobScreen):
     """Recorded decisions, filtered by date, adviser, edition and outcome; nothing is ever written."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -32,31 +33,15 @@ class AuditScreen(Screen[None]):
         Binding("escape", "to_list", "List", show=False, id="audit.list"),
     ]
 
-    class Loaded(Message):
-        """Decisions were read (or `error`)."""
-
-        def __init__(self, rows: list[dict[str, Any]], error: str = "") -> None:
-            super().__init__()
-            self.rows = rows
-            self.error = error
-
-    class Verified(Message):
-        """`audit verify` finished."""
-
-        def __init__(self, result: data.VerifyResult | None, error: str = "") -> None:
-            super().__init__()
-            self.result = result
-            self.error = error
-
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[DecisionRow] = []
         self.verify_result: data.VerifyResult | None = None
 
     @property
     def db(self) -> Path:
         """The case book being audited."""
-        return self.app.audit_db  # type: ignore[attr-defined, no-any-return]
+        return self.app.audit_db  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         """Banner, filters, the decisions table, the verify line."""
@@ -112,55 +97,47 @@ class AuditScreen(Screen[None]):
         return out
 
     def action_reload(self) -> None:
-        """Read the decisions in a worker."""
-        self.load_worker(self.filters())
+        """Read the matching decisions in a worker (its own read-only connection)."""
+        self.run_job(partial(data.decision_rows, self.db, **self.filters()), self.show_decisions,
+                     group="audit-load", failed=self.decisions_failed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-load")
-    def load_worker(self, filters: dict[str, Any]) -> None:
-        """Read matching decisions (own read-only connection, this thread)."""
-        try:
-            self.post_message(self.Loaded(data.decision_rows(self.db, **filters)))
-        except Exception as exc:  # one line on screen
-            self.post_message(self.Loaded([], data.problem_text(exc)))
+    def decisions_failed(self, text: str) -> None:
+        """The decisions could not be read: say so where the chain's state shows, and list none."""
+        self.query_one("#verify", Static).update(safe(text, "red"))
+        self.show_decisions([])
 
-    def on_audit_screen_loaded(self, event: Loaded) -> None:
+    def show_decisions(self, rows: list[DecisionRow]) -> None:
         """Fill the table."""
-        self.rows = event.rows
-        if event.error:
-            self.query_one("#verify", Static).update(safe(event.error, "red"))
+        self.rows = rows
         table = self.query_one("#decisions", OpenTable)
         keep = table.current_key()
         table.clear()
         for r in self.rows:
-            table.add_row(safe(r["id"]), safe(r["ref"]), safe(r["as_of"]), safe(r["edition"]), safe(r["priority"]),
-                          safe(r["adviser"]), safe(str(r["recorded_at"])[:10]), key=str(r["id"]))
+            table.add_row(safe(r.id), safe(r.ref), safe(r.as_of), safe(r.edition), safe(r.priority),
+                          safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
 
     def action_verify(self) -> None:
         """Run `audit verify` in a worker."""
         self.query_one("#verify", Static).update(safe("audit verify: checking..."))
-        self.verify_worker()
+        self.run_job(partial(data.verify, self.db), self.show_verified, group="audit-verify",
+                     failed=self.verify_failed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-verify")
-    def verify_worker(self) -> None:
-        """Check the audit chain (own read-only connection, this thread)."""
-        try:
-            self.post_message(self.Verified(data.verify(self.db)))
-        except Exception as exc:  # one line on screen
-            self.post_message(self.Verified(None, data.problem_text(exc)))
-
-    def on_audit_screen_verified(self, event: Verified) -> None:
+    def show_verified(self, result: data.VerifyResult) -> None:
         """Show the chain's state."""
-        self.verify_result = event.result
+        self.verify_result = result
         target = self.query_one("#verify", Static)
-        if event.result is None:
-            target.update(safe(f"audit verify: {event.error}", "red"))
-        elif event.result.ok:
-            target.update(safe(f"audit verify: chain OK, {event.result.events} events", "green"))
+        if result.ok:
+            target.update(safe(f"audit verify: chain OK, {result.events} events", "green"))
         else:
-            first = event.result.problems[0]
-            target.update(safe(f"audit verify: BROKEN, {len(event.result.problems)} problem(s); first: {first}",
+            first = result.problems[0]
+            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s); first: {first}",
                                "bold red"))
+
+    def verify_failed(self, text: str) -> None:
+        """The chain could not be checked: say why."""
+        self.verify_result = None
+        self.query_one("#verify", Static).update(safe(f"audit verify: {text}", "red"))
 
     @on(Input.Submitted)
     def filter_submitted(self) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -21,12 +20,13 @@ from engine.model.decision import Decision
 from tui import data
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.referral import ReferralDialog
+from tui.jobs import JobScreen
 from tui.safe import clip, safe
 from tui.widgets.decision import DecisionPanel
 from tui.widgets.question import QuestionPanel
 
 
-class InterviewScreen(Screen[None]):
+class InterviewScreen(JobScreen):
     """Ask what matters, show the decision as it forms, record it and log its referrals."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -36,29 +36,6 @@ class InterviewScreen(Screen[None]):
                 id="interview.referral"),
         Binding("ctrl+o", "close", "Close", tooltip="Close this case and return to the list", id="interview.close"),
     ]
-
-    class Recorded(Message):
-        """The decision was recorded with this id."""
-
-        def __init__(self, decision_id: int, decision: Decision) -> None:
-            super().__init__()
-            self.decision_id = decision_id
-            self.decision = decision
-
-    class ReferralLogged(Message):
-        """A referral was logged."""
-
-        def __init__(self, referral_id: int, code: str) -> None:
-            super().__init__()
-            self.referral_id = referral_id
-            self.code = code
-
-    class Failed(Message):
-        """A case book write failed (one clean line)."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, interview: Interview, db: Path, adviser: str, *, decision_id: int | None = None,
                  decision: Decision | None = None) -> None:
@@ -195,34 +172,26 @@ class InterviewScreen(Screen[None]):
             if yes:
                 self.status = "Recording..."
                 self._show_status()
-                self.record_worker(case, decision)
+                self.run_job(partial(data.record, self.db, case, decision, self.interview.ruleset, self.adviser),
+                             partial(self.show_recorded, decision=decision), group="book-write",
+                             failed=self.write_failed)
 
         self.app.push_screen(ConfirmDialog("Record this decision?", body, yes="Record"), done)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="book-write")
-    def record_worker(self, case: Any, decision: Decision) -> None:
-        """Record in the case book (own connection, this thread); post the result."""
-        try:
-            decision_id = data.record(self.db, case, decision, self.interview.ruleset, self.adviser)
-        except Exception as exc:  # shown as one line; never a traceback with case data
-            self.post_message(self.Failed(data.problem_text(exc)))
-            return
-        self.post_message(self.Recorded(decision_id, decision))
-
-    def on_interview_screen_recorded(self, event: Recorded) -> None:
+    def show_recorded(self, decision_id: int, decision: Decision) -> None:
         """Show the recorded id."""
-        self.decision_id = event.decision_id
-        self.recorded = event.decision
+        self.decision_id = decision_id
+        self.recorded = decision
         self.referral_ids = []
         self.status = ""
         self._show_status()
-        self.notify(f"Decision {event.decision_id} recorded.", markup=False)
+        self.notify(f"Decision {decision_id} recorded.", markup=False)
 
-    def on_interview_screen_failed(self, event: Failed) -> None:
+    def write_failed(self, text: str) -> None:
         """Show what went wrong; nothing else changes."""
         self.status = ""
         self._show_status()
-        self.notify(event.text, severity="error", markup=False, timeout=8)
+        self.show_problem(text)
 
     def action_referral(self) -> None:
         """Open the referral form for the recorded decision."""
@@ -239,25 +208,17 @@ class InterviewScreen(Screen[None]):
 
         def done(form: data.ReferralInput | None) -> None:
             if form is not None:
-                self.referral_worker(decision_id, form)
+                self.run_job(partial(data.add_referral, self.db, decision_id, form, self.adviser),
+                             partial(self.show_referral, code=form.code), group="book-write",
+                             failed=self.write_failed)
 
         self.app.push_screen(ReferralDialog(choices, self.interview.ref), done)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="book-write")
-    def referral_worker(self, decision_id: int, form: data.ReferralInput) -> None:
-        """Log the referral (own connection, this thread); post the result."""
-        try:
-            referral_id = data.add_referral(self.db, decision_id, form, self.adviser)
-        except Exception as exc:  # shown as one line
-            self.post_message(self.Failed(data.problem_text(exc)))
-            return
-        self.post_message(self.ReferralLogged(referral_id, form.code))
-
-    def on_interview_screen_referral_logged(self, event: ReferralLogged) -> None:
+    def show_referral(self, referral_id: int, code: str) -> None:
         """Confirm the referral."""
-        self.referral_ids.append(event.referral_id)
+        self.referral_ids.append(referral_id)
         self._show_status()
-        self.notify(f"Referral {event.referral_id} ({event.code}) logged.", markup=False)
+        self.notify(f"Referral {referral_id} ({code}) logged.", markup=False)
 
     def action_close(self) -> None:
         """Close the case (asking first if answers would be lost)."""

@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.casebook.replay import MATCH
 from engine.model.decision import Decision, Firing
 from tui import data
+from tui.jobs import JobScreen
 from tui.safe import add_line, clip, safe, words
 
 
-class ReplayScreen(Screen[None]):
+class ReplayScreen(JobScreen):
     """Replays a recorded decision (read-only) and walks its firing trace."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Decisions", tooltip="Back to the decisions list", id="replay.leave"),
     ]
-
-    class Loaded(Message):
-        """The replay finished (or `error`)."""
-
-        def __init__(self, view: data.ReplayView | None, error: str = "") -> None:
-            super().__init__()
-            self.view = view
-            self.error = error
 
     def __init__(self, db: Path, decision_id: int) -> None:
         super().__init__()
@@ -57,30 +49,23 @@ class ReplayScreen(Screen[None]):
         """Replay in a worker."""
         self.app.sub_title = f"Audit: decision {self.decision_id}"
         self.query_one("#trace").focus()
-        self.replay_worker()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-replay")
-    def replay_worker(self) -> None:
-        """Replay both ways (own read-only connection, this thread)."""
-        try:
-            self.post_message(self.Loaded(data.replay(self.db, self.decision_id)))
-        except Exception as exc:  # one line on screen
-            self.post_message(self.Loaded(None, data.problem_text(exc)))
+        self.run_job(partial(data.replay, self.db, self.decision_id), self.show_replay, group="audit-replay",
+                     failed=self.replay_failed)
 
     @property
     def status(self) -> str | None:
         """The replay status (MATCH, MISMATCH, INPUTS_ALTERED, UNKNOWN_RULESET), once known."""
         return self.view.recorded.status if self.view else None
 
-    def on_replay_screen_loaded(self, event: Loaded) -> None:
+    def replay_failed(self, text: str) -> None:
+        """The replay could not run: say why in the summary."""
+        self.query_one("#summary", Static).update(safe(f"Decision {self.decision_id}: {text}", "red"))
+
+    def show_replay(self, view: data.ReplayView) -> None:
         """Show the summary and the trace."""
-        summary = self.query_one("#summary", Static)
-        if event.view is None:
-            summary.update(safe(f"Decision {self.decision_id}: {event.error}", "red"))
-            return
-        self.view = event.view
-        summary.update(summary_text(event.view))
-        shown: Decision | None = event.view.decision
+        self.view = view
+        self.query_one("#summary", Static).update(summary_text(view))
+        shown: Decision | None = view.decision
         self.trace = shown.trace if shown else ()
         olist = self.query_one("#trace", OptionList)
         olist.clear_options()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
@@ -21,6 +19,7 @@ from engine.model.case import PRIORITIES, Case, input_values
 from engine.model.decision import Decision
 from engine.policy.driver import default_engine
 from tui import data
+from tui.jobs import JobScreen
 from tui.safe import add_line, clip, safe
 from tui.training import Score, score
 
@@ -28,7 +27,7 @@ PRIORITY_CHOICES = (None, *PRIORITIES)
 """The priority prediction's values, in the order `p` steps through them."""
 
 
-class ScenarioScreen(Screen[None]):
+class ScenarioScreen(JobScreen):
     """Step through a scenario's facts; predict outcomes and priority; reveal and score."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,14 +41,6 @@ class ScenarioScreen(Screen[None]):
                 id="scenario.record"),
         Binding("escape", "leave", "Library", tooltip="Back to the scenario library", id="scenario.leave"),
     ]
-
-    class Recorded(Message):
-        """The scenario was recorded in the training book (or not: `error`)."""
-
-        def __init__(self, decision_id: int | None, error: str = "") -> None:
-            super().__init__()
-            self.decision_id = decision_id
-            self.error = error
 
     def __init__(self, case: Case, training_db: Path | None) -> None:
         super().__init__()
@@ -153,33 +144,17 @@ class ScenarioScreen(Screen[None]):
         if self.training_db is None:
             self.notify("No training case book is open: nothing is recorded.", severity="warning", markup=False)
             return
-        self.record_worker()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="train-write")
-    def record_worker(self) -> None:
-        """Record in the training book (own connection, this thread)."""
-        try:
-            engine = default_engine()
-            ruleset = engine.ruleset_for(self.case)
-            decision = engine.decide(self.case, ruleset)
-            assert self.training_db is not None
-            ident = data.record(self.training_db, self.case, decision, ruleset, self._adviser(), training=True)
-        except Exception as exc:  # one line on screen
-            self.post_message(self.Recorded(None, data.problem_text(exc)))
-            return
-        self.post_message(self.Recorded(ident))
+        self.run_job(partial(data.record_scenario, self.training_db, self.case, self._adviser()), self.show_recorded,
+                     group="train-write")
 
     def _adviser(self) -> str:
         """Who is recording (the app's adviser id)."""
         return str(getattr(self.app, "adviser", "trainer"))
 
-    def on_scenario_screen_recorded(self, event: Recorded) -> None:
+    def show_recorded(self, decision_id: int) -> None:
         """Confirm the training record."""
-        if event.decision_id is None:
-            self.notify(event.error, severity="error", markup=False, timeout=8)
-            return
-        self.recorded_id = event.decision_id
-        self.notify(f"Recorded in the training case book as decision {event.decision_id}.", markup=False)
+        self.recorded_id = decision_id
+        self.notify(f"Recorded in the training case book as decision {decision_id}.", markup=False)
 
     def action_leave(self) -> None:
         """Back to the library."""

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.model.case import Case
 from tui import data
+from tui.jobs import JobScreen
 from tui.safe import clip, lines, safe
 from tui.screens.scenario import ScenarioScreen
 from tui.widgets.lists import StartList
 
 
-class TrainScreen(Screen[None]):
+class TrainScreen(JobScreen):
     """Pick a scenario; its title and narrative show beside the list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -29,17 +29,6 @@ class TrainScreen(Screen[None]):
                 id="train.start"),
         Binding("a", "app.mode('advise')", "Advise", tooltip="Back to the case list", id="train.advise"),
     ]
-
-    class Loaded(Message):
-        """The library and the training book were read."""
-
-        def __init__(self, cases: list[Case], refused: int, book: str, book_ok: bool, error: str = "") -> None:
-            super().__init__()
-            self.error = error
-            self.cases = cases
-            self.refused = refused
-            self.book = book
-            self.book_ok = book_ok
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,7 +38,7 @@ class TrainScreen(Screen[None]):
     @property
     def training_db(self) -> Path | None:
         """The training case book (None: train without one)."""
-        return self.app.training_db  # type: ignore[attr-defined, no-any-return]
+        return self.app.training_db  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         """Training banner, scenario list, narrative."""
@@ -66,48 +55,33 @@ class TrainScreen(Screen[None]):
         """Load the library and open the training book in a worker."""
         self.app.sub_title = "Train"
         self.query_one("#scenarios").focus()
-        self.load_worker()
+        cases_dir: Path = self.app.cases_dir  # type: ignore[attr-defined]
+        self.run_job(partial(data.train_library, cases_dir, self.training_db), self.show_library, group="train-load",
+                     failed=self.library_failed)
 
     def on_screen_resume(self) -> None:
         """Say which mode this is."""
         self.app.sub_title = "Train"
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="train-load")
-    def load_worker(self) -> None:
-        """Read the scenarios and check the training book (own connection, this thread)."""
-        cases_dir: Path = self.app.cases_dir  # type: ignore[attr-defined]
-        error = ""
-        try:
-            cases, refused = data.load_scenarios(cases_dir)
-        except Exception as exc:  # one line on screen
-            cases, refused, error = [], 0, data.problem_text(exc)
-        path = self.training_db
-        if path is None:
-            book, ok = "no training case book: scenarios only, nothing is recorded", False
-        else:
-            try:
-                info = data.open_info(path, training=True)
-                book, ok = f"{path} ({info.decisions} decisions)", True
-            except Exception as exc:  # a live book is refused here
-                book, ok = f"no training case book ({data.problem_text(exc)})", False
-        self.post_message(self.Loaded(cases, refused, book, ok, error))
-
-    def on_train_screen_loaded(self, event: Loaded) -> None:
+    def show_library(self, library: data.TrainLibrary) -> None:
         """Fill the list and the banner."""
-        self.cases = event.cases
-        self.book_ok = event.book_ok
-        self.query_one("#banner", Static).update(
-            safe(f"TRAINING · never the live book · {event.book}"))
+        self.cases = list(library.cases)
+        self.book_ok = library.book_ok
+        self.query_one("#banner", Static).update(safe(f"TRAINING · never the live book · {library.book}"))
         olist = self.query_one("#scenarios", OptionList)
         olist.clear_options()
         for case in self.cases:
             olist.add_option(Option(safe(clip(f"{case.case} {case.title or '(untitled)'}", 43)), id=case.case))
         if self.cases:
             olist.highlighted = 0
-        if event.error:
-            self.notify(event.error, severity="error", markup=False)
-        if event.refused:
-            self.notify(f"{event.refused} scenario file(s) could not be read.", severity="warning", markup=False)
+        if library.refused:
+            self.notify(f"{library.refused} scenario file(s) could not be read.", severity="warning", markup=False)
+        self._show_narrative()
+
+    def library_failed(self, text: str) -> None:
+        """The library could not be read: say so; nothing can be started."""
+        self.query_one("#banner", Static).update(safe("TRAINING · never the live book · no scenarios"))
+        self.show_problem(text)
         self._show_narrative()
 
     def highlighted_case(self) -> Case | None:

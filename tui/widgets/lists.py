@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, OptionList
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 
-class OpenTable(DataTable):  # type: ignore[type-arg]
+class OpenTable(DataTable[Any]):
     """A row table where Enter opens the row, and the footer says so."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

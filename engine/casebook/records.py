@@ -1,0 +1,146 @@
+"""Recording decisions: cases, claimants, decisions and rule set snapshots, each with its audit event.
+
+Everything here runs inside the caller's `BEGIN IMMEDIATE` write, so a chunk of decisions is
+recorded whole or not at all. The NINO is kept in its own table, apart from the inputs, for erasure.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from engine import __version__
+from engine.casebook import audit
+from engine.model.case import Case
+from engine.model.decision import Decision
+from engine.model.nino import is_synthetic
+from engine.policy.rulebook import RuleSet, canonical_json
+
+
+@attrs.frozen
+class Prepared:
+    """A decision ready to record: every stored text and hash computed (in a worker, if need be)."""
+
+    ref: str
+    nino: str | None
+    inputs: str
+    inputs_hash: str
+    as_of: str
+    edition: str
+    ruleset: str
+    priority: str
+    outcomes: str
+    decision: str
+    decision_hash: str
+    announced: bool = False
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the claimant's NINO is a synthetic QQ number."""
+        return self.nino is not None and is_synthetic(self.nino)
+
+    @classmethod
+    def of(cls, case: Case, decision: Decision) -> Prepared:
+        """Prepare a decided case for recording."""
+        inputs = canonical_json(replay_inputs(case))
+        text = decision.to_json()
+        return cls(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=audit.sha256_text(inputs),
+                   as_of=decision.as_of, edition=decision.edition, ruleset=decision.ruleset,
+                   priority=decision.priority, outcomes=json.dumps(list(decision.codes)), decision=text,
+                   decision_hash=audit.sha256_text(text), announced=decision.announced)
+
+
+def replay_inputs(case: Case) -> dict[str, Any]:
+    """What is stored to re-decide a case: its inputs without the NINO (kept apart for erasure)."""
+    data = case.to_file_data()
+    for key in ("title", "narrative", "expect"):
+        data.pop(key, None)
+    data["claimant"].pop("nino", None)
+    return data
+
+
+def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[str, RuleSet], adviser: str,
+           case_key: Callable[[str], str], skip_recorded: bool = False) -> list[int]:
+    """Record decisions and the rule sets they used (in the caller's write); returns the new decision ids.
+
+    With skip_recorded, a (case ref, inputs) pair the book already holds is left out, so a batch
+    that was interrupted can be run again. `case_key` makes the keyed reference the audit event keeps.
+    """
+    seen: set[tuple[str, str]] = already_recorded(conn, prepared) if skip_recorded else set()
+    fresh = []
+    for item in prepared:
+        key = (item.ref, item.inputs_hash)
+        if skip_recorded and key in seen:
+            continue
+        seen.add(key)
+        fresh.append(item)
+    for digest in dict.fromkeys(item.ruleset for item in fresh):
+        store_ruleset(conn, rulesets[digest], adviser)
+    return _insert(conn, fresh, adviser, case_key)
+
+
+def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared]) -> set[tuple[str, str]]:
+    """(ref, inputs hash) pairs among `prepared` that this book already holds."""
+    found: set[tuple[str, str]] = set()
+    hashes = sorted({p.inputs_hash for p in prepared})
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found |= set(conn.execute(
+            f"SELECT ref, inputs_hash FROM cases WHERE inputs_hash IN ({marks})", chunk))  # noqa: S608
+    return found
+
+
+def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str) -> None:
+    """Keep the rule set snapshot (content-addressed; stored once, never deleted)."""
+    if conn.execute("SELECT 1 FROM rulesets WHERE digest = ?", (ruleset.digest,)).fetchone():
+        return
+    conn.execute("INSERT INTO rulesets (digest, edition, content) VALUES (?, ?, ?)",
+                 (ruleset.digest, ruleset.edition.id, ruleset.canonical))
+    audit.append(conn, actor, "ruleset.stored", {"ruleset": ruleset.digest, "edition": ruleset.edition.id})
+
+
+def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
+            case_key: Callable[[str], str]) -> list[int]:
+    """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock)."""
+    if not items:
+        return []
+    stamp = audit.now()
+    case_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
+    decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
+    cases, claimants, decisions, ids = [], [], [], []
+    events: list[tuple[str, dict[str, Any]]] = []
+    for item in items:
+        case_id += 1
+        decision_id += 1
+        case_row = {"id": case_id, "ref": item.ref, "inputs": item.inputs, "inputs_hash": item.inputs_hash,
+                    "recorded_at": stamp}
+        decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
+                        "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
+                        "priority": item.priority, "outcomes": item.outcomes, "decision": item.decision,
+                        "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
+        cases.append(tuple(case_row.values()))
+        claimants.append((case_id, item.nino))
+        decisions.append(tuple(decision_row.values()))
+        events.append(("decision.recorded", {
+            "decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
+            "inputs_hash": item.inputs_hash, "ruleset": item.ruleset,
+            "rows": {
+                "cases": {str(case_id): audit.row_hash(case_row)},
+                "claimants": {str(case_id): audit.row_hash({"case_id": case_id, "nino": item.nino})},
+                "decisions": {str(decision_id): audit.row_hash(decision_row)},
+            },
+        }))
+        ids.append(decision_id)
+    conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)", cases)
+    conn.executemany("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", claimants)
+    conn.executemany(
+        "INSERT INTO decisions (id, case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
+        "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        decisions)
+    audit.append_many(conn, adviser, stamp, events)
+    return ids
