@@ -24,6 +24,7 @@ ROW_TABLES = {
     "cases": "id",
     "claimants": "case_id",
     "decisions": "id",
+    "adviser_decisions": "decision_id",
     "referrals": "id",
     "referral_events": "id",
 }

@@ -14,7 +14,7 @@ import datetime as dt
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import platformdirs
@@ -26,6 +26,7 @@ from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
 from engine.errors import BookError
+from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
 from engine.model.nino import is_synthetic
@@ -157,9 +158,15 @@ class CaseBook:
         if kind == TRAINING and not is_synthetic(nino):
             raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
 
-    def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str) -> int:
-        """Record one case with its decision and audit event; returns the decision id."""
-        return self.record_many([(case, decision, ruleset)], adviser)[0]
+    def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
+               choices: Sequence[AdviserDecision] | None = None) -> int:
+        """Record one case with its recommendation, the adviser's decisions on it (if made) and the
+        audit event vouching for all of them; returns the decision id."""
+        if decision.ruleset != ruleset.digest:
+            raise ValueError("decision and rule set differ")
+        if choices is not None and {c.code for c in choices} != set(decision.codes):
+            raise ValueError("the adviser's decisions must cover exactly the recommended outcomes")
+        return self.record_prepared([Prepared.of(case, decision, choices)], {ruleset.digest: ruleset}, adviser)[0]
 
     def record_many(self, items: Iterable[tuple[Case, Decision, RuleSet]], adviser: str) -> list[int]:
         """Record many decisions in one transaction (all or none); returns their ids."""
@@ -237,6 +244,10 @@ class CaseBook:
         """Recorded decisions matching every filter given, newest first (limit -1: all)."""
         return queries.decisions(self.conn, ref=ref, adviser=adviser, edition=edition, outcome=outcome,
                                  since=since, until=until, priority=priority, limit=limit)
+
+    def decision_event(self, decision_id: int) -> queries.EventRow | None:
+        """The audit event that recorded a decision."""
+        return queries.decision_event(self.conn, decision_id)
 
     def decision_record(self, decision_id: int) -> DecisionRecord | None:
         """One decision with its case inputs and claimant NINO (for replay and for opening a case)."""

@@ -30,10 +30,11 @@ PRAGMAS = (
 )
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
-APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "referrals", "referral_events", "meta")
+APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
+               "referral_events", "meta")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
-ERASABLE = ("cases", "claimants", "decisions", "referrals", "referral_events")
+ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events")
 """Tables whose rows erasure may delete, only while it holds the erasure gate open."""
 
 
@@ -43,6 +44,7 @@ PRIMARY_KEYS = {
     "cases": "id",
     "claimants": "case_id",
     "decisions": "id",
+    "adviser_decisions": "decision_id",
     "referrals": "id",
     "referral_events": "id",
     "audit": "seq",
@@ -50,10 +52,12 @@ PRIMARY_KEYS = {
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
 
 
-def protected_triggers() -> dict[str, str]:
-    """Trigger name -> SQL for every trigger that guards the case book."""
+def protected_triggers(tables: set[str] | None = None) -> dict[str, str]:
+    """Trigger name -> SQL for every trigger that guards the case book (only on `tables`, if given)."""
     out = {}
     for table in APPEND_ONLY:
+        if tables is not None and table not in tables:
+            continue
         for action in ("UPDATE", "DELETE"):
             name = f"{table}_no_{action.lower()}"
             gate = " WHEN NOT EXISTS (SELECT 1 FROM erasure_gate)" if action == "DELETE" and table in ERASABLE else ""
@@ -62,7 +66,7 @@ def protected_triggers() -> dict[str, str]:
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
     for table, key in PRIMARY_KEYS.items():
-        if table == "audit":
+        if table == "audit" or (tables is not None and table not in tables):
             continue
         name = f"{table}_no_replace"
         out[name] = (
@@ -123,7 +127,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         "CREATE TABLE audit (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, actor TEXT NOT NULL, "
         "event TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
     )
-    for sql in protected_triggers().values():
+    _create_triggers(db)
+
+
+def _create_triggers(db: sqlite_utils.Database) -> None:
+    """Create the protective triggers of every table that exists (idempotent)."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for sql in protected_triggers(tables).values():
         db.execute(sql)
 
 
@@ -131,6 +141,16 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def m002_inputs_index(db: sqlite_utils.Database) -> None:
     """Index cases by inputs hash, so a re-run batch finds what it already recorded."""
     db.execute("CREATE INDEX cases_inputs_hash ON cases(inputs_hash)")
+
+
+@MIGRATIONS()
+def m003_adviser_decisions(db: sqlite_utils.Database) -> None:
+    """The adviser's decision on each recommended outcome, stored with the recommendation (#11)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS adviser_decisions (decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), "
+        "choices TEXT NOT NULL, decided_by TEXT NOT NULL, decided_at TEXT NOT NULL)"
+    )
+    _create_triggers(db)
 
 
 def _prepare_file(path: Path) -> bool:

@@ -53,11 +53,15 @@ def erase_cases(db: sqlite_utils.Database, case_ids: list[int], actor: str, even
                 f"SELECT id FROM referral_events WHERE referral_id IN ({rmarks})", referrals)]  # noqa: S608
             conn.execute(f"DELETE FROM referral_events WHERE referral_id IN ({rmarks})", referrals)  # noqa: S608
             conn.execute(f"DELETE FROM referrals WHERE decision_id IN ({dmarks})", decisions)  # noqa: S608
+            chosen = [r[0] for r in conn.execute(
+                f"SELECT decision_id FROM adviser_decisions WHERE decision_id IN ({dmarks})", decisions)]  # noqa: S608
+            conn.execute(f"DELETE FROM adviser_decisions WHERE decision_id IN ({dmarks})", decisions)  # noqa: S608
             conn.execute(f"DELETE FROM decisions WHERE case_id IN ({marks})", chunk)  # noqa: S608
             conn.execute(f"DELETE FROM claimants WHERE case_id IN ({marks})", chunk)  # noqa: S608
             conn.execute(f"DELETE FROM cases WHERE id IN ({marks})", chunk)  # noqa: S608
             for table, idents in (("cases", chunk), ("claimants", chunk), ("decisions", decisions),
-                                  ("referrals", referrals), ("referral_events", events)):
+                                  ("adviser_decisions", chosen), ("referrals", referrals),
+                                  ("referral_events", events)):
                 rows[table].update({str(i): None for i in idents})
             removed += len(decisions)
         conn.execute("DELETE FROM erasure_gate")

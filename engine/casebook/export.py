@@ -10,8 +10,8 @@ from typing import IO, Any
 from engine.casebook.book import CaseBook
 from engine.textsafe import clean, escape_json
 
-DECISION_FIELDS = ("decision", "case", "as_of", "edition", "ruleset", "priority", "outcomes", "adviser",
-                   "recorded_at")
+DECISION_FIELDS = ("decision", "case", "as_of", "edition", "ruleset", "priority", "outcomes", "accepted",
+                   "declined", "adviser", "recorded_at")
 REFERRAL_FIELDS = ("referral", "decision", "case", "code", "provider", "status", "appointment", "created_by",
                    "created_at")
 
@@ -27,11 +27,17 @@ def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
             "ruleset": row.ruleset,
             "priority": row.priority,
             "outcomes": " ".join(row.outcomes),
+            "accepted": None,
+            "declined": None,
             "adviser": row.adviser,
             "recorded_at": row.recorded_at,
         }
+        record = book.decision_record(row.id)
+        choices = record.adviser_decisions() if record else None
+        if choices is not None:  # reasons are codes; the adviser's free-text notes are never exported
+            out["accepted"] = " ".join(c.code for c in choices if c.accepted)
+            out["declined"] = " ".join(f"{c.code}:{c.reason}" for c in choices if not c.accepted)
         if identified:
-            record = book.decision_record(row.id)
             out["nino"] = record.nino if record else None
         yield out
 

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from engine.casebook.referrals import CLOSED_STATUSES
+from engine.model.adviser import AdviserDecision
 
 
 def _text(value: Any) -> str:
@@ -74,6 +75,16 @@ class DecisionRecord:
     inputs: str | None = attrs.field(default=None, converter=_maybe_text)
     inputs_hash: str | None = attrs.field(default=None, converter=_maybe_text)
     nino: str | None = attrs.field(default=None, converter=_maybe_text)
+    choices: str | None = attrs.field(default=None, converter=_maybe_text)
+
+    def adviser_decisions(self) -> tuple[AdviserDecision, ...] | None:
+        """The adviser's decision on each recommended outcome, or None when none was recorded."""
+        if self.choices is None:
+            return None
+        try:
+            return tuple(AdviserDecision.from_data(item) for item in json.loads(self.choices))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return ()
 
 
 @attrs.frozen
@@ -150,15 +161,33 @@ def decision_record(conn: sqlite3.Connection, decision_id: int) -> DecisionRecor
     """One decision with its case inputs and claimant NINO (for replay and for opening a case)."""
     row = conn.execute(
         "SELECT d.id, d.case_id, d.ref, d.as_of, d.edition, d.ruleset, d.priority, d.outcomes, d.decision, "
-        "d.decision_hash, d.adviser, d.recorded_at, c.inputs, c.inputs_hash, n.nino FROM decisions d "
+        "d.decision_hash, d.adviser, d.recorded_at, c.inputs, c.inputs_hash, n.nino, a.choices FROM decisions d "
         "LEFT JOIN cases c ON c.id = d.case_id LEFT JOIN claimants n ON n.case_id = d.case_id "
-        "WHERE d.id = ?", (decision_id,)).fetchone()
+        "LEFT JOIN adviser_decisions a ON a.decision_id = d.id WHERE d.id = ?", (decision_id,)).fetchone()
     if row is None:
         return None
     ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser, at, *case = row
-    inputs, inputs_hash, nino = case
+    inputs, inputs_hash, nino, choices = case
     return DecisionRecord(ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser,
-                          at, inputs, inputs_hash, nino)
+                          at, inputs, inputs_hash, nino, choices)
+
+
+@attrs.frozen
+class EventRow:
+    """The audit event that recorded a decision: its place in the chain, time, actor and hash."""
+
+    seq: int
+    ts: str
+    actor: str
+    hash: str
+
+
+def decision_event(conn: sqlite3.Connection, decision_id: int) -> EventRow | None:
+    """The `decision.recorded` audit event of one decision."""
+    row = conn.execute(
+        "SELECT seq, ts, actor, hash FROM audit WHERE event = 'decision.recorded' "
+        "AND json_extract(body, '$.decision') = ?", (decision_id,)).fetchone()
+    return EventRow(int(row[0]), _text(row[1]), _text(row[2]), _text(row[3])) if row else None
 
 
 def decision_ids(conn: sqlite3.Connection) -> list[int]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
 from engine import __version__
 from engine.casebook import audit
+from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
 from engine.model.nino import is_synthetic
@@ -37,6 +38,7 @@ class Prepared:
     decision: str
     decision_hash: str
     announced: bool = False
+    choices: str | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -44,14 +46,15 @@ class Prepared:
         return self.nino is not None and is_synthetic(self.nino)
 
     @classmethod
-    def of(cls, case: Case, decision: Decision) -> Prepared:
-        """Prepare a decided case for recording."""
+    def of(cls, case: Case, decision: Decision, choices: Sequence[AdviserDecision] | None = None) -> Prepared:
+        """Prepare a decided case, and the adviser's decisions on it if made, for recording."""
         inputs = canonical_json(replay_inputs(case))
         text = decision.to_json()
+        chosen = canonical_json([c.to_data() for c in choices]) if choices is not None else None
         return cls(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=audit.sha256_text(inputs),
                    as_of=decision.as_of, edition=decision.edition, ruleset=decision.ruleset,
                    priority=decision.priority, outcomes=json.dumps(list(decision.codes)), decision=text,
-                   decision_hash=audit.sha256_text(text), announced=decision.announced)
+                   decision_hash=audit.sha256_text(text), announced=decision.announced, choices=chosen)
 
 
 def replay_inputs(case: Case) -> dict[str, Any]:
@@ -112,7 +115,7 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     stamp = audit.now()
     case_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
     decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
-    cases, claimants, decisions, ids = [], [], [], []
+    cases, claimants, decisions, chosen, ids = [], [], [], [], []
     events: list[tuple[str, dict[str, Any]]] = []
     for item in items:
         case_id += 1
@@ -126,14 +129,19 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
         cases.append(tuple(case_row.values()))
         claimants.append((case_id, item.nino))
         decisions.append(tuple(decision_row.values()))
+        rows = {
+            "cases": {str(case_id): audit.row_hash(case_row)},
+            "claimants": {str(case_id): audit.row_hash({"case_id": case_id, "nino": item.nino})},
+            "decisions": {str(decision_id): audit.row_hash(decision_row)},
+        }
+        if item.choices is not None:
+            choice_row = {"decision_id": decision_id, "choices": item.choices, "decided_by": adviser,
+                          "decided_at": stamp}
+            chosen.append(tuple(choice_row.values()))
+            rows["adviser_decisions"] = {str(decision_id): audit.row_hash(choice_row)}
         events.append(("decision.recorded", {
             "decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
-            "inputs_hash": item.inputs_hash, "ruleset": item.ruleset,
-            "rows": {
-                "cases": {str(case_id): audit.row_hash(case_row)},
-                "claimants": {str(case_id): audit.row_hash({"case_id": case_id, "nino": item.nino})},
-                "decisions": {str(decision_id): audit.row_hash(decision_row)},
-            },
+            "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows,
         }))
         ids.append(decision_id)
     conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)", cases)
@@ -142,5 +150,8 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
         "INSERT INTO decisions (id, case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
         "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         decisions)
+    if chosen:
+        conn.executemany("INSERT INTO adviser_decisions (decision_id, choices, decided_by, decided_at) "
+                         "VALUES (?, ?, ?, ?)", chosen)
     audit.append_many(conn, adviser, stamp, events)
     return ids

@@ -40,6 +40,12 @@ def add(conn: sqlite3.Connection, decision_id: int, code: str, provider: str, ac
         allowed = ", ".join(c for c, k in sorted(outcomes.items()) if k == "referral") or "none"
         raise BookError(f"decision {decision_id} does not call for a {code} referral "
                         "(consent is part of the decision)", key="code", allowed=allowed)
+    chosen = conn.execute("SELECT choices FROM adviser_decisions WHERE decision_id = ?", (decision_id,)).fetchone()
+    if chosen is not None:
+        accepted = {c.get("code") for c in json.loads(chosen[0]) if isinstance(c, dict) and c.get("accepted")}
+        if code not in accepted:
+            raise BookError(f"the adviser declined {code} for decision {decision_id}: only an accepted "
+                            "referral can be logged", key="code")
     stamp = audit.now()
     cur = conn.execute(
         "INSERT INTO referrals (decision_id, code, provider, created_by, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -16,6 +16,7 @@ from engine.casebook.queries import DecisionRecord
 from engine.errors import InputError, RuleFileError
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
+from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
 from engine.policy.driver import Engine
 from engine.policy.rulebook import RuleSet
@@ -39,12 +40,15 @@ class ReplayResult:
     differences: tuple[str, ...] = ()
     replayed: Decision | None = None
     recorded: Decision | None = None
+    adviser_decisions: tuple[AdviserDecision, ...] | None = None
 
     def to_data(self) -> dict[str, Any]:
-        """One JSON line: decision, case, status, then details."""
+        """One JSON line: decision, case, status, then details (the adviser's decisions as recorded)."""
         data: dict[str, Any] = {"decision": self.decision, "case": self.case, "status": self.status,
                                 "under": self.under, "edition": self.edition, "ruleset": self.ruleset,
                                 "differences": list(self.differences)}
+        if self.adviser_decisions is not None:
+            data["adviser_decisions"] = [c.to_data() for c in self.adviser_decisions]
         if self.replayed is not None and self.under == "current":
             data["current_ruleset"] = self.replayed.ruleset
             data["current_outcomes"] = list(self.replayed.codes)
@@ -81,7 +85,7 @@ class Replayer:
         if row is None:
             raise InputError(f"no decision {decision_id} in this case book", key="--decision")
         base = ReplayResult(decision_id, row.ref, MATCH, row.edition, row.ruleset,
-                            "current" if under_current else "recorded")
+                            "current" if under_current else "recorded", adviser_decisions=row.adviser_decisions())
         recorded_text = row.decision
         problems: list[str] = []
         if A.sha256_text(recorded_text) != row.decision_hash:

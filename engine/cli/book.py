@@ -44,25 +44,38 @@ def open_book(db: Path | None, training: bool | None = None, create: bool = True
 @db_option
 @training_option
 @click.option("--adviser", default=None, help="Adviser id recorded with the decision (default: login name).")
-def record(case_file: Path, db: Path | None, training: bool | None, adviser: str | None) -> None:
-    """Decide a case and record case, decision and audit event; prints the decision id.
+@click.option("--decline", "declines", multiple=True, metavar="CODE=REASON[:NOTE]",
+              help="Decline one recommended outcome. REASON: not_reasonable, claimant_declined, "
+                   "not_available_locally, facts_disputed, other (other needs a NOTE). Repeat for more.")
+@click.option("--reasonable", is_flag=True,
+              help="Confirm an accepted requirement is reasonable, having considered health, caring, travel "
+                   "and the other matters of JSA Regs 1996 reg 72 (needed to accept a requirement).")
+def record(case_file: Path, db: Path | None, training: bool | None, adviser: str | None,
+           declines: tuple[str, ...], reasonable: bool) -> None:
+    """Decide a case and record the recommendation with the adviser's decision on each outcome.
+
+    Every recommended outcome is accepted unless declined; an accepted requirement needs
+    --reasonable; an open outcome cannot be decided. Prints the decision id.
 
     \b
     Examples:
       pathways record claimant.yaml --adviser A1234
-      pathways record cases/001-jsa-heroin-toddlers-nfa.yaml --db training.db --training
+      pathways record claimant.yaml --decline REFER_HOUSING_ADVICE=claimant_declined
+      pathways record cases/001-jsa-heroin-toddlers-nfa.yaml --db training.db --training --reasonable
     """
     from engine.intake.loader import read_case_file
     from engine.intake.validate import build_case
+    from engine.model.adviser import adviser_decisions, parse_decline
     from engine.policy.driver import default_engine
 
     case = build_case(read_case_file(case_file))
     engine = default_engine()
     ruleset = engine.ruleset_for(case)
     decision = engine.decide(case, ruleset)
+    choices = adviser_decisions(decision, [parse_decline(spec) for spec in declines], reasonable)
     with open_book(db, training) as book:
         book.check_nino(case)
-        decision_id = book.record(case, decision, ruleset, adviser or default_adviser())
+        decision_id = book.record(case, decision, ruleset, adviser or default_adviser(), choices)
     click.echo(decision_id)
 
 

@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 import click
 
 from engine.cli import book, cases, evaluate, rules
+from engine.cli import decisions as recorded
 from engine.cli.root import cli, fail
 from engine.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, PathwaysError
 
@@ -21,6 +22,9 @@ PLUGIN_GROUP = "pathways.commands"
 ENGINE_COMMANDS: tuple[click.Command, ...] = (
     evaluate.evaluate,
     book.record,
+    recorded.show,
+    recorded.decisions,
+    recorded.letter,
     book.referral,
     book.replay,
     book.audit,
