@@ -49,19 +49,19 @@ def test_every_pragma_is_set(tmp_path: Path) -> None:
 
 def test_live_and_training_books_stay_apart(tmp_path: Path, capsys) -> None:
     live = tmp_path / "live.db"
-    result = run_main(capsys, "record", str(CASE1), "--db", str(live), "--live")
+    result = run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(live), "--live")
     assert result.code == 2 and "live case book refuses synthetic QQ" in result.err
-    result = run_main(capsys, "record", str(CASE1), "--db", str(live))
+    result = run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(live))
     assert result.code == 2 and "live case book refuses synthetic QQ" in result.err
     with CaseBook(live) as book:
         assert book.kind == "live" and book.decisions() == []
     with pytest.raises(BookError, match="is a live case book"):
         CaseBook(live, training=True)
     training = tmp_path / "training.db"
-    assert run_main(capsys, "record", str(CASE1), "--db", str(training), "--training").code == 0
+    assert run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(training), "--training").code == 0
     real = CASE1.read_text().replace("QQ", "AB")
     (tmp_path / "real.yaml").write_text(real)
-    result = run_main(capsys, "record", str(tmp_path / "real.yaml"), "--db", str(training))
+    result = run_main(capsys, "record", "--reasonable", str(tmp_path / "real.yaml"), "--db", str(training))
     assert result.code == 2 and "accepts only synthetic QQ" in result.err
     with CaseBook(training) as book:
         assert book.conn.execute("SELECT value FROM meta WHERE key='kind'").fetchone()[0] == "training"
@@ -69,15 +69,15 @@ def test_live_and_training_books_stay_apart(tmp_path: Path, capsys) -> None:
 
 
 def test_a_new_book_takes_the_kind_of_its_first_case(tmp_path: Path, capsys) -> None:
-    assert run_main(capsys, "record", str(CASE1), "--db", str(tmp_path / "a.db")).code == 0
+    assert run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(tmp_path / "a.db")).code == 0
     with CaseBook(tmp_path / "a.db") as book:
         assert book.kind == "training"
     real = tmp_path / "real.yaml"
     real.write_text(CASE1.read_text().replace("QQ", "AB").replace("as_of: 2008-06-02", "as_of: 2010-06-02"))
-    assert run_main(capsys, "record", str(real), "--db", str(tmp_path / "b.db")).code == 0
+    assert run_main(capsys, "record", "--reasonable", str(real), "--db", str(tmp_path / "b.db")).code == 0
     with CaseBook(tmp_path / "b.db") as book:
         assert book.kind == "live"
-    assert run_main(capsys, "record", str(CASE1), "--db", str(tmp_path / "b.db")).code == 2
+    assert run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(tmp_path / "b.db")).code == 2
 
 
 def test_referral_lifecycle_is_validated(training_book: CaseBook) -> None:
@@ -190,7 +190,7 @@ def test_sigkill_during_a_write_leaves_no_partial_decision(tmp_path: Path) -> No
 
 
 def test_record_prints_the_decision_id(tmp_path: Path, capsys) -> None:
-    result = run_main(capsys, "record", str(CASE1), "--db", str(tmp_path / "t.db"), "--training", "--adviser", "A1")
+    result = run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(tmp_path / "t.db"), "--training", "--adviser", "A1")
     assert (result.code, result.out.strip()) == (0, "1")
     case = build_case(read_case_file(CASE1))
     with CaseBook(tmp_path / "t.db") as book:
@@ -219,19 +219,19 @@ def test_a_live_book_refuses_a_decision_under_the_announced_2008_policy(tmp_path
     live = tmp_path / "live.db"
     real = tmp_path / "real.yaml"
     real.write_text(CASE1.read_text().replace("QQ", "AB").replace("as_of: 2008-06-02", "as_of: 2010-06-02"))
-    assert run_main(capsys, "record", str(real), "--db", str(live)).code == 0
+    assert run_main(capsys, "record", "--reasonable", str(real), "--db", str(live)).code == 0
     before = live.read_bytes()
     announced = tmp_path / "announced.yaml"
     announced.write_text(CASE1.read_text().replace("QQ", "AB"))
-    result = run_main(capsys, "record", str(announced), "--db", str(live))
+    result = run_main(capsys, "record", "--reasonable", str(announced), "--db", str(live))
     assert result.code == 2 and "announced and never in force" in result.err
     assert live.read_bytes() == before
     fresh = tmp_path / "fresh.db"
-    assert run_main(capsys, "record", str(announced), "--db", str(fresh)).code == 2
+    assert run_main(capsys, "record", "--reasonable", str(announced), "--db", str(fresh)).code == 2
     with CaseBook(fresh) as book:
         assert book.kind is None and book.decision_ids() == []
     training = tmp_path / "training.db"
-    assert run_main(capsys, "record", str(CASE1), "--db", str(training), "--training").code == 0
+    assert run_main(capsys, "record", "--reasonable", str(CASE1), "--db", str(training), "--training").code == 0
     shown = run_main(capsys, "evaluate", str(CASE1))
     assert "ANNOUNCED POLICY, NEVER IN FORCE" in shown.out
     assert '"edition_status":"announced"' in run_main(capsys, "evaluate", str(CASE1), "--json").out

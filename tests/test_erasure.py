@@ -41,7 +41,7 @@ def file_bytes(db: Path) -> bytes:
 def test_erase_removes_the_claimant_from_the_file(tmp_path: Path, capsys) -> None:
     db = tmp_path / "book.db"
     canary = canary_case(tmp_path)
-    assert run_main(capsys, "record", str(canary), "--db", str(db), "--training").code == 0
+    assert run_main(capsys, "record", "--reasonable", str(canary), "--db", str(db), "--training").code == 0
     assert run_main(capsys, "batch", str(CASES), "--db", str(db), "--quiet").code == 0
     assert run_main(capsys, "referral", "add", "1", "REFER_HOUSING_ADVICE", "--provider", "Shelter",
                     "--db", str(db)).code == 0
@@ -97,7 +97,7 @@ def test_canary_never_leaks_through_commands_or_a_crash(tmp_path: Path, capsys, 
     canary = canary_case(tmp_path)
     outputs = []
     for args in (["evaluate", str(canary)], ["evaluate", str(canary), "--json", "--trace"],
-                 ["record", str(canary), "--db", str(db)], ["replay", "--db", str(db), "--all", "--json"],
+                 ["record", "--reasonable", str(canary), "--db", str(db)], ["replay", "--db", str(db), "--all", "--json"],
                  ["audit", "verify", "--db", str(db)], ["audit", "anchor", "--db", str(db)],
                  ["export", "--db", str(db), "--format", "json"], ["export", "--db", str(db), "--what", "referrals"],
                  ["referral", "list", "--db", str(db)], ["cases", "test", str(canary)]):

@@ -61,3 +61,12 @@ def test_rules_coverage_command(capsys) -> None:
     assert result.code == 0
     assert report["outcomes_never_produced"] == []
     assert set(report["editions"]) == {"2008-announced", "2009-voluntary", "2017-recovery"}
+
+
+def test_every_condition_of_every_rule_fails_alone_in_some_scenario(capsys) -> None:
+    """Condition coverage (#10): the library shows that every condition of every rule matters."""
+    from tests.helpers import run_main
+
+    result = run_main(capsys, "rules", "coverage", "--conditions", "--strict")
+    assert result.code == 0, result.out
+    assert "(100.0%) fail alone" in result.out
