@@ -25,9 +25,6 @@ from engine.model.facts import DECLINED, GOOD_CAUSES, INPUT_FACTS, NOT_KNOWN, SU
 
 T = TypeVar("T")
 
-MAX_CASES = 10_000_000
-"""The most cases one `pathways cases generate` run writes."""
-
 REF_PREFIX = "SYN-"
 """Generated case references are `SYN-` and an 8-digit serial number (SYN-00000001)."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 
 from engine.errors import InputError
@@ -307,6 +306,3 @@ def _expect(r: _Reader, value: Any) -> Expect:
         priority = r.choice(priority, ("expect", "priority"), PRIORITIES)
     return Expect(outcomes=outcomes, priority=priority, open=open_)
 
-
-CaseBuilder = Callable[[RawCase], Case]
-"""Anything that turns a raw case into a validated Case."""

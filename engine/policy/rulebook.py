@@ -13,7 +13,6 @@ import attrs
 import yaml
 
 from engine.errors import RuleFileError
-from engine.model.facts import INPUT_FACTS
 from engine.policy import conditions as C
 from engine.policy.editions import Calendar, Edition, read_calendar
 from rules import RULES_DIR
@@ -479,8 +478,3 @@ def read_book(directory: Path = RULES_DIR) -> Book:
 def load_book(directory: Path = RULES_DIR) -> Book:
     """The rules folder, parsed once per process."""
     return read_book(directory)
-
-
-def known_facts(ruleset: RuleSet) -> set[str]:
-    """Names a condition may test in this rule set: input facts and derived facts."""
-    return set(INPUT_FACTS) | {r.derives for r in ruleset.rules if r.derives}
