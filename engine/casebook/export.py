@@ -10,8 +10,8 @@ from typing import IO, Any
 from engine.casebook.book import CaseBook
 from engine.textsafe import clean, escape_json
 
-DECISION_FIELDS = ("decision", "case", "as_of", "edition", "ruleset", "priority", "outcomes", "accepted",
-                   "declined", "adviser", "recorded_at")
+DECISION_FIELDS = ("decision", "case", "as_of", "edition", "edition_status", "ruleset", "priority", "outcomes",
+                   "accepted", "declined", "adviser", "recorded_at")
 REFERRAL_FIELDS = ("referral", "decision", "case", "code", "provider", "status", "appointment", "created_by",
                    "created_at")
 
@@ -24,6 +24,7 @@ def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
             "case": row.ref if identified else book.pseudonym(row.ref),
             "as_of": row.as_of,
             "edition": row.edition,
+            "edition_status": None,
             "ruleset": row.ruleset,
             "priority": row.priority,
             "outcomes": " ".join(row.outcomes),
@@ -33,6 +34,8 @@ def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
             "recorded_at": row.recorded_at,
         }
         record = book.decision_record(row.id)
+        if record is not None:
+            out["edition_status"] = _edition_status(record.decision)
         choices = record.adviser_decisions() if record else None
         if choices is not None:  # reasons are codes; the adviser's free-text notes are never exported
             out["accepted"] = " ".join(c.code for c in choices if c.accepted)
@@ -40,6 +43,15 @@ def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
         if identified:
             out["nino"] = record.nino if record else None
         yield out
+
+
+def _edition_status(decision_json: str) -> str | None:
+    """`announced` or `in_force` from a recorded decision (v1 decisions predate the field: None)."""
+    try:
+        status = json.loads(decision_json).get("edition_status")
+    except (ValueError, AttributeError):
+        return None
+    return str(status) if status is not None else None
 
 
 def referral_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
