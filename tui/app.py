@@ -48,7 +48,8 @@ class PathwaysApp(App[None]):
     ]
 
     def __init__(self, mode: str = "advise", db: Path | None = None, training_db: Path | None = None,
-                 audit_db: Path | None = None, adviser: str | None = None, cases_dir: Path = CASES_DIR) -> None:
+                 audit_db: Path | None = None, adviser: str | None = None, cases_dir: Path = CASES_DIR,
+                 locked: bool = False) -> None:
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(f"unknown mode {mode!r}")
@@ -59,6 +60,7 @@ class PathwaysApp(App[None]):
         self.adviser = adviser or default_adviser()
         self.cases_dir = cases_dir
         self.too_small = False
+        self.locked = locked
 
     def on_mount(self) -> None:
         """Open the starting mode and check the terminal size."""
@@ -68,7 +70,11 @@ class PathwaysApp(App[None]):
     # -- modes, help, palette ------------------------------------------------------------------
 
     def action_mode(self, mode: str) -> None:
-        """Switch to advise, train or audit mode."""
+        """Switch to advise, train or audit mode (not in a session locked to its mode, as `serve` runs them)."""
+        if self.locked and mode != self.start_mode:
+            self.notify(f"This session stays in {MODE_TITLES.get(self.start_mode, self.start_mode)} mode.",
+                        severity="warning", markup=False)
+            return
         if mode in self.MODES:
             self.switch_mode(mode)
 
@@ -152,10 +158,12 @@ class PathwaysApp(App[None]):
 
 
 def make_app(mode: str = "advise", db: Path | None = None, adviser: str | None = None,
-             cases_dir: Path = CASES_DIR) -> PathwaysApp:
-    """The app as `pathways tui` starts it: train mode keeps every mode on the training book."""
+             cases_dir: Path = CASES_DIR, locked: bool = False) -> PathwaysApp:
+    """The app as `pathways tui` starts it: train mode keeps every mode on the training book; a locked
+    session (as `serve` runs it) never leaves its starting mode."""
     if mode == "train":
         training = db or training_path_for(None)
         return PathwaysApp(mode, db=training, training_db=training, audit_db=training, adviser=adviser,
-                           cases_dir=cases_dir)
-    return PathwaysApp(mode, db=db, training_db=training_path_for(db), adviser=adviser, cases_dir=cases_dir)
+                           cases_dir=cases_dir, locked=locked)
+    return PathwaysApp(mode, db=db, training_db=training_path_for(db), adviser=adviser, cases_dir=cases_dir,
+                       locked=locked)

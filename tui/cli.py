@@ -48,13 +48,13 @@ def check_training_book(db: Path | None) -> Path:
     return path
 
 
-def run_ui(mode: str = "advise", db: Path | None = None, adviser: str | None = None) -> None:
+def run_ui(mode: str = "advise", db: Path | None = None, adviser: str | None = None, locked: bool = False) -> None:
     """Open the terminal UI; exit status 3 (one line, no case data) if it fails unexpectedly."""
     from tui.app import make_app
 
     if mode == "train":
         db = check_training_book(db)
-    app = make_app(mode, db, adviser)
+    app = make_app(mode, db, adviser, locked=locked)
     app.run()
     if app.return_code:
         raise click.exceptions.Exit(EXIT_INTERNAL)
@@ -64,7 +64,9 @@ def run_ui(mode: str = "advise", db: Path | None = None, adviser: str | None = N
 @_mode_option
 @_db_option
 @click.option("--adviser", default=None, help="Adviser id recorded with decisions (default: login name).")
-def tui(mode: str, db: Path | None, adviser: str | None) -> None:
+@click.option("--lock-mode", "locked", is_flag=True, hidden=True,
+              help="Never leave the starting mode (how `pathways serve` runs each session).")
+def tui(mode: str, db: Path | None, adviser: str | None, locked: bool) -> None:
     """Open the terminal UI: advise (case list and interviews), train (scenarios) or audit (read-only).
 
     F1 lists the keys on every screen; Ctrl+P opens the command palette; Ctrl+Q quits.
@@ -75,7 +77,7 @@ def tui(mode: str, db: Path | None, adviser: str | None) -> None:
       pathways tui --mode train
       pathways tui --mode audit --db /secure/pathways.db
     """
-    run_ui(mode, db, adviser)
+    run_ui(mode, db, adviser, locked)
 
 
 def is_loopback(host: str) -> bool:
@@ -90,7 +92,7 @@ def is_loopback(host: str) -> bool:
 
 def serve_command(mode: str, db: Path | None, adviser: str | None) -> str:
     """The shell command textual-serve runs for each browser connection (all parts quoted)."""
-    parts = [sys.executable, "-c", "from engine.cli import main; main()", "tui", "--mode", mode]
+    parts = [sys.executable, "-c", "from engine.cli import main; main()", "tui", "--mode", mode, "--lock-mode"]
     if db is not None:
         parts += ["--db", str(db.resolve())]
     if adviser:
@@ -99,33 +101,41 @@ def serve_command(mode: str, db: Path | None, adviser: str | None) -> str:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on: loopback (127.0.0.1, localhost or ::1) unless --i-know-there-is-no-auth.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--public-url", default=None, metavar="URL",
+              help="The address browsers use when a reverse proxy sits in front (e.g. https://pathways.example).")
 @_mode_option
 @_db_option
 @click.option("--adviser", default=None, help="Adviser id recorded with decisions (default: login name).")
 @click.option("--i-know-there-is-no-auth", "no_auth_ok", is_flag=True,
-              help="Allow a non-loopback --host. There is NO authentication: anyone who can reach the port "
-                   "gets the app and its case book.")
-def serve(host: str, port: int, mode: str, db: Path | None, adviser: str | None, no_auth_ok: bool) -> None:
-    """Serve the same app to a browser with textual-serve (for a trainer's projector).
+              help="Allow a non-loopback --host. Only the secret token in the printed address guards it: put it "
+                   "behind an authenticating proxy.")
+def serve(host: str, port: int, public_url: str | None, mode: str, db: Path | None, adviser: str | None,
+          no_auth_ok: bool) -> None:
+    """Serve the same app to a browser (for a trainer's projector), guarded against other web pages.
 
-    There is no authentication: it listens on loopback only, unless you put it behind an
-    authenticating proxy and pass --i-know-there-is-no-auth. Each browser tab runs its own app.
+    It prints an address with a secret token made for this launch: only that address gets the app.
+    Every request's Host and every WebSocket's Origin must be this server's; sessions are limited;
+    the page fetches nothing from the internet. Each tab runs its own app, locked to --mode.
 
     \b
     Examples:
       pathways serve --mode train
       pathways serve --port 8080 --mode audit --db /secure/pathways.db
+      pathways serve --host ::1 --mode train
     """
     if not is_loopback(host) and not no_auth_ok:
-        raise click.UsageError(f"--host {host} is not loopback and the app has no authentication; "
+        raise click.UsageError(f"--host {host} is not loopback and the app has no login; "
                                "keep 127.0.0.1 (or pass --i-know-there-is-no-auth behind an authenticating proxy)")
+    if public_url is not None and not public_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--public-url")
     if mode == "train":
         db = check_training_book(db)
-    from textual_serve.server import Server
+    from tui.serve import GuardedServer
 
-    Server(serve_command(mode, db, adviser), host=host, port=port, title="Pathways").serve()
+    GuardedServer(serve_command(mode, db, adviser), host=host, port=port, public_url=public_url).serve()
 
 
 def register(group: click.Group) -> None:
