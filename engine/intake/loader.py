@@ -6,9 +6,10 @@ import datetime as dt
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import yaml
@@ -38,7 +39,12 @@ def _read_text(path: Path) -> str:
     """Read a file as UTF-8 text, refusing missing, huge, binary or undecodable files."""
     source = str(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device named .yaml would block or never end
+            raise InputError("is not a regular file", source)
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise InputError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", source)
         raw = path.read_bytes()
@@ -72,6 +78,14 @@ class _SafeLineLoader(yaml.SafeLoader):
             ) from None
 
 
+    def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool:
+        """true or false only: YAML 1.1's yes, no, on, off, y and n are refused, not read as booleans."""
+        value = self.construct_scalar(node)
+        if not isinstance(value, str) or value.lower() not in ("true", "false"):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{str(value)[:10]!r} is not true or false (write true or false)", node.start_mark)
+        return value.lower() == "true"
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         """A whole number written in plain decimal; YAML 1.1's other forms are refused, not misread.
 
@@ -88,6 +102,7 @@ class _SafeLineLoader(yaml.SafeLoader):
 _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]{0,99})", re.ASCII)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLineLoader.construct_yaml_timestamp)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:int", _SafeLineLoader.construct_yaml_int)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:bool", _SafeLineLoader.construct_yaml_bool)
 
 
 def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int],
@@ -207,10 +222,30 @@ def read_case_file(path: str | os.PathLike[str]) -> RawCase:
     return _parse_yaml(text, str(p))
 
 
+MAX_LINE_BYTES = 1024 * 1024
+"""Longest JSON Lines line accepted (1 MiB): a case is a few hundred bytes; longer lines are refused unread."""
+
+
+def _bounded_lines(handle: IO[bytes]) -> Iterator[bytes | None]:
+    """Lines of a binary file, each at most MAX_LINE_BYTES; a longer one is skipped in chunks and yields None."""
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # drain the rest of the long line without keeping it
+            line = handle.readline(MAX_LINE_BYTES)
+        yield None
+
+
 def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[RawCase | InputError]:
     """Yield each line of a JSON Lines file as a RawCase, or the InputError that refused it."""
     p = Path(path)
     source = str(p)
+    if p.exists() and not p.is_dir() and not stat.S_ISREG(p.stat().st_mode):
+        raise InputError("is not a regular file", source)
     try:
         handle = p.open("rb")
     except FileNotFoundError:
@@ -221,7 +256,11 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[RawCase | InputError]:
         raise InputError(f"cannot read file ({exc.strerror})", source) from None
     with handle:
         any_line = False
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(_bounded_lines(handle), start=1):
+            if raw is None:
+                any_line = True
+                yield InputError(f"line is longer than {MAX_LINE_BYTES // 1024} KiB", source, number)
+                continue
             if not raw.strip():
                 continue
             any_line = True
