@@ -119,6 +119,7 @@ class GuardedServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         """Say where to open the app (the secret is in the address: share it with no one)."""
-        self.console.print(f"Pathways is served at {self.launch_url}", markup=False, highlight=False)
+        self.console.print(f"Pathways is served at {self.launch_url}", markup=False, highlight=False,
+                           soft_wrap=True)  # never wrapped: the address must stay whole to be copied
         self.console.print("Open that address in your browser; without its token nothing is served.",
                            markup=False, highlight=False)
