@@ -201,3 +201,15 @@ def build_case_for_defaults():
     from engine.intake.validate import build_case
     return build_case(RawCase({"schema": 1, "case": "D-1", "as_of": DAY.isoformat(), "claimant": {"age": 30},
                                "benefit": "jsa"}, "<defaults>", None, lambda _p: None))
+
+
+def test_going_back_keeps_the_undone_answer_to_preselect() -> None:
+    """Esc then Enter must not turn "No" into the first choice, "Yes" (#12)."""
+    iv = Interview("NEW-4", dt.date(2010, 6, 1))
+    iv.answer("benefit", "jsa")
+    iv.answer("claimant.age", 30)
+    iv.answer("children.at_risk", False)
+    assert iv.back() == "children.at_risk"
+    assert "children.at_risk" not in iv.answers
+    assert iv.current("children.at_risk") is False
+    assert iv.current("children.pregnant") is None

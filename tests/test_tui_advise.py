@@ -156,3 +156,30 @@ async def test_case_list_filters_and_opening_a_recorded_case(tmp_path) -> None:
         await pilot.press("t")
         await settle(pilot)
         assert app.current_mode == "train"
+
+
+async def test_escape_then_enter_keeps_a_no(tmp_path) -> None:
+    """Back keeps the previous answer highlighted: Esc, Enter must not turn "No" into "Yes" (#12)."""
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await new_case(pilot, "TST-0009", "2010-06-02")
+        screen = app.screen
+        panel = screen.query_one(QuestionPanel)
+        values = {"benefit": "jsa", "claimant.age": 30, "drugs.substances": ("heroin",),
+                  "drugs.known_by": "self_disclosure"}
+        defaults = {"enum": None, "int": 0, "list": (), "flag": False}
+        while panel.question is not None and panel.question.kind != "bool":
+            q = panel.question
+            default = defaults[q.kind] if q.kind != "enum" else q.choices[0][0]
+            await answer_current(pilot, values.get(q.fact, default))
+        assert panel.question is not None
+        fact = panel.question.fact
+        await answer_current(pilot, False)
+        assert screen.interview.answers[fact] is False
+        await pilot.press("escape")
+        await pilot.pause()
+        assert panel.question.fact == fact
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.interview.answers[fact] is False

@@ -36,9 +36,10 @@ async def answer_current(pilot: Pilot[Any], value: Any) -> str:
         await pilot.press("home", *(["down"] * index), "enter")
     elif q.kind == "list":
         choices = [c for c, _label in q.choices]
+        ticked = set(screen.interview.current(q.fact) or ())  # going back keeps the earlier ticks
         await pilot.press("home")
         at = 0
-        for item in sorted(value, key=choices.index):
+        for item in sorted(set(value) ^ ticked, key=choices.index):
             target = choices.index(item)
             await pilot.press(*(["down"] * (target - at)), "space")
             at = target

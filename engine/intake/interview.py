@@ -115,6 +115,7 @@ class Interview:
         self.answers: dict[str, Any] = {}
         self.history: list[str] = []
         self._reopened: str | None = None
+        self.undone: dict[str, Any] = {}
         self._decided: tuple[frozenset[tuple[str, Any]], Decision] | None = None
         texts = {str(q["fact"]): q for q in self.engine.book.questions if q.get("fact") in INPUT_FACTS}
         order = [*texts, *(name for name in INPUT_FACTS if name not in texts)]  # questions.yaml order first
@@ -283,8 +284,16 @@ class Interview:
         if not self.history:
             return None
         fact = self.history.pop()
-        self.answers.pop(fact, None)
+        if fact in self.answers:
+            self.undone[fact] = self.answers.pop(fact)
         return fact
+
+    def current(self, fact: str) -> Any:
+        """What to preselect for a question: its answer, or the one just undone by `back` (so going
+        back and pressing Enter keeps it: a "No" never silently becomes the first choice)."""
+        if fact in self.answers:
+            return self.answers[fact]
+        return self.undone.get(fact)
 
     def reopen(self, fact: str) -> Question:
         """Ask an answered question again (its answer is kept until a new one is given)."""

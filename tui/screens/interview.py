@@ -92,7 +92,7 @@ class InterviewScreen(JobScreen):
             skipped = len(iv.skipped())
             done = safe(f"Nothing left that could change the outcome ({skipped} question(s) skipped). "
                         "Ctrl+R records the decision.", "bold green")
-        current = iv.answers.get(q.fact) if q is not None else None
+        current = iv.current(q.fact) if q is not None else None
         await self.query_one(QuestionPanel).show(q, current, done)
         answers = self.query_one("#answers", OptionList)
         answers.clear_options()
