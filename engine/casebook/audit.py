@@ -17,18 +17,12 @@ from typing import Any
 
 import attrs
 
+from engine.casebook.db import ERASABLE, PRIMARY_KEYS
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
 
-ROW_TABLES = {
-    "cases": "id",
-    "claimants": "case_id",
-    "decisions": "id",
-    "adviser_decisions": "decision_id",
-    "referrals": "id",
-    "referral_events": "id",
-}
-"""Tables whose every row is vouched for by a row hash in an audit event."""
+ROW_TABLES = {table: PRIMARY_KEYS[table] for table in ERASABLE}
+"""Tables whose every row is vouched for by a row hash in an audit event (the erasable ones), by key."""
 
 
 def sha256_text(text: str) -> str:
