@@ -262,9 +262,10 @@ def audit_anchor(db: Path | None, output: Path | None) -> None:
 @click.command()
 @db_option
 @click.option("--what", type=click.Choice(["decisions", "referrals"]), default="decisions", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write to this new file (created 0600) instead of standard output.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
+              help="csv (lists space-joined, times YYYY-MM-DD HH:MM:SS UTC), json (one array) or jsonl (a line each).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
+              help="Write to this new file (created 0600); '-' or none: standard output.")
 @click.option("--identified", is_flag=True,
               help="Include case references and NINOs. Only with a lawful need: the export is then personal data.")
 def export(db: Path | None, what: str, fmt: str, output: Path | None, identified: bool) -> None:
@@ -273,7 +274,8 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
     \b
     Examples:
       pathways export --what decisions --format csv -o decisions.csv
-      pathways export --what referrals --format json
+      pathways export --what referrals --format json -o - | jq .
+      pathways export --format jsonl > decisions.jsonl
     """
     import sys
 
@@ -285,22 +287,25 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
         write_export,
     )
 
+    to_stdout = output is None or str(output) == "-"
     with open_book(db, create=False) as book:
+        nino = ("nino",) if identified else ()
         if what == "decisions":
-            rows, fields = decision_rows(book, identified), DECISION_FIELDS + (("nino",) if identified else ())
+            rows, fields = decision_rows(book, identified), DECISION_FIELDS + nino
         else:
-            rows, fields = referral_rows(book, identified), REFERRAL_FIELDS
-        if output is None:
+            rows, fields = referral_rows(book, identified), REFERRAL_FIELDS + nino
+        if to_stdout:
             count = write_export(rows, fmt, sys.stdout, fields)
         else:
+            assert output is not None
             with create_private(output, newline="") as handle:
                 count = write_export(rows, fmt, handle, fields)
-    if output is not None:
+    if not to_stdout:
         click.echo(f"{count} {what} written to {clean(output)}", err=True)
 
 
 @click.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path, allow_dash=True))
 @db_option
 @training_option
 @click.option("--workers", type=click.IntRange(0, 64), default=0,
