@@ -314,7 +314,7 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def batch(input_path: Path, db: Path | None, training: bool | None, workers: int, adviser: str | None,
           quiet: bool) -> None:
-    """Decide and record every case in a .jsonl file or a folder of case files.
+    """Decide and record every case in a .jsonl file (`-`: JSON Lines on standard input) or a folder of case files.
 
     Bad lines are reported (by line) and skipped; each chunk of cases is recorded whole or not at
     all; cases already in the book are skipped, so an interrupted run can simply be run again.
@@ -323,12 +323,13 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
     Examples:
       pathways cases generate 20000 --seed 1 -o caseload.jsonl
       pathways batch caseload.jsonl --db district.db --training
+      pathways cases generate 500 -o - | pathways batch - --db district.db
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from engine.casebook.batch import count_items, run_batch
 
-    if not input_path.exists():
+    if str(input_path) != "-" and not input_path.exists():
         raise InputError("no such file or folder", str(input_path))
     total = count_items(input_path)
     columns = (TextColumn("deciding"), BarColumn(), MofNCompleteColumn(),

@@ -20,7 +20,7 @@ def cases() -> None:
 
 
 @cases.command("test")
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="One JSON result a line.")
 def test_command(path: Path | None, as_json: bool) -> None:
     """Run the `expect:` blocks of case files (default: the bundled scenario library).
@@ -88,8 +88,8 @@ def test_command(path: Path | None, as_json: bool) -> None:
 @click.argument("count", metavar="N", type=click.IntRange(1, 10_000_000))
 @click.option("--seed", metavar="S", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same N and seed always give the same cases.")
-@click.option("-o", "--output", "output", metavar="FILE", type=click.Path(path_type=Path),
-              help="Write to this new file (created 0600; never overwritten) instead of standard output.")
+@click.option("-o", "--output", "output", metavar="FILE", type=click.Path(path_type=Path, allow_dash=True),
+              help="Write to this new file (created 0600; never overwritten); '-' or none: standard output.")
 def generate_command(count: int, seed: int, output: Path | None) -> None:
     """Write N synthetic cases (QQ National Insurance numbers) as JSON Lines, reproducibly.
 
@@ -101,12 +101,13 @@ def generate_command(count: int, seed: int, output: Path | None) -> None:
       pathways cases generate 100 --seed 7
       pathways cases generate 100000 --seed 7 -o caseload.jsonl
       pathways evaluate caseload.jsonl --json > decisions.jsonl
+      pathways cases generate 5 -o - | pathways evaluate - --json
     """
     from engine.intake.generate import generate_cases
 
     encode = json.JSONEncoder(separators=(",", ":")).encode
     cases_iter = generate_cases(count, seed)
-    if output is None:
+    if output is None or str(output) == "-":
         out = sys.stdout
         for data in cases_iter:
             out.write(encode(data) + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 
 from engine.errors import InputError
-from engine.intake.loader import CASE_SUFFIXES, iter_jsonl, read_case_file
+from engine.intake.loader import CASE_SUFFIXES, RawCase, is_stdin, iter_jsonl, iter_stdin, read_case_file
 from engine.intake.validate import build_case
 from engine.model.case import Case
 from engine.model.decision import Decision
@@ -22,22 +22,30 @@ def case_paths(path: Path) -> list[Path]:
 
 
 def iter_cases(path: Path) -> Iterator[Case | InputError]:
-    """Every case under `path`, or the InputError that refused it; one bad case stops nothing."""
+    """Every case under `path` (`-`: standard input), or the InputError that refused it; one bad case stops nothing."""
+    if is_stdin(path):
+        yield from _built(iter_stdin())
+        return
     if not path.exists():
         raise InputError("no such file or folder", str(path))
     for file in case_paths(path):
         if file.suffix.lower() == ".jsonl":
-            for item in iter_jsonl(file):
-                if isinstance(item, InputError):
-                    yield item
-                    continue
-                try:
-                    yield build_case(item)
-                except InputError as exc:
-                    yield exc
+            yield from _built(iter_jsonl(file))
             continue
         try:
             yield build_case(read_case_file(file))
+        except InputError as exc:
+            yield exc
+
+
+def _built(items: Iterator[RawCase | InputError]) -> Iterator[Case | InputError]:
+    """Each raw case validated into a Case, or the InputError that refused it."""
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        try:
+            yield build_case(item)
         except InputError as exc:
             yield exc
 
