@@ -13,7 +13,7 @@ from engine.casebook.fields import default_adviser
 from engine.cli.root import EXIT_CHECK_FAILED, fail, parse_date
 from engine.errors import InputError
 from engine.files import create_private
-from engine.textsafe import clean
+from engine.textsafe import clean, escape_json
 
 if TYPE_CHECKING:
     from engine.casebook.book import CaseBook
@@ -105,9 +105,13 @@ def referral_add(decision_id: int, code: str, provider: str, appointment: str | 
         click.echo(book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes))
 
 
+UPDATE_STATUSES = ("booked", "attended", "did_not_attend", "declined", "closed")
+"""What a referral can become (every lifecycle status but `proposed`, where each starts)."""
+
+
 @referral.command("update")
 @click.argument("referral_id", metavar="REFERRAL", type=int)
-@click.argument("status")
+@click.argument("status", metavar="STATUS", type=click.Choice(UPDATE_STATUSES))
 @click.option("--appointment", metavar="DATE", help="Appointment date (required for 'booked').")
 @click.option("--notes", default="", help="Free-text notes.")
 @click.option("--adviser", default=None, help="Adviser id (default: login name).")
@@ -241,7 +245,8 @@ def audit_verify(db: Path | None, anchor_file: Path | None, as_json: bool) -> No
 @db_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the anchor to this new file (keep it off this machine).")
-def audit_anchor(db: Path | None, output: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the anchor as JSON (it always is: accepted for scripts).")
+def audit_anchor(db: Path | None, output: Path | None, as_json: bool) -> None:
     """Print the chain's head (seq and hash), to verify against later.
 
     \b
@@ -312,8 +317,9 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
               help="Processes deciding cases (default: one per core; 1 = no worker processes).")
 @click.option("--adviser", default=None, help="Adviser id recorded with every decision (default: login name).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def batch(input_path: Path, db: Path | None, training: bool | None, workers: int, adviser: str | None,
-          quiet: bool) -> None:
+          quiet: bool, as_json: bool) -> None:
     """Decide and record every case in a .jsonl file (`-`: JSON Lines on standard input) or a folder of case files.
 
     Bad lines are reported (by line) and skipped; each chunk of cases is recorded whole or not at
@@ -351,9 +357,14 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
                             on_refused=lambda msg: progress.console.print(
                                 f"pathways: {clean(msg)}", markup=False, highlight=False, soft_wrap=True),
                             on_progress=advance)
-    line = (f"decided {summary.decided}, recorded {summary.recorded}, already recorded {summary.already}, "
-            f"refused {summary.refused} in {summary.seconds:.1f} s ({summary.rate():.0f} cases/s)")
-    click.echo(line)
+    if as_json:
+        click.echo(json.dumps({"decided": summary.decided, "recorded": summary.recorded, "already": summary.already,
+                               "refused": summary.refused, "seconds": round(summary.seconds, 3),
+                               "cases_per_second": round(summary.rate(), 1), "interrupted": summary.interrupted,
+                               "last_line": summary.last_line}))
+    else:
+        click.echo(f"decided {summary.decided}, recorded {summary.recorded}, already recorded {summary.already}, "
+                   f"refused {summary.refused} in {summary.seconds:.1f} s ({summary.rate():.0f} cases/s)")
     if summary.interrupted:
         where = f" (input line {summary.last_line})" if summary.last_line else ""
         fail(f"interrupted: {summary.recorded} recorded up to the last whole chunk{where}; "
@@ -409,7 +420,8 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
 @click.option("--adviser", default=None, help="Who erased it (default: login name).")
 @click.option("--reason", default="erasure request", show_default=True, help="Why (kept in the audit log).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as one JSON object.")
+def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes: bool, as_json: bool) -> None:
     """Erase a claimant's records (every decision of one case reference) from the case book.
 
     The rows are deleted and scrubbed from the file (secure_delete, WAL checkpoint); the audit
@@ -419,11 +431,15 @@ def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes:
     Example:
       pathways erase TRN-0001 --reason "erasure request 2024-118" --yes
     """
-    if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone"):
+    if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone",
+                                     err=as_json):
         raise click.exceptions.Exit(1)
     with open_book(db, create=False) as book:
         removed = book.erase(case_ref, adviser or default_adviser(), reason)
-    click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
+    if as_json:
+        click.echo(escape_json(json.dumps({"case": case_ref, "decisions_erased": removed}, ensure_ascii=False)))
+    else:
+        click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
 
 
 def parse_duration(text: str, now: Any) -> Any:
@@ -452,7 +468,8 @@ def parse_duration(text: str, now: Any) -> Any:
               help="Erase cases recorded longer ago than this: 7y, 18m, 6w or 90d.")
 @click.option("--adviser", default=None, help="Who applied it (default: login name).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as one JSON object.")
+def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool, as_json: bool) -> None:
     """Apply a retention period: erase every case recorded before it, recorded in the audit log.
 
     \b
@@ -464,8 +481,11 @@ def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> 
     from engine.casebook.audit import now as audit_now
 
     cutoff = parse_duration(older_than, dt.datetime.fromisoformat(audit_now())).isoformat()
-    if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?"):
+    if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?", err=as_json):
         raise click.exceptions.Exit(1)
     with open_book(db, create=False) as book:
         removed = book.retain(cutoff, adviser or default_adviser())
-    click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")
+    if as_json:
+        click.echo(json.dumps({"before": cutoff, "decisions_erased": removed}))
+    else:
+        click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")
