@@ -489,3 +489,60 @@ def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool, as_
         click.echo(json.dumps({"before": cutoff, "decisions_erased": removed}))
     else:
         click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")
+
+
+def _report_copy(report: Any, as_json: bool, what: str) -> None:
+    """Print what a backup or restore wrote and what checking it found; exit 1 if it does not verify."""
+    if as_json:
+        click.echo(escape_json(json.dumps(report.to_data(), ensure_ascii=False)))
+    else:
+        head = f"head event {report.head.seq} ({report.head.hash[:16]}...)" if report.head else "no events"
+        verdict = "audit chain OK" if not report.problems else f"audit chain BROKEN: {report.problems[0]}"
+        click.echo(clean(f"{what} {report.path} ({report.mode}, {report.size:,} bytes): integrity ok, "
+                         f"{verdict}: {report.events} events, {head}"))
+    if report.problems:
+        raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+@click.command()
+@click.argument("dest", metavar="DEST", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the copy's checks as one JSON object.")
+def backup(dest: Path, db: Path | None, as_json: bool) -> None:
+    """Copy the case book into the new file DEST (0600) with SQLite's online backup, then verify the copy.
+
+    Safe while others record. The copy is one self-contained file; after writing it is opened
+    read-only for integrity_check and the whole audit verify, and its chain's head must be an
+    event of this book. Exit 1 if the copy does not verify (a corrupt copy is removed).
+
+    \b
+    Examples:
+      pathways backup /media/usb/pathways-2026-11-26.db
+      pathways backup nightly.db --db district.db --json
+    """
+    from engine.casebook.backup import backup as make_backup
+
+    with open_book(db, create=False) as book:
+        report = make_backup(book.conn, dest)
+    _report_copy(report, as_json, "backup written to")
+
+
+@click.command()
+@click.argument("src", metavar="SRC", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the restored book's checks as one JSON object.")
+def restore(src: Path, db: Path | None, as_json: bool) -> None:
+    """Restore the backup SRC into a new case book (--db PATH; never over an existing book), verified.
+
+    SRC is checked first (integrity_check and audit verify; a backup that fails is refused and
+    nothing is written), copied with SQLite's backup API into a new 0600 file, and checked again.
+
+    \b
+    Example:
+      pathways restore /media/usb/pathways-2026-11-26.db --db restored.db
+    """
+    from engine.casebook.backup import restore as do_restore
+    from engine.casebook.book import default_db_path
+
+    report = do_restore(src, db or default_db_path())
+    _report_copy(report, as_json, "restored")

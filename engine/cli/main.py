@@ -33,6 +33,8 @@ ENGINE_COMMANDS: tuple[click.Command, ...] = (
     book.bench,
     book.erase,
     book.retain,
+    book.backup,
+    book.restore,
     cases.cases,
     rules.rules,
 )
