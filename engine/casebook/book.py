@@ -21,7 +21,7 @@ import platformdirs
 import sqlite_utils
 
 from engine.casebook import audit, erasure, queries, records, referrals
-from engine.casebook.db import check_triggers, connect, write
+from engine.casebook.db import check_triggers, check_views, connect, write
 from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_field
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
@@ -277,6 +277,9 @@ class CaseBook:
         missing = check_triggers(self.db)
         if missing:
             problems.append(audit.Problem("schema", "protective triggers are missing: " + ", ".join(missing)))
+        altered = check_views(self.db)
+        if altered:
+            problems.append(audit.Problem("schema", "auditors' views are missing or altered: " + ", ".join(altered)))
         return count, problems
 
     def head(self) -> audit.Anchor | None:

@@ -546,3 +546,32 @@ def restore(src: Path, db: Path | None, as_json: bool) -> None:
 
     report = do_restore(src, db or default_db_path())
     _report_copy(report, as_json, "restored")
+
+
+@click.command("datasette-metadata")
+@db_option
+@click.option("--name", default=None, help="The database's name in Datasette (default: the book's file name "
+                                          "without its extension, as Datasette names it).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
+              help="Write to this new file; '-' or none: standard output.")
+def datasette_metadata(db: Path | None, name: str | None, output: Path | None) -> None:
+    """Print Datasette metadata for a case book: table, view and column descriptions, and canned queries.
+
+    Canned queries: open referrals by age, decisions by edition and outcome, decisions where the
+    adviser declined an outcome. The book is not opened.
+
+    \b
+    Example:
+      pathways datasette-metadata --db book.db -o metadata.json
+      datasette book.db --metadata metadata.json
+    """
+    from engine.casebook.book import default_db_path
+    from engine.casebook.datasette import metadata
+
+    text = json.dumps(metadata(name or (db or default_db_path()).stem), indent=2) + "\n"
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    with create_private(output) as handle:
+        handle.write(text)
+    click.echo(f"Datasette metadata written to {clean(output)}", err=True)

@@ -35,6 +35,7 @@ ENGINE_COMMANDS: tuple[click.Command, ...] = (
     book.retain,
     book.backup,
     book.restore,
+    book.datasette_metadata,
     cases.cases,
     rules.rules,
 )
