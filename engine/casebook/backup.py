@@ -20,7 +20,7 @@ import attrs
 import sqlite_utils
 
 from engine.casebook import audit
-from engine.casebook.db import BUSY_TIMEOUT_MS, check_triggers, check_views
+from engine.casebook.db import BUSY_TIMEOUT_MS, check_triggers, check_views, describe_foreign, foreign_objects
 from engine.errors import BookError, CheckError, InputError
 from engine.files import touch_private
 
@@ -110,6 +110,7 @@ def check_copy(path: Path) -> CopyReport:
             count, problems = audit.verify(conn)
             missing = check_triggers(sqlite_utils.Database(conn))
             altered = check_views(sqlite_utils.Database(conn))
+            foreign = foreign_objects(sqlite_utils.Database(conn))
         except sqlite3.Error as exc:  # not a case book at all (no audit table)
             return CopyReport(path, path.stat().st_size, 0, None, "ok", (f"not a case book ({exc})",))
         notes = [str(p) for p in problems]
@@ -117,6 +118,8 @@ def check_copy(path: Path) -> CopyReport:
             notes.append("schema: protective triggers are missing: " + ", ".join(missing))
         if altered:
             notes.append("schema: auditors' views are missing or altered: " + ", ".join(altered))
+        if foreign:
+            notes.append("schema: objects Pathways did not create: " + describe_foreign(foreign))
         return CopyReport(path, path.stat().st_size, count, audit.head(conn), integrity, tuple(notes))
     finally:
         conn.close()

@@ -21,7 +21,7 @@ import platformdirs
 import sqlite_utils
 
 from engine.casebook import audit, erasure, queries, records, referrals
-from engine.casebook.db import check_triggers, check_views, connect, write
+from engine.casebook.db import check_triggers, check_views, connect, describe_foreign, foreign_objects, write
 from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_field
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
@@ -55,6 +55,8 @@ class CaseBook:
         self.db: sqlite_utils.Database = connect(self.path, create=create)
         self._meta_cache: dict[str, str] = {}
         try:
+            # schema objects another tool added, found at open: writes are refused while there are any
+            self.foreign: list[str] = foreign_objects(self.db)
             if training is not None:
                 self._init_meta(training, actor)
             if self.kind is not None and training is not None and (self.kind == TRAINING) != training:
@@ -81,11 +83,16 @@ class CaseBook:
         return self._meta_cache
 
     def _writable(self) -> None:
-        """Refuse to write to a book whose protective triggers were removed."""
+        """Refuse to write to a book whose protective triggers were removed, or whose schema another tool changed."""
         missing = check_triggers(self.db)
         if missing:
             raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
                             "the book may have been tampered with; run `pathways audit verify`", str(self.path))
+        if self.foreign:
+            raise BookError(f"holds schema objects Pathways did not create ({describe_foreign(self.foreign)}): "
+                            "another tool changed it (sqlite-utils enable-fts, say), so Pathways will not write "
+                            "to it; remove them (e.g. `sqlite-utils disable-fts BOOK TABLE`) or restore a backup, "
+                            "then run `pathways audit verify`", str(self.path))
 
     def __enter__(self) -> CaseBook:
         return self
@@ -280,6 +287,9 @@ class CaseBook:
         altered = check_views(self.db)
         if altered:
             problems.append(audit.Problem("schema", "auditors' views are missing or altered: " + ", ".join(altered)))
+        foreign = foreign_objects(self.db)
+        if foreign:
+            problems.append(audit.Problem("schema", "objects Pathways did not create: " + describe_foreign(foreign)))
         return count, problems
 
     def head(self) -> audit.Anchor | None:

@@ -289,6 +289,35 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
     return db
 
 
+KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
+"""Every table Pathways creates (sqlite-utils records migrations in `_sqlite_migrations`)."""
+
+KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "decisions_case", "decisions_recorded", "referrals_decision",
+                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name")
+"""Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
+
+
+def foreign_objects(db: sqlite_utils.Database) -> list[str]:
+    """Schema objects Pathways did not create ("table decisions_fts", "trigger decisions_ai", ...).
+
+    Another tool changed the book: `sqlite-utils enable-fts --create-triggers`, say, adds triggers
+    that write to a virtual table on every insert, which `trusted_schema=OFF` then refuses.
+    SQLite's own objects (`sqlite_*`, such as `sqlite_stat1` from ANALYZE) are allowed.
+    """
+    known = {"table": set(KNOWN_TABLES), "index": set(KNOWN_INDEXES), "trigger": set(protected_triggers()),
+             "view": set(VIEWS)}
+    order = {"trigger": 0, "view": 1, "table": 2, "index": 3}  # what acts on writes first
+    rows = db.execute("SELECT type, name FROM sqlite_master").fetchall()
+    return [f"{kind} {name}" for kind, name in sorted(rows, key=lambda r: (order.get(r[0], 4), str(r[1])))
+            if not str(name).startswith("sqlite_") and name not in known.get(kind, set())]
+
+
+def describe_foreign(objects: list[str]) -> str:
+    """The foreign objects in a short phrase (the first five, and how many more)."""
+    shown = ", ".join(objects[:5])
+    return shown + (f" and {len(objects) - 5} more" if len(objects) > 5 else "")
+
+
 def check_triggers(db: sqlite_utils.Database) -> list[str]:
     """Names of protective triggers that are missing (they must all be present)."""
     present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
