@@ -74,3 +74,10 @@ def test_cases_test_reads_standard_input(monkeypatch, capsys) -> None:
     feed(monkeypatch, CASE1.read_bytes())
     result = run_main(capsys, "cases", "test", "-")
     assert result.code == 0 and result.out.startswith("PASS TRN-0001"), result.out + result.err
+
+
+def test_bare_pathways_without_a_terminal_prints_usage_and_exits_2() -> None:
+    """In a script or a pipe there is no terminal for the UI: usage on standard error, exit 2, no hang."""
+    proc = subprocess.run(PATHWAYS, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("Usage: pathways [OPTIONS] [COMMAND] [ARGS]...")
