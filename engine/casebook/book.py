@@ -1,4 +1,4 @@
-"""The case book: one open SQLite file, its kind (live or training) and key, and every job done on it.
+"""The case book: one open SQLite file, its kind (live or training), its key file, and every job done on it.
 
 `CaseBook` opens the book, keeps its meta and refuses a NINO of the wrong kind, and hands each job
 to the module that holds it: records.py (decisions and rule set snapshots), referrals.py (the
