@@ -57,6 +57,12 @@ class BookError(InputError):
     """A case book that cannot be opened or written as asked (exit status 2, nothing written)."""
 
 
+class CheckError(PathwaysError):
+    """A check that failed (a copy that does not verify): one line, exit status 1."""
+
+    exit_status: ClassVar[int] = EXIT_CHECK_FAILED
+
+
 class RuleFileError(PathwaysError):
     """A rule file that cannot be loaded or compiled (a defect in `rules/`)."""
 

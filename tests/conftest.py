@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,10 @@ from cases import CASES_DIR
 from engine.casebook.book import CaseBook
 from engine.intake.scenarios import iter_cases
 from engine.policy.driver import default_engine
+
+# Every book a test makes writes its pseudonym key file here, never into the user's config folder;
+# subprocesses inherit it.
+os.environ["PATHWAYS_KEY_DIR"] = tempfile.mkdtemp(prefix="pathways-test-keys-")
 
 
 def record_scenarios(book: CaseBook, limit: int | None = None) -> list[int]:

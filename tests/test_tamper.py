@@ -44,7 +44,7 @@ ALTERATIONS = [
     ("referral_events", "UPDATE referral_events SET status = 'attended' WHERE id = 1"),
     ("referral_events", "DELETE FROM referral_events WHERE id = 1"),
     ("meta", "UPDATE meta SET value = 'live' WHERE key = 'kind'"),
-    ("meta", "UPDATE meta SET value = 'abc' WHERE key = 'secret'"),
+    ("meta", "INSERT INTO meta (key, value) VALUES ('secret', 'abc')"),
     ("audit", "UPDATE audit SET actor = 'nobody' WHERE seq = 3"),
     ("audit", "DELETE FROM audit WHERE seq = 4"),
     ("insert", "INSERT INTO cases (ref, inputs, inputs_hash, recorded_at) VALUES ('X', '{}', 'h', 't')"),

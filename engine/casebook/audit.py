@@ -201,7 +201,7 @@ def verify(conn: sqlite3.Connection, anchor: Anchor | None = None) -> tuple[int,
         )
     if seen.genesis is None and count:
         problems.append(Problem("audit log", "has no book.created event"))
-    problems += _check_meta(conn, seen.genesis)
+    problems += _check_meta(conn, seen.genesis, seen.key_moved)
     problems += _check_rows(conn, seen.rows)
     problems += _check_rulesets(conn, seen.rulesets if count else None)
     problems += _check_gate(conn)
@@ -234,6 +234,7 @@ class _Seen:
     rows: dict[str, dict[Any, str | None]]
     rulesets: dict[str, Any] = attrs.field(factory=dict)
     genesis: dict[str, Any] | None = None
+    key_moved: bool = False
 
     def add(self, seq: int, event: str, body: dict[str, Any]) -> list[Problem]:
         """Take in one verified event; its malformed parts become problems."""
@@ -242,6 +243,8 @@ class _Seen:
             if self.genesis is not None:
                 out.append(Problem(f"audit event {seq}", "a second book.created event", seq))
             self.genesis = body
+        if event == KEY_MOVED:
+            self.key_moved = True
         if event == "ruleset.stored":
             self.rulesets[str(body.get("ruleset"))] = body.get("edition")
         rows = body.get("rows", {})
@@ -262,22 +265,35 @@ class _Seen:
         return out
 
 
-META_KEYS = ("book_id", "kind", "secret")
+META_KEYS = ("book_id", "kind")
 """The keys the meta table holds, written once with the genesis event."""
 
+KEY_MOVED = "key.moved"
+"""The event that records a book's pseudonym key moved out of `meta.secret` into its key file (#16)."""
 
-def _check_meta(conn: sqlite3.Connection, genesis: dict[str, Any] | None) -> list[Problem]:
-    """The book's kind, id and key must be those recorded when it was created, and nothing else be there."""
+KEY_IN_FILE = "file"
+"""`key` in the genesis body of a book whose pseudonym key was never inside it."""
+
+
+def _check_meta(conn: sqlite3.Connection, genesis: dict[str, Any] | None, key_moved: bool = False) -> list[Problem]:
+    """The book's kind, id (and, in a book from before #16, key) must be those recorded when it was created.
+
+    Since #16 the key lives in a key file: a book created so, or whose key was moved out, must not
+    hold `secret` in meta.
+    """
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if genesis is None:
         return [Problem("meta", "holds values but the audit log has no genesis event")] if meta else []
     out = []
     if meta.get("kind") != genesis.get("kind") or meta.get("book_id") != genesis.get("book_id"):
         out.append(Problem("meta", "kind or book id differs from when the book was created"))
-    secret = meta.get("secret", "")
-    if not isinstance(secret, str) or sha256_text(secret) != genesis.get("secret_sha256"):
-        out.append(Problem("meta", "pseudonym key differs from when the book was created"))
-    extra = sorted(str(k) for k in meta if k not in META_KEYS)
+    allowed: tuple[str, ...] = META_KEYS
+    if not key_moved and genesis.get("key") != KEY_IN_FILE:
+        allowed = (*META_KEYS, "secret")
+        secret = meta.get("secret", "")
+        if not isinstance(secret, str) or sha256_text(secret) != genesis.get("secret_sha256"):
+            out.append(Problem("meta", "pseudonym key differs from when the book was created"))
+    extra = sorted(str(k) for k in meta if k not in allowed)
     if extra:
         out.append(Problem("meta", "holds keys written outside Pathways: " + ", ".join(extra)))
     return out

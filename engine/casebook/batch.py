@@ -11,16 +11,18 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import attrs
 
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared
 from engine.errors import InputError
-from engine.intake.loader import CASE_SUFFIXES
+from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
 
 CHUNK = 400
 """Cases per worker task and per recording transaction."""
@@ -47,7 +49,10 @@ class BatchSummary:
 
 
 def iter_items(path: Path) -> Iterator[Item]:
-    """Stream the input: every non-blank line of a .jsonl file, or every case file in a folder."""
+    """Stream the input: every non-blank line of a .jsonl file (`-`: standard input), or every case file in a folder."""
+    if is_stdin(path):
+        yield from _lines(sys.stdin.buffer, STDIN_SOURCE)
+        return
     if path.is_dir():
         for file in sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file()):
             if file.suffix.lower() == ".jsonl":
@@ -63,13 +68,20 @@ def iter_items(path: Path) -> Iterator[Item]:
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", str(path)) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                yield (str(path), number, raw.decode("utf-8", errors="replace") if b"\x00" not in raw else "\x00")
+        yield from _lines(handle, str(path))
+
+
+def _lines(handle: IO[bytes], source: str) -> Iterator[Item]:
+    """Every non-blank line of JSON Lines, numbered."""
+    for number, raw in enumerate(handle, start=1):
+        if raw.strip():
+            yield (source, number, raw.decode("utf-8", errors="replace") if b"\x00" not in raw else "\x00")
 
 
 def count_items(path: Path) -> int | None:
-    """How many cases the input holds (for the progress bar), counted cheaply."""
+    """How many cases the input holds (for the progress bar), counted cheaply; None for standard input."""
+    if is_stdin(path):
+        return None
     if path.is_dir():
         return sum(1 for _ in iter_items(path))
     if path.suffix.lower() != ".jsonl":

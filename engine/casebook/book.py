@@ -1,4 +1,4 @@
-"""The case book: one open SQLite file, its kind (live or training) and key, and every job done on it.
+"""The case book: one open SQLite file, its kind (live or training), its key file, and every job done on it.
 
 `CaseBook` opens the book, keeps its meta and refuses a NINO of the wrong kind, and hands each job
 to the module that holds it: records.py (decisions and rule set snapshots), referrals.py (the
@@ -10,7 +10,9 @@ only them, and says what it is inside the file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
 import secrets
 import sqlite3
@@ -20,8 +22,16 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-from engine.casebook import audit, erasure, queries, records, referrals
-from engine.casebook.db import check_triggers, connect, write
+from engine.casebook import audit, erasure, keys, queries, records, referrals
+from engine.casebook.db import (
+    check_triggers,
+    check_views,
+    connect,
+    describe_foreign,
+    foreign_objects,
+    protected_triggers,
+    write,
+)
 from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_field
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
@@ -50,11 +60,16 @@ class CaseBook:
     """One open case book (use as a context manager, or call close())."""
 
     def __init__(self, path: Path | str, *, training: bool | None = None, create: bool = True,
-                 actor: str = "system") -> None:
+                 actor: str = "system", key_dir: Path | None = None) -> None:
         self.path = Path(path)
+        self.key_dir = key_dir
         self.db: sqlite_utils.Database = connect(self.path, create=create)
         self._meta_cache: dict[str, str] = {}
+        self._key: str | None = None
         try:
+            # schema objects another tool added, found at open: writes are refused while there are any
+            self.foreign: list[str] = foreign_objects(self.db)
+            self._move_key_out()
             if training is not None:
                 self._init_meta(training, actor)
             if self.kind is not None and training is not None and (self.kind == TRAINING) != training:
@@ -71,8 +86,65 @@ class CaseBook:
 
     @property
     def _secret(self) -> str:
-        """The book's pseudonym key."""
-        return self._fixed_meta().get("secret", "")
+        """The book's pseudonym key, from its key file (or, in a book it could not be moved out of, from meta)."""
+        meta = self._fixed_meta()
+        if "secret" in meta or "book_id" not in meta:
+            return meta.get("secret", "")
+        if self._key is None:
+            key = keys.read_key(meta["book_id"], self.key_dir)
+            if key is None:
+                where = keys.key_path(meta["book_id"], self.key_dir)
+                raise BookError(f"the book's pseudonym key is missing (expected {where}): copy its key file from "
+                                f"the machine that made the book, or name its folder with ${keys.KEY_DIR_ENV}",
+                                str(self.path))
+            self._key = key
+        return self._key
+
+    def key_file(self) -> Path | None:
+        """Where this book's pseudonym key file is (None for a new book with no id yet)."""
+        book_id = self._fixed_meta().get("book_id")
+        return keys.key_path(book_id, self.key_dir) if book_id else None
+
+    def _move_key_out(self) -> None:
+        """Move the pseudonym key of a book made before #16 out of `meta.secret` into its key file.
+
+        Done at open, like the schema migrations, and only on a sound book (protective triggers in
+        place, no foreign objects, the key the one recorded at creation) that this user can write:
+        anything else is left for `audit verify` to report. The meta row is deleted under the
+        protective trigger's brief removal, in one transaction with a `key.moved` audit event, and
+        scrubbed from the file (secure_delete, WAL checkpoint).
+        """
+        meta = self._meta()
+        secret, book_id = meta.get("secret"), meta.get("book_id")
+        if secret is None or book_id is None or self.foreign or check_triggers(self.db):
+            return
+        if not os.access(self.path, os.W_OK):
+            return
+        genesis = self.conn.execute("SELECT body FROM audit WHERE seq = 1 AND event = 'book.created'").fetchone()
+        try:
+            body = json.loads(genesis[0]) if genesis else {}
+            recorded = body.get("secret_sha256")
+        except (ValueError, AttributeError):
+            return
+        if body.get("key") == audit.KEY_IN_FILE or recorded != audit.sha256_text(secret):
+            return  # made with its key outside, or not the key it was made with: for verify to report
+        if self.conn.execute("SELECT 1 FROM audit WHERE event = ?", (audit.KEY_MOVED,)).fetchone():
+            return  # moved out once already: a key put back is for verify to report
+        try:
+            keys.write_key(book_id, secret, self.key_dir)
+        except BookError:
+            return  # no writable key folder here: the key stays in the book until one is
+        guard = protected_triggers({"meta"})["meta_no_delete"]
+        with write(self.db) as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'secret'").fetchone() is None:
+                return  # another process moved it while we waited
+            conn.execute("DROP TRIGGER meta_no_delete")
+            conn.execute("DELETE FROM meta WHERE key = 'secret'")
+            conn.execute(guard)
+            audit.append(conn, "system", audit.KEY_MOVED, {"secret_sha256": recorded, "to": "key file"})
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._meta_cache = {}
 
     def _fixed_meta(self) -> dict[str, str]:
         """The book's meta, cached once written (it never changes after the genesis event)."""
@@ -81,11 +153,16 @@ class CaseBook:
         return self._meta_cache
 
     def _writable(self) -> None:
-        """Refuse to write to a book whose protective triggers were removed."""
+        """Refuse to write to a book whose protective triggers were removed, or whose schema another tool changed."""
         missing = check_triggers(self.db)
         if missing:
             raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
                             "the book may have been tampered with; run `pathways audit verify`", str(self.path))
+        if self.foreign:
+            raise BookError(f"holds schema objects Pathways did not create ({describe_foreign(self.foreign)}): "
+                            "another tool changed it (sqlite-utils enable-fts, say), so Pathways will not write "
+                            "to it; remove them (e.g. `sqlite-utils disable-fts BOOK TABLE`) or restore a backup, "
+                            "then run `pathways audit verify`", str(self.path))
 
     def __enter__(self) -> CaseBook:
         return self
@@ -107,7 +184,7 @@ class CaseBook:
         return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
 
     def _init_meta(self, training: bool, actor: str) -> None:
-        """Write the book's kind, id and pseudonym key once, with the genesis audit event.
+        """Write the book's kind and id once, with the genesis audit event; its pseudonym key goes to its key file.
 
         A new book takes its kind from --training/--live when given, else from the first case
         written to it (a synthetic QQ number makes a training book); after that it never changes.
@@ -120,10 +197,15 @@ class CaseBook:
             kind = TRAINING if training else LIVE
             secret = secrets.token_hex(32)
             book_id = secrets.token_hex(8)
-            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
-                             [("kind", kind), ("book_id", book_id), ("secret", secret)])
-            audit.append(conn, actor, "book.created",
-                     {"kind": kind, "book_id": book_id, "secret_sha256": audit.sha256_text(secret)})
+            keys.write_key(book_id, secret, self.key_dir)  # the key never enters the book (#16)
+            try:
+                conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [("kind", kind), ("book_id", book_id)])
+                audit.append(conn, actor, "book.created",
+                             {"kind": kind, "book_id": book_id, "secret_sha256": audit.sha256_text(secret),
+                              "key": audit.KEY_IN_FILE})
+            except BaseException:
+                keys.remove_key(book_id, self.key_dir)
+                raise
 
     def pseudonym(self, value: str) -> str:
         """A keyed pseudonym for a case reference (stable within this book only)."""
@@ -277,7 +359,29 @@ class CaseBook:
         missing = check_triggers(self.db)
         if missing:
             problems.append(audit.Problem("schema", "protective triggers are missing: " + ", ".join(missing)))
+        altered = check_views(self.db)
+        if altered:
+            problems.append(audit.Problem("schema", "auditors' views are missing or altered: " + ", ".join(altered)))
+        foreign = foreign_objects(self.db)
+        if foreign:
+            problems.append(audit.Problem("schema", "objects Pathways did not create: " + describe_foreign(foreign)))
+        problems += self._check_key_file()
         return count, problems
+
+    def _check_key_file(self) -> list[audit.Problem]:
+        """A key file that is there must hold the key recorded when the book was made (a missing one is not a fault)."""
+        meta = self._meta()
+        if "secret" in meta or "book_id" not in meta:
+            return []
+        genesis = self.conn.execute("SELECT body FROM audit WHERE seq = 1 AND event = 'book.created'").fetchone()
+        try:
+            recorded = json.loads(genesis[0]).get("secret_sha256") if genesis else None
+            key = keys.read_key(str(meta["book_id"]), self.key_dir)
+        except (ValueError, AttributeError, BookError):
+            return [audit.Problem("key file", "cannot be read, or the book's id is malformed")]
+        if key is not None and audit.sha256_text(key) != recorded:
+            return [audit.Problem("key file", "does not hold this book's pseudonym key")]
+        return []
 
     def head(self) -> audit.Anchor | None:
         """The audit chain's head, to keep as an anchor elsewhere."""

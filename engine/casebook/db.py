@@ -153,6 +153,96 @@ def m003_adviser_decisions(db: sqlite_utils.Database) -> None:
     _create_triggers(db)
 
 
+@MIGRATIONS()
+def m004_auditor_views(db: sqlite_utils.Database) -> None:
+    """Views for auditors with consistent names: decisions, current referrals, audit events, case history (#16)."""
+    for sql in VIEWS.values():
+        db.execute(sql)
+
+
+VIEWS = {
+    "decisions_readable": (
+        "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
+        "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') END AS edition_status, "
+        "d.priority, d.outcomes, "
+        "CASE WHEN json_valid(d.outcomes) THEN json_array_length(d.outcomes) END AS outcome_count, "
+        "CAST(a.decision_id IS NOT NULL AS INTEGER) AS reviewed, "
+        "CASE WHEN json_valid(a.choices) THEN (SELECT json_group_array(json_extract(c.value, '$.code')) "
+        "FROM json_each(a.choices) AS c WHERE json_extract(c.value, '$.accepted') = 0) END AS declined, "
+        "d.ruleset, d.engine_version, d.adviser AS recorded_by, d.recorded_at "
+        "FROM decisions AS d LEFT JOIN adviser_decisions AS a ON a.decision_id = d.id"
+    ),
+    "referrals_current": (
+        "CREATE VIEW referrals_current AS SELECT r.id AS referral, r.decision_id AS decision, "
+        "d.ref AS \"case\", r.code, r.provider, e.status, "
+        "(SELECT x.appointment FROM referral_events AS x WHERE x.referral_id = r.id "
+        "AND x.appointment IS NOT NULL ORDER BY x.id DESC LIMIT 1) AS appointment, "
+        "CAST(e.status NOT IN ('closed', 'declined', 'attended') AS INTEGER) AS open, "  # CLOSED_STATUSES
+        "e.at AS status_recorded_at, e.actor AS status_recorded_by, "
+        "r.created_by AS recorded_by, r.created_at AS recorded_at "
+        "FROM referrals AS r LEFT JOIN decisions AS d ON d.id = r.decision_id "
+        "LEFT JOIN referral_events AS e ON e.id = "
+        "(SELECT MAX(y.id) FROM referral_events AS y WHERE y.referral_id = r.id)"
+    ),
+    "audit_events_readable": (
+        "CREATE VIEW audit_events_readable AS SELECT seq, event, ts AS recorded_at, actor AS recorded_by, "
+        "CAST(CASE WHEN json_valid(body) THEN json_extract(body, '$.decision') END AS INTEGER) AS decision, "
+        "CAST(CASE WHEN json_valid(body) THEN json_extract(body, '$.referral') END AS INTEGER) AS referral, "
+        "CASE WHEN json_valid(body) THEN json_extract(body, '$.status') END AS status, "
+        "CASE WHEN json_valid(body) THEN json_extract(body, '$.case_key') END AS case_key, "
+        "CASE WHEN json_valid(body) THEN json_extract(body, '$.ruleset') END AS ruleset, "
+        "hash, prev_hash, body FROM audit"
+    ),
+    "case_history": (
+        "CREATE VIEW case_history AS "
+        "SELECT d.ref AS \"case\", d.recorded_at, d.adviser AS recorded_by, 'decision recorded' AS what, "
+        "CAST(d.id AS INTEGER) AS decision, CAST(NULL AS INTEGER) AS referral, d.priority || ': ' || "
+        "CASE WHEN json_valid(d.outcomes) THEN (SELECT group_concat(o.value, ' ') FROM json_each(d.outcomes) AS o) "
+        "ELSE '' END AS detail FROM decisions AS d "
+        "UNION ALL SELECT d.ref, a.decided_at, a.decided_by, 'adviser decided', a.decision_id, NULL, "
+        "CASE WHEN json_valid(a.choices) THEN coalesce((SELECT 'declined ' || group_concat("
+        "json_extract(c.value, '$.code') || ' (' || json_extract(c.value, '$.reason') || ')', ', ') "
+        "FROM json_each(a.choices) AS c WHERE json_extract(c.value, '$.accepted') = 0), 'accepted all') "
+        "ELSE '' END FROM adviser_decisions AS a JOIN decisions AS d ON d.id = a.decision_id "
+        "UNION ALL SELECT d.ref, e.at, e.actor, 'referral ' || e.status, r.decision_id, r.id, "
+        "r.code || ' to ' || r.provider || coalesce(' on ' || e.appointment, '') "
+        "FROM referral_events AS e JOIN referrals AS r ON r.id = e.referral_id "
+        "JOIN decisions AS d ON d.id = r.decision_id"
+    ),
+}
+"""Views for auditors (Datasette, sqlite3): readable names, and one name for "when" (`recorded_at`)
+and one for "who" (`recorded_by`) throughout.
+
+The tables keep their own names (`ts`/`actor`, `at`, `created_at`/`created_by`, `decided_at`/
+`decided_by`): renaming a column or adding a CHECK constraint means rebuilding its table, and a
+rebuild (sqlite-utils `transform`) drops every trigger that makes the table append-only, so it
+would have to run with the book unprotected. Enumerations are checked where they are written instead
+(`referrals.py`, the adviser's decisions, validation). The views call JSON functions, which SQLite
+3.40 refuses inside a view under `trusted_schema=OFF`: Pathways' own connections (which set it)
+never read them; Datasette, sqlite3 and sqlite-utils (trusted_schema on by default) do.
+"""
+
+
+def check_views(db: sqlite_utils.Database) -> list[str]:
+    """Names of auditors' views that differ from what Pathways created, or are missing once created.
+
+    A copy of a book that no version with views has opened yet (an old backup) has none, rightly.
+    """
+    present = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='view'").fetchall())
+    if not present and not _applied(db, "m004_auditor_views"):
+        return []
+    return sorted(name for name, sql in VIEWS.items() if present.get(name) != sql)
+
+
+def _applied(db: sqlite_utils.Database, migration: str) -> bool:
+    """True when this book's migrations include `migration`."""
+    try:
+        return db.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'pathways' AND name = ?",
+                          (migration,)).fetchone() is not None
+    except sqlite3.OperationalError:
+        return False
+
+
 def _prepare_file(path: Path) -> bool:
     """Create the case book file 0600 (and its folder 0700) if missing; True when created."""
     if path.exists():
@@ -197,6 +287,35 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
         conn.close()
         raise
     return db
+
+
+KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
+"""Every table Pathways creates (sqlite-utils records migrations in `_sqlite_migrations`)."""
+
+KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "decisions_case", "decisions_recorded", "referrals_decision",
+                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name")
+"""Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
+
+
+def foreign_objects(db: sqlite_utils.Database) -> list[str]:
+    """Schema objects Pathways did not create ("table decisions_fts", "trigger decisions_ai", ...).
+
+    Another tool changed the book: `sqlite-utils enable-fts --create-triggers`, say, adds triggers
+    that write to a virtual table on every insert, which `trusted_schema=OFF` then refuses.
+    SQLite's own objects (`sqlite_*`, such as `sqlite_stat1` from ANALYZE) are allowed.
+    """
+    known = {"table": set(KNOWN_TABLES), "index": set(KNOWN_INDEXES), "trigger": set(protected_triggers()),
+             "view": set(VIEWS)}
+    order = {"trigger": 0, "view": 1, "table": 2, "index": 3}  # what acts on writes first
+    rows = db.execute("SELECT type, name FROM sqlite_master").fetchall()
+    return [f"{kind} {name}" for kind, name in sorted(rows, key=lambda r: (order.get(r[0], 4), str(r[1])))
+            if not str(name).startswith("sqlite_") and name not in known.get(kind, set())]
+
+
+def describe_foreign(objects: list[str]) -> str:
+    """The foreign objects in a short phrase (the first five, and how many more)."""
+    shown = ", ".join(objects[:5])
+    return shown + (f" and {len(objects) - 5} more" if len(objects) > 5 else "")
 
 
 def check_triggers(db: sqlite_utils.Database) -> list[str]:

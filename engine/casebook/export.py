@@ -1,8 +1,16 @@
-"""Export decisions and referrals as CSV or JSON Lines, pseudonymised unless asked otherwise."""
+"""Export decisions and referrals as CSV, a JSON array or JSON Lines, pseudonymised unless asked otherwise.
+
+Each format is what its usual reader expects: `json` is one JSON array of records
+(`pandas.read_json(path, orient="records")`), `jsonl` one object a line, and in both the list
+fields (`outcomes`, `accepted`, `declined`) are real lists. CSV is for spreadsheets: lists are
+space-joined and times are written `YYYY-MM-DD HH:MM:SS` in UTC, which LibreOffice, Excel and
+`pandas.read_csv(parse_dates=...)` read as dates (JSON keeps ISO 8601 with its offset).
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -10,14 +18,24 @@ from typing import IO, Any
 from engine.casebook.book import CaseBook
 from engine.textsafe import clean, escape_json
 
+FORMATS = ("csv", "json", "jsonl")
+"""Export formats: CSV with a header, one JSON array, JSON Lines."""
+
 DECISION_FIELDS = ("decision", "case", "as_of", "edition", "edition_status", "ruleset", "priority", "outcomes",
                    "accepted", "declined", "adviser", "recorded_at")
 REFERRAL_FIELDS = ("referral", "decision", "case", "code", "provider", "status", "appointment", "created_by",
                    "created_at")
+TIME_FIELDS = ("recorded_at", "created_at")
+"""Columns holding a moment (ISO 8601 in the book): written as spreadsheet dates in CSV."""
 
 
 def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
-    """Decisions for export: case refs pseudonymised (keyed hash) unless `identified`."""
+    """Decisions for export, oldest first: case refs pseudonymised (keyed hash) unless `identified`.
+
+    `accepted` is the list of outcome codes the adviser accepted and `declined` a list of
+    {"code", "reason"}; both are None when no adviser's decisions were recorded. The adviser's
+    free-text notes are never exported.
+    """
     for row in reversed(book.decisions(limit=-1)):
         out: dict[str, Any] = {
             "decision": row.id,
@@ -27,7 +45,7 @@ def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
             "edition_status": None,
             "ruleset": row.ruleset,
             "priority": row.priority,
-            "outcomes": " ".join(row.outcomes),
+            "outcomes": list(row.outcomes),
             "accepted": None,
             "declined": None,
             "adviser": row.adviser,
@@ -37,9 +55,9 @@ def decision_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
         if record is not None:
             out["edition_status"] = _edition_status(record.decision)
         choices = record.adviser_decisions() if record else None
-        if choices is not None:  # reasons are codes; the adviser's free-text notes are never exported
-            out["accepted"] = " ".join(c.code for c in choices if c.accepted)
-            out["declined"] = " ".join(f"{c.code}:{c.reason}" for c in choices if not c.accepted)
+        if choices is not None:
+            out["accepted"] = [c.code for c in choices if c.accepted]
+            out["declined"] = [{"code": c.code, "reason": c.reason} for c in choices if not c.accepted]
         if identified:
             out["nino"] = record.nino if record else None
         yield out
@@ -55,11 +73,12 @@ def _edition_status(decision_json: str) -> str | None:
 
 
 def referral_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
-    """Referrals for export, with their current status."""
+    """Referrals for export, oldest first, with their current status (and the claimant's NINO if `identified`)."""
     refs = {r.id: r.ref for r in book.decisions(limit=-1)}
+    ninos: dict[int, str | None] = {}
     for ref in reversed(book.referrals()):
         case = refs.get(ref.decision_id, "")
-        yield {
+        out: dict[str, Any] = {
             "referral": ref.id,
             "decision": ref.decision_id,
             "case": case if identified else book.pseudonym(case),
@@ -70,22 +89,61 @@ def referral_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
             "created_by": ref.created_by,
             "created_at": ref.created_at,
         }
+        if identified:
+            if ref.decision_id not in ninos:
+                record = book.decision_record(ref.decision_id)
+                ninos[ref.decision_id] = record.nino if record else None
+            out["nino"] = ninos[ref.decision_id]
+        yield out
 
 
 def write_export(rows: Iterator[dict[str, Any]], fmt: str, out: IO[str], fields: tuple[str, ...]) -> int:
-    """Write rows as CSV (with header) or JSON Lines; returns how many."""
+    """Write rows as CSV (with header), a JSON array or JSON Lines; returns how many."""
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="raise")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+            writer.writerow({k: _csv_cell(k, v) for k, v in row.items()})
             count += 1
+    elif fmt == "json":
+        out.write("[")
+        for row in rows:
+            out.write(("," if count else "") + "\n" + _json(row))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
     else:
         for row in rows:
-            out.write(escape_json(json.dumps(row, ensure_ascii=False)) + "\n")
+            out.write(_json(row) + "\n")
             count += 1
     return count
+
+
+def _json(row: dict[str, Any]) -> str:
+    """One record as JSON, every unsafe character escaped (lossless)."""
+    return escape_json(json.dumps(row, ensure_ascii=False))
+
+
+def spreadsheet_time(value: Any) -> Any:
+    """An ISO 8601 moment as `YYYY-MM-DD HH:MM:SS` in UTC (what spreadsheets read as a date); else unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _csv_cell(key: str, value: Any) -> Any:
+    """A CSV cell: lists space-joined, times as spreadsheet dates, text made safe."""
+    if key in TIME_FIELDS:
+        value = spreadsheet_time(value)
+    if isinstance(value, list):
+        value = " ".join(f"{v['code']}:{v['reason']}" if isinstance(v, dict) else str(v) for v in value)
+    return _csv_safe(value)
 
 
 def _csv_safe(value: Any) -> Any:

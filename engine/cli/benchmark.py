@@ -102,7 +102,7 @@ def run_bench(cases: int = 5000, workers: int = 0, progress: Callable[[str], Non
             for data in generate_cases(cases, 11):
                 handle.write(json.dumps(data) + "\n")
         progress("batch: decide and record")
-        with CaseBook(Path(tmp) / "bench.db", training=True) as book:
+        with CaseBook(Path(tmp) / "bench.db", training=True, key_dir=Path(tmp) / "keys") as book:
             summary = run_batch(source, book, "bench", workers)
             figures["batch_recorded_per_s"] = summary.recorded / summary.seconds
             progress("replay")

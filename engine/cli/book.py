@@ -13,7 +13,7 @@ from engine.casebook.fields import default_adviser
 from engine.cli.root import EXIT_CHECK_FAILED, fail, parse_date
 from engine.errors import InputError
 from engine.files import create_private
-from engine.textsafe import clean
+from engine.textsafe import clean, escape_json
 
 if TYPE_CHECKING:
     from engine.casebook.book import CaseBook
@@ -105,9 +105,13 @@ def referral_add(decision_id: int, code: str, provider: str, appointment: str | 
         click.echo(book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes))
 
 
+UPDATE_STATUSES = ("booked", "attended", "did_not_attend", "declined", "closed")
+"""What a referral can become (every lifecycle status but `proposed`, where each starts)."""
+
+
 @referral.command("update")
 @click.argument("referral_id", metavar="REFERRAL", type=int)
-@click.argument("status")
+@click.argument("status", metavar="STATUS", type=click.Choice(UPDATE_STATUSES))
 @click.option("--appointment", metavar="DATE", help="Appointment date (required for 'booked').")
 @click.option("--notes", default="", help="Free-text notes.")
 @click.option("--adviser", default=None, help="Adviser id (default: login name).")
@@ -241,7 +245,8 @@ def audit_verify(db: Path | None, anchor_file: Path | None, as_json: bool) -> No
 @db_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the anchor to this new file (keep it off this machine).")
-def audit_anchor(db: Path | None, output: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the anchor as JSON (it always is: accepted for scripts).")
+def audit_anchor(db: Path | None, output: Path | None, as_json: bool) -> None:
     """Print the chain's head (seq and hash), to verify against later.
 
     \b
@@ -262,9 +267,10 @@ def audit_anchor(db: Path | None, output: Path | None) -> None:
 @click.command()
 @db_option
 @click.option("--what", type=click.Choice(["decisions", "referrals"]), default="decisions", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write to this new file (created 0600) instead of standard output.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
+              help="csv (lists space-joined, times YYYY-MM-DD HH:MM:SS UTC), json (one array) or jsonl (a line each).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
+              help="Write to this new file (created 0600); '-' or none: standard output.")
 @click.option("--identified", is_flag=True,
               help="Include case references and NINOs. Only with a lawful need: the export is then personal data.")
 def export(db: Path | None, what: str, fmt: str, output: Path | None, identified: bool) -> None:
@@ -273,7 +279,8 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
     \b
     Examples:
       pathways export --what decisions --format csv -o decisions.csv
-      pathways export --what referrals --format json
+      pathways export --what referrals --format json -o - | jq .
+      pathways export --format jsonl > decisions.jsonl
     """
     import sys
 
@@ -285,31 +292,35 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
         write_export,
     )
 
+    to_stdout = output is None or str(output) == "-"
     with open_book(db, create=False) as book:
+        nino = ("nino",) if identified else ()
         if what == "decisions":
-            rows, fields = decision_rows(book, identified), DECISION_FIELDS + (("nino",) if identified else ())
+            rows, fields = decision_rows(book, identified), DECISION_FIELDS + nino
         else:
-            rows, fields = referral_rows(book, identified), REFERRAL_FIELDS
-        if output is None:
+            rows, fields = referral_rows(book, identified), REFERRAL_FIELDS + nino
+        if to_stdout:
             count = write_export(rows, fmt, sys.stdout, fields)
         else:
+            assert output is not None
             with create_private(output, newline="") as handle:
                 count = write_export(rows, fmt, handle, fields)
-    if output is not None:
+    if not to_stdout:
         click.echo(f"{count} {what} written to {clean(output)}", err=True)
 
 
 @click.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path, allow_dash=True))
 @db_option
 @training_option
 @click.option("--workers", type=click.IntRange(0, 64), default=0,
               help="Processes deciding cases (default: one per core; 1 = no worker processes).")
 @click.option("--adviser", default=None, help="Adviser id recorded with every decision (default: login name).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def batch(input_path: Path, db: Path | None, training: bool | None, workers: int, adviser: str | None,
-          quiet: bool) -> None:
-    """Decide and record every case in a .jsonl file or a folder of case files.
+          quiet: bool, as_json: bool) -> None:
+    """Decide and record every case in a .jsonl file (`-`: JSON Lines on standard input) or a folder of case files.
 
     Bad lines are reported (by line) and skipped; each chunk of cases is recorded whole or not at
     all; cases already in the book are skipped, so an interrupted run can simply be run again.
@@ -318,12 +329,13 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
     Examples:
       pathways cases generate 20000 --seed 1 -o caseload.jsonl
       pathways batch caseload.jsonl --db district.db --training
+      pathways cases generate 500 -o - | pathways batch - --db district.db
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from engine.casebook.batch import count_items, run_batch
 
-    if not input_path.exists():
+    if str(input_path) != "-" and not input_path.exists():
         raise InputError("no such file or folder", str(input_path))
     total = count_items(input_path)
     columns = (TextColumn("deciding"), BarColumn(), MofNCompleteColumn(),
@@ -345,9 +357,14 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
                             on_refused=lambda msg: progress.console.print(
                                 f"pathways: {clean(msg)}", markup=False, highlight=False, soft_wrap=True),
                             on_progress=advance)
-    line = (f"decided {summary.decided}, recorded {summary.recorded}, already recorded {summary.already}, "
-            f"refused {summary.refused} in {summary.seconds:.1f} s ({summary.rate():.0f} cases/s)")
-    click.echo(line)
+    if as_json:
+        click.echo(json.dumps({"decided": summary.decided, "recorded": summary.recorded, "already": summary.already,
+                               "refused": summary.refused, "seconds": round(summary.seconds, 3),
+                               "cases_per_second": round(summary.rate(), 1), "interrupted": summary.interrupted,
+                               "last_line": summary.last_line}))
+    else:
+        click.echo(f"decided {summary.decided}, recorded {summary.recorded}, already recorded {summary.already}, "
+                   f"refused {summary.refused} in {summary.seconds:.1f} s ({summary.rate():.0f} cases/s)")
     if summary.interrupted:
         where = f" (input line {summary.last_line})" if summary.last_line else ""
         fail(f"interrupted: {summary.recorded} recorded up to the last whole chunk{where}; "
@@ -403,7 +420,8 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
 @click.option("--adviser", default=None, help="Who erased it (default: login name).")
 @click.option("--reason", default="erasure request", show_default=True, help="Why (kept in the audit log).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as one JSON object.")
+def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes: bool, as_json: bool) -> None:
     """Erase a claimant's records (every decision of one case reference) from the case book.
 
     The rows are deleted and scrubbed from the file (secure_delete, WAL checkpoint); the audit
@@ -413,11 +431,15 @@ def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes:
     Example:
       pathways erase TRN-0001 --reason "erasure request 2024-118" --yes
     """
-    if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone"):
+    if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone",
+                                     err=as_json):
         raise click.exceptions.Exit(1)
     with open_book(db, create=False) as book:
         removed = book.erase(case_ref, adviser or default_adviser(), reason)
-    click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
+    if as_json:
+        click.echo(escape_json(json.dumps({"case": case_ref, "decisions_erased": removed}, ensure_ascii=False)))
+    else:
+        click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
 
 
 def parse_duration(text: str, now: Any) -> Any:
@@ -446,7 +468,8 @@ def parse_duration(text: str, now: Any) -> Any:
               help="Erase cases recorded longer ago than this: 7y, 18m, 6w or 90d.")
 @click.option("--adviser", default=None, help="Who applied it (default: login name).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as one JSON object.")
+def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool, as_json: bool) -> None:
     """Apply a retention period: erase every case recorded before it, recorded in the audit log.
 
     \b
@@ -458,8 +481,97 @@ def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool) -> 
     from engine.casebook.audit import now as audit_now
 
     cutoff = parse_duration(older_than, dt.datetime.fromisoformat(audit_now())).isoformat()
-    if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?"):
+    if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?", err=as_json):
         raise click.exceptions.Exit(1)
     with open_book(db, create=False) as book:
         removed = book.retain(cutoff, adviser or default_adviser())
-    click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")
+    if as_json:
+        click.echo(json.dumps({"before": cutoff, "decisions_erased": removed}))
+    else:
+        click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")
+
+
+def _report_copy(report: Any, as_json: bool, what: str) -> None:
+    """Print what a backup or restore wrote and what checking it found; exit 1 if it does not verify."""
+    if as_json:
+        click.echo(escape_json(json.dumps(report.to_data(), ensure_ascii=False)))
+    else:
+        head = f"head event {report.head.seq} ({report.head.hash[:16]}...)" if report.head else "no events"
+        verdict = "audit chain OK" if not report.problems else f"audit chain BROKEN: {report.problems[0]}"
+        click.echo(clean(f"{what} {report.path} ({report.mode}, {report.size:,} bytes): integrity ok, "
+                         f"{verdict}: {report.events} events, {head}"))
+    if report.problems:
+        raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+@click.command()
+@click.argument("dest", metavar="DEST", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the copy's checks as one JSON object.")
+def backup(dest: Path, db: Path | None, as_json: bool) -> None:
+    """Copy the case book into the new file DEST (0600) with SQLite's online backup, then verify the copy.
+
+    Safe while others record. The copy is one self-contained file; after writing it is opened
+    read-only for integrity_check and the whole audit verify, and its chain's head must be an
+    event of this book. Exit 1 if the copy does not verify (a corrupt copy is removed).
+
+    \b
+    Examples:
+      pathways backup /media/usb/pathways-2026-11-26.db
+      pathways backup nightly.db --db district.db --json
+    """
+    from engine.casebook.backup import backup as make_backup
+
+    with open_book(db, create=False) as book:
+        report = make_backup(book.conn, dest)
+    _report_copy(report, as_json, "backup written to")
+
+
+@click.command()
+@click.argument("src", metavar="SRC", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the restored book's checks as one JSON object.")
+def restore(src: Path, db: Path | None, as_json: bool) -> None:
+    """Restore the backup SRC into a new case book (--db PATH; never over an existing book), verified.
+
+    SRC is checked first (integrity_check and audit verify; a backup that fails is refused and
+    nothing is written), copied with SQLite's backup API into a new 0600 file, and checked again.
+
+    \b
+    Example:
+      pathways restore /media/usb/pathways-2026-11-26.db --db restored.db
+    """
+    from engine.casebook.backup import restore as do_restore
+    from engine.casebook.book import default_db_path
+
+    report = do_restore(src, db or default_db_path())
+    _report_copy(report, as_json, "restored")
+
+
+@click.command("datasette-metadata")
+@db_option
+@click.option("--name", default=None, help="The database's name in Datasette (default: the book's file name "
+                                          "without its extension, as Datasette names it).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
+              help="Write to this new file; '-' or none: standard output.")
+def datasette_metadata(db: Path | None, name: str | None, output: Path | None) -> None:
+    """Print Datasette metadata for a case book: table, view and column descriptions, and canned queries.
+
+    Canned queries: open referrals by age, decisions by edition and outcome, decisions where the
+    adviser declined an outcome. The book is not opened.
+
+    \b
+    Example:
+      pathways datasette-metadata --db book.db -o metadata.json
+      datasette book.db --metadata metadata.json
+    """
+    from engine.casebook.book import default_db_path
+    from engine.casebook.datasette import metadata
+
+    text = json.dumps(metadata(name or (db or default_db_path()).stem), indent=2) + "\n"
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    with create_private(output) as handle:
+        handle.write(text)
+    click.echo(f"Datasette metadata written to {clean(output)}", err=True)

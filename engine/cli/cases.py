@@ -11,7 +11,7 @@ import click
 from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
 from engine.errors import InputError
 from engine.files import create_private
-from engine.textsafe import clean
+from engine.textsafe import clean, escape_json
 
 
 @click.group()
@@ -20,27 +20,39 @@ def cases() -> None:
 
 
 @cases.command("test")
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path, allow_dash=True))
+@click.option("-k", "pattern", metavar="PATTERN", default=None,
+              help="Only cases whose reference, file name or title holds PATTERN (a glob if it has * ? or [).")
+@click.option("-v", "--verbose", is_flag=True, help="Print the decision trace of each failing case.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result a line.")
-def test_command(path: Path | None, as_json: bool) -> None:
-    """Run the `expect:` blocks of case files (default: the bundled scenario library).
+def test_command(path: Path | None, pattern: str | None, verbose: bool, as_json: bool) -> None:
+    """Run the `expect:` blocks of case files (default: the bundled scenario library; `-`: standard input).
+
+    Exit status 1 when an expectation fails; 2 when a case file is refused or there is nothing to
+    test (no case files, none with an `expect:` block, or none matching -k).
 
     \b
     Examples:
       pathways cases test
-      pathways cases test my-scenarios/
+      pathways cases test my-scenarios/ -k 'TRN-00*' --verbose
+      pathways cases test -k heroin --json
     """
     from cases import CASES_DIR
-    from engine.intake.scenarios import check_expectations, iter_cases
+    from engine.intake.scenarios import check_expectations, iter_case_sources, matches
+    from engine.model.report import render_trace
     from engine.policy.driver import default_engine
 
     engine = default_engine()
-    passed = failed = skipped = refused = 0
-    for item in iter_cases(path or CASES_DIR):
-        if isinstance(item, InputError):
+    folder = path or CASES_DIR
+    passed = failed = skipped = refused = found = 0
+    for source, item in iter_case_sources(folder):
+        if isinstance(item, InputError):  # a broken case file is reported whatever -k says
             fail(str(item))
             refused += 1
             continue
+        if pattern is not None and not matches(pattern, item, source):
+            continue
+        found += 1
         check = check_expectations(item, engine.decide(item))
         if not check.checked:
             skipped += 1
@@ -49,8 +61,9 @@ def test_command(path: Path | None, as_json: bool) -> None:
             passed += 1
         else:
             failed += 1
+        trace = verbose and not check.passed
         if as_json:
-            click.echo(json.dumps({
+            result = {
                 "case": item.case,
                 "status": "PASS" if check.passed else "FAIL",
                 "missing": list(check.missing),
@@ -59,7 +72,10 @@ def test_command(path: Path | None, as_json: bool) -> None:
                 "priority_ok": check.priority_ok,
                 "open": [o.code for o in check.decision.open],
                 "open_ok": check.open_ok,
-            }))
+            }
+            if trace:
+                result["trace"] = check.decision.to_data()["trace"]
+            click.echo(escape_json(json.dumps(result, ensure_ascii=False)))
             continue
         title = clean(item.title or "")
         click.echo(f"{'PASS' if check.passed else 'FAIL'} {item.case} {title}")
@@ -72,6 +88,18 @@ def test_command(path: Path | None, as_json: bool) -> None:
         if not check.open_ok and item.expect is not None and item.expect.open is not None:
             got = ", ".join(o.code for o in check.decision.open) or "none"
             click.echo(f"     open: expected {', '.join(item.expect.open) or 'none'}, got {got}")
+        if trace:
+            click.echo(f"     trace ({clean(source)}):")
+            for line in render_trace(check.decision).splitlines():
+                click.echo(f"     {line}")
+    if passed + failed == 0 and not refused:
+        if pattern is not None and found == 0:
+            fail(f"nothing to test: no case in {folder} matches -k {pattern}")
+        elif found == 0:
+            fail(f"nothing to test: no case files in {folder}")
+        else:
+            fail(f"nothing to test: none of the {found} case(s) in {folder} has an expect: block")
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if not as_json:
         summary = f"{passed} passed, {failed} failed"
         if skipped:
@@ -88,8 +116,8 @@ def test_command(path: Path | None, as_json: bool) -> None:
 @click.argument("count", metavar="N", type=click.IntRange(1, 10_000_000))
 @click.option("--seed", metavar="S", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same N and seed always give the same cases.")
-@click.option("-o", "--output", "output", metavar="FILE", type=click.Path(path_type=Path),
-              help="Write to this new file (created 0600; never overwritten) instead of standard output.")
+@click.option("-o", "--output", "output", metavar="FILE", type=click.Path(path_type=Path, allow_dash=True),
+              help="Write to this new file (created 0600; never overwritten); '-' or none: standard output.")
 def generate_command(count: int, seed: int, output: Path | None) -> None:
     """Write N synthetic cases (QQ National Insurance numbers) as JSON Lines, reproducibly.
 
@@ -101,12 +129,13 @@ def generate_command(count: int, seed: int, output: Path | None) -> None:
       pathways cases generate 100 --seed 7
       pathways cases generate 100000 --seed 7 -o caseload.jsonl
       pathways evaluate caseload.jsonl --json > decisions.jsonl
+      pathways cases generate 5 -o - | pathways evaluate - --json
     """
     from engine.intake.generate import generate_cases
 
     encode = json.JSONEncoder(separators=(",", ":")).encode
     cases_iter = generate_cases(count, seed)
-    if output is None:
+    if output is None or str(output) == "-":
         out = sys.stdout
         for data in cases_iter:
             out.write(encode(data) + "\n")

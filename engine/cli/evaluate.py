@@ -23,20 +23,23 @@ def _with_as_of(raw: Any, as_of: dt.date | None) -> Any:
 
 
 @click.command()
-@click.argument("case_file", metavar="CASE", type=click.Path(path_type=Path))
+@click.argument("case_file", metavar="CASE", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--as-of", "as_of", metavar="DATE", help="Decide as on this date instead of the case's own.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision JSON (one object a line).")
 @click.option("--trace", is_flag=True, help="Also print the rule firings (readable output only).")
 def evaluate(case_file: Path, as_of: str | None, as_json: bool, trace: bool) -> None:
-    """Decide one case file, or every line of a .jsonl file.
+    """Decide one case file, or every line of a .jsonl file; `-` reads standard input.
+
+    Standard input may hold JSON Lines (one case a line) or one YAML or JSON case.
 
     \b
     Examples:
       pathways evaluate case.yaml
       pathways evaluate case.yaml --as-of 2010-01-04 --json
       pathways evaluate caseload.jsonl --json > decisions.jsonl
+      pathways cases generate 5 -o - | pathways evaluate - --json
     """
-    from engine.intake.loader import iter_jsonl, read_case_file
+    from engine.intake.loader import is_stdin, iter_jsonl, read_case_file, read_stdin
     from engine.intake.validate import build_case
     from engine.model.report import render_decision, render_trace
     from engine.policy.driver import default_engine
@@ -53,12 +56,22 @@ def evaluate(case_file: Path, as_of: str | None, as_json: bool, trace: bool) -> 
             if trace:
                 click.echo("\nTrace:\n" + render_trace(decision))
 
-    if case_file.suffix.lower() != ".jsonl":
+    if is_stdin(case_file):
+        lines, items = read_stdin()
+        if not lines:  # one YAML or JSON case, refused (if it is) like a file
+            item = next(items)
+            if isinstance(item, InputError):
+                raise item
+            show(item)
+            return
+    elif case_file.suffix.lower() != ".jsonl":
         show(read_case_file(case_file))
         return
+    else:
+        items = iter_jsonl(case_file)
     refused = 0
     first = True
-    for item in iter_jsonl(case_file):
+    for item in items:
         try:
             if isinstance(item, InputError):
                 raise item

@@ -33,6 +33,9 @@ ENGINE_COMMANDS: tuple[click.Command, ...] = (
     book.bench,
     book.erase,
     book.retain,
+    book.backup,
+    book.restore,
+    book.datasette_metadata,
     cases.cases,
     rules.rules,
 )

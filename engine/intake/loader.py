@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +56,11 @@ def _read_text(path: Path) -> str:
         raise InputError("is a folder, not a case file", source) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", source) from None
+    return _decode(raw, source)
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """A case file's bytes as text, refusing binary, undecodable or empty content."""
     if b"\x00" in raw:
         raise InputError("is a binary file, not a case file", source)
     try:
@@ -255,26 +262,89 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[RawCase | InputError]:
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", source) from None
     with handle:
-        any_line = False
-        for number, raw in enumerate(_bounded_lines(handle), start=1):
-            if raw is None:
-                any_line = True
-                yield InputError(f"line is longer than {MAX_LINE_BYTES // 1024} KiB", source, number)
-                continue
-            if not raw.strip():
-                continue
+        yield from _jsonl_items(enumerate(_bounded_lines(handle), start=1), source)
+
+
+def _jsonl_items(lines: Iterable[tuple[int, bytes | None]], source: str) -> Iterator[RawCase | InputError]:
+    """Each numbered line of JSON Lines as a RawCase or its InputError; blank lines skipped, overlong refused."""
+    any_line = False
+    for number, raw in lines:
+        if raw is None:
             any_line = True
-            if b"\x00" in raw:
-                yield InputError("binary data, not JSON", source, number)
-                continue
-            try:
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                yield InputError("is not UTF-8 text", source, number)
-                continue
-            try:
-                yield _parse_json(text, source, number)
-            except InputError as exc:
-                yield exc
-        if not any_line:
-            yield InputError("is empty", source)
+            yield InputError(f"line is longer than {MAX_LINE_BYTES // 1024} KiB", source, number)
+            continue
+        if not raw.strip():
+            continue
+        any_line = True
+        if b"\x00" in raw:
+            yield InputError("binary data, not JSON", source, number)
+            continue
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield InputError("is not UTF-8 text", source, number)
+            continue
+        try:
+            yield _parse_json(text, source, number)
+        except InputError as exc:
+            yield exc
+    if not any_line:
+        yield InputError("is empty", source)
+
+
+STDIN = "-"
+"""The file name that means standard input (or output)."""
+STDIN_SOURCE = "<stdin>"
+"""How messages name standard input."""
+
+
+def is_stdin(path: str | os.PathLike[str] | None) -> bool:
+    """True when a path argument is `-`: standard input."""
+    return path is not None and str(path) == STDIN
+
+
+def _one_json_object(line: bytes) -> bool:
+    """True when a line holds a whole JSON object on its own (the first line of JSON Lines)."""
+    stripped = line.strip()
+    if not stripped.startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(stripped), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def read_stdin(stream: IO[bytes] | None = None) -> tuple[bool, Iterator[RawCase | InputError]]:
+    """Cases from standard input: (True, each line) for JSON Lines, else (False, the one YAML or JSON case).
+
+    When the first non-blank line is a whole JSON object the input is JSON Lines, read a line at a
+    time; otherwise it is one case file's text (at most MAX_FILE_BYTES), JSON if it starts with
+    `{`, else YAML. Messages name the source `<stdin>` with the line, as for a file.
+    """
+    stream = stream if stream is not None else sys.stdin.buffer
+    lines = _bounded_lines(stream)
+    head: list[bytes | None] = []
+    for raw in lines:
+        head.append(raw)
+        if raw is None or raw.strip():
+            break
+    if head and (head[-1] is None or _one_json_object(head[-1])):  # an overlong first line: refused as JSON Lines
+        return True, _jsonl_items(enumerate(itertools.chain(head, lines), start=1), STDIN_SOURCE)
+    return False, _one_document(b"".join(line for line in head if line is not None), stream)
+
+
+def _one_document(start: bytes, stream: IO[bytes]) -> Iterator[RawCase | InputError]:
+    """The single case on standard input (its first bytes already read), or the InputError refusing it."""
+    try:
+        body = start + (stream.read(MAX_FILE_BYTES + 1 - len(start)) if start else b"")
+        if len(body) > MAX_FILE_BYTES:
+            raise InputError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", STDIN_SOURCE)
+        text = _decode(body, STDIN_SOURCE)
+        yield _parse_json(text, STDIN_SOURCE) if text.lstrip().startswith("{") else _parse_yaml(text, STDIN_SOURCE)
+    except InputError as exc:
+        yield exc
+
+
+def iter_stdin(stream: IO[bytes] | None = None) -> Iterator[RawCase | InputError]:
+    """Every case on standard input, JSON Lines or one YAML or JSON case (see `read_stdin`)."""
+    return read_stdin(stream)[1]

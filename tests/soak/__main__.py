@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--write-security needs every measurement")
     figures: dict[str, Any] = {}
     started = time.perf_counter()
+    keys = tempfile.TemporaryDirectory(prefix="pathways-soak-keys-")  # the books' key files, never the user's
+    os.environ["PATHWAYS_KEY_DIR"] = keys.name
     for name in chosen:
         print(f"measuring {name} {sizes[name]} ...", file=sys.stderr, flush=True)
         begin = time.perf_counter()
