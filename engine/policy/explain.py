@@ -7,6 +7,7 @@ where unanswered facts are UNKNOWN and Kleene logic says what is already settled
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -133,6 +134,12 @@ def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyN
 
 def inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
     """Every input fact an outcome's rules read, through derived facts and other outcomes."""
+    return set(_inputs_behind(ruleset, code))
+
+
+@functools.lru_cache(maxsize=4096)
+def _inputs_behind(ruleset: RuleSet, code: str) -> frozenset[str]:
+    """`inputs_behind`, worked out once per rule set and code (every decision with an open outcome asks)."""
     found: set[str] = set()
     seen: set[str] = set()
     todo = [r for r in ruleset.rules if r.concludes == code]
@@ -148,7 +155,7 @@ def inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
                 todo += [r for r in ruleset.rules if r.concludes == test.value]
             else:
                 todo += [r for r in ruleset.rules if r.derives == test.fact]
-    return found
+    return frozenset(found)
 
 
 def open_outcomes(ruleset: RuleSet, values: Mapping[str, Any], ev: Evaluation | None = None) -> tuple[OpenOutcome, ...]:
