@@ -1,4 +1,4 @@
-"""`pathways rules lint` and `pathways rules coverage`: checks on the policy files themselves."""
+"""`pathways rules ...`: checks on the policy files themselves (lint, coverage; verify lives in its own module)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from pathlib import Path
 import click
 
 from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
+from engine.cli.verify import verify_command
 from engine.errors import InputError
 
 
 @click.group()
 def rules() -> None:
-    """Check the rule files and what the scenario library exercises."""
+    """Check the rule files, prove their invariants, and what the scenario library exercises."""
+
+
+rules.add_command(verify_command)
 
 
 @rules.command("lint")
