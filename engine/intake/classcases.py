@@ -63,10 +63,12 @@ class Realizer:
     has a valid case on its own: combinations doomed by one block cost a lookup.
     """
 
-    def __init__(self, space: Space, calendar: Calendar, ref: str = "CLASS") -> None:
+    def __init__(self, space: Space, calendar: Calendar, ref: str = "CLASS", known_only: bool = False) -> None:
         self.space = space
         self.calendar = calendar
         self.ref = ref
+        self.known_only = known_only
+        """Repair with known answers only (never turn an answer into `unknown` to make a case valid)."""
         self.fillers = {name: _filler(space, name) for name in INPUT_FACTS}
         self._hopeless: set[tuple[Any, ...]] = set()
         self._made: dict[tuple[Any, ...], Case | None] = {}
@@ -109,6 +111,10 @@ class Realizer:
             if group(name) == _TOP and all(_same(got[name], tops[0][name]) for got in tops):
                 values[name] = tops[0][name]
         return values
+
+    def realize(self, chosen: Mapping[str, ValueClass], values: Mapping[str, Any]) -> Case | None:
+        """The case for these answers, validated; where refused, repaired by changing only facts not in `chosen`."""
+        return self._realize(chosen, dict(values))
 
     def _realize(self, chosen: Mapping[str, ValueClass], values: dict[str, Any]) -> Case | None:
         """Validate and, where validation refuses, repair (see the module docstring)."""
@@ -153,7 +159,8 @@ class Realizer:
         for wanted in (where, _TOP) if where != _TOP else (_TOP,):
             for name in INPUT_FACTS:
                 if name not in chosen and group(name) == wanted:
-                    options += [(name, vc.value) for vc in self.space.domains[name] if vc.value != values[name]]
+                    options += [(name, vc.value) for vc in self.space.domains[name] if vc.value != values[name]
+                                and not (self.known_only and is_unknown(vc.value))]
         onward = None
         for name, value in options:
             trial = {**values, name: value}

@@ -40,6 +40,8 @@ class ValueClass:
     words: str = ""
     others: tuple[Any, ...] = ()
     spans: tuple[tuple[Any, Any], ...] = ()
+    kinds: tuple[tuple[str, ...], ...] = ()
+    """For a list fact: the items each item of the representative stands for (heroin: heroin, crack)."""
 
     @property
     def members(self) -> tuple[Any, ...]:
@@ -49,9 +51,9 @@ class ValueClass:
 
 @attrs.frozen(eq=False)
 class Space:
-    """One edition's classes: for each input fact, the classes of its values, in a fixed order."""
+    """One edition's classes (or every edition's: `edition` None): each input fact's classes, in a fixed order."""
 
-    edition: Edition
+    edition: Edition | None
     domains: Mapping[str, tuple[ValueClass, ...]]
     tests: Mapping[str, tuple[C.Test, ...]]
 
@@ -178,15 +180,17 @@ def _list_classes(spec: FactSpec, tests: list[C.Test]) -> list[ValueClass]:
     for choice in spec.choices:
         key = tuple(choice in t.value for t in tests if isinstance(t.value, tuple))
         item_groups.setdefault(key, []).append(choice)
-    kinds = list(item_groups.values())
+    groups = list(item_groups.values())
+    stands_for = {group[0]: tuple(group) for group in groups}
     atoms: list[tuple[Any, str]] = []
-    for size in range(len(kinds) + 1):
-        for picked in itertools.combinations(kinds, size):
+    for size in range(len(groups) + 1):
+        for picked in itertools.combinations(groups, size):
             value = tuple(sorted((group[0] for group in picked), key=spec.choices.index))
             words = " and ".join(_join_or(group) for group in picked) or "none"
             words = words if len(picked) < 2 else "both " + words
             atoms.append((value, words))
-    return [ValueClass(members[0], labels[0], tuple(members[1:])) for members, labels in _grouped(atoms, tests)]
+    return [ValueClass(members[0], labels[0], tuple(members[1:]), kinds=tuple(stands_for[i] for i in members[0]))
+            for members, labels in _grouped(atoms, tests)]
 
 
 def date_cuts(edition: Edition, calendar: Calendar, tests: list[C.Test]) -> list[dt.date]:
@@ -232,6 +236,20 @@ def edition_space(ruleset: RuleSet, calendar: Calendar) -> Space:
         else:
             domains[name] = tuple(fact_classes(spec, found))
     return Space(ruleset.edition, domains, {name: tuple(found) for name, found in tests.items()})
+
+
+def book_space(rulesets: Iterable[RuleSet], calendar: Calendar) -> Space:
+    """The classes every edition's rules distinguish together, dates cut at every edition's boundaries."""
+    chosen = list(rulesets)
+    tests = tests_by_fact(cond for rs in chosen for cond in conditions_of(rs))
+    domains: dict[str, tuple[ValueClass, ...]] = {}
+    for name, spec in INPUT_FACTS.items():
+        found = tests.get(name, [])
+        if spec.kind == "date":
+            domains[name] = tuple(vc for rs in chosen for vc in _date_classes(rs.edition, calendar, found))
+        else:
+            domains[name] = tuple(fact_classes(spec, found))
+    return Space(None, domains, {name: tuple(found) for name, found in tests.items()})
 
 
 def rules_behind(ruleset: RuleSet, codes: Iterable[str]) -> RuleSet:

@@ -15,6 +15,7 @@ from engine.policy.compiler import compile_ruleset
 from engine.policy.invariants import read_invariants
 from engine.policy.rulebook import Book, Rule, RuleSet, read_book
 from engine.policy.textlint import text_problems
+from engine.policy.wording import missing_statements, read_words
 from rules import RULES_DIR
 
 KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")
@@ -92,6 +93,8 @@ def lint_book(book: Book) -> list[Finding]:
     for name in INPUT_FACTS:
         if name != "as_of" and name not in asked:
             found.append(Finding("questions.yaml", f"no question for input fact {name}"))
+    found += [Finding("questions.yaml", f"{problem}: the rulebook cannot word conditions on it")
+              for problem in missing_statements(book, read_words(book))]
     for ruleset in book.all_rulesets():  # always: a rule set that does not compile cannot decide anything
         missing = edition_fact_findings(ruleset)
         found += missing
