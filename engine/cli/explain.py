@@ -108,6 +108,7 @@ def _set_words(change_set: ChangeSet, words: Words, explainer: Explainer) -> str
                                      for o in change_set.changes):
             continue  # an answer that goes with another change (no substances: no "known by"), said by it
         value_class = explainer.space.class_of(change.fact, change.to)
-        parts.append(words.is_class(change.fact, value_class) if value_class else f"{change.fact} is {change.to}")
+        parts.append(words.is_class(change.fact, value_class, change.to) if value_class
+                     else f"{change.fact} is {change.to}")
     text = ", and ".join(parts)
     return text + (" (a change to the age or the date)" if change_set.unchangeable else "")

@@ -8,16 +8,18 @@ from pathlib import Path
 import click
 
 from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
+from engine.cli.rulesdiff import diff_command
 from engine.cli.verify import verify_command
 from engine.errors import InputError
 
 
 @click.group()
 def rules() -> None:
-    """Check the rule files, prove their invariants, and what the scenario library exercises."""
+    """Check the rule files, prove their invariants, compare editions, and what the scenarios exercise."""
 
 
 rules.add_command(verify_command)
+rules.add_command(diff_command)
 
 
 @rules.command("lint")

@@ -116,10 +116,16 @@ class Words:
         head = "all of:" if isinstance(cond, C.All) else "one of:"
         return Outline(head, tuple(self.outline(p) for p in cond.parts))
 
-    def is_class(self, fact: str, value_class: ValueClass) -> str:
-        """That a fact's answer falls in a class, as a clause ("the claimant's age is 18 to 24")."""
+    def is_class(self, fact: str, value_class: ValueClass, actual: Any = None) -> str:
+        """That a fact's answer falls in a class, as a clause ("the claimant's age is 18 to 24").
+
+        Given the `actual` answer, a class that holds both "not given" and values is read as the one
+        of the two the answer is (a known way the drug use is known, or none given).
+        """
         statement = self.facts.get(fact, Statement())
         value = value_class.value
+        if actual is not None and value is None and not isinstance(actual, (bool, int, tuple, dt.date)):
+            value = actual
         if fact == "as_of":
             low, high = value_class.spans[0]
             return f"the date is {day(low)} or later" if high == dt.date.max else \
@@ -138,7 +144,18 @@ class Words:
         if isinstance(value, tuple):
             phrase = join([join([self.value(fact, item) for item in kind]) for kind in value_class.kinds], "and")
         else:
-            phrase = join([self.value(fact, m) for m in value_class.members if m is not None])
+            phrase = join([self.value(fact, m) for m in value_class.members if m is not None and not is_unknown(m)])
+        return _fill(statement.says, phrase) if statement.says else f"{fact} is {phrase}"
+
+
+    def is_value(self, fact: str, value: Any, value_class: ValueClass) -> str:
+        """One example answer as a clause: numbers and dates by the range of their class, the rest as they are."""
+        statement = self.facts.get(fact, Statement())
+        if fact == "as_of" or (isinstance(value, int) and not isinstance(value, bool)):
+            return self.is_class(fact, value_class, value)
+        if isinstance(value, bool) or value is None or value == ():
+            return self.is_class(fact, ValueClass(value), value)
+        phrase = self.value(fact, value)
         return _fill(statement.says, phrase) if statement.says else f"{fact} is {phrase}"
 
 
