@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
+from engine.cli.rulesbook import book_command
 from engine.cli.rulesdiff import diff_command
 from engine.cli.verify import verify_command
 from engine.errors import InputError
@@ -20,6 +21,7 @@ def rules() -> None:
 
 rules.add_command(verify_command)
 rules.add_command(diff_command)
+rules.add_command(book_command)
 
 
 @rules.command("lint")
