@@ -15,10 +15,16 @@ from tests.helpers import run_main
 BOOK = load_book()
 
 
+_FOUND: dict[tuple[str, str], dict] = {}
+
+
 def diff(capsys, old: str, new: str) -> dict:
-    result = run_main(capsys, "rules", "diff", old, new, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
+    """`rules diff --json` (run once per pair of editions in this module)."""
+    if (old, new) not in _FOUND:
+        result = run_main(capsys, "rules", "diff", old, new, "--json")
+        assert result.code == 0, result.err
+        _FOUND[(old, new)] = json.loads(result.out)
+    return _FOUND[(old, new)]
 
 
 def test_from_the_announced_policy_to_the_voluntary_scheme(capsys) -> None:
