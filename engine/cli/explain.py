@@ -13,7 +13,7 @@ from engine.cli.root import EXIT_BAD_INPUT, fail
 from engine.textsafe import clean
 
 if TYPE_CHECKING:
-    from engine.intake.counterfactual import ChangeSet, Counterfactual, Explainer
+    from engine.intake.counterfactual import Counterfactual, Explainer
     from engine.policy.wording import Words
 
 SHOWN = 6
@@ -80,6 +80,8 @@ def counterfactual_data(item: Counterfactual) -> dict[str, Any]:
 
 def render(item: Counterfactual, words: Words, explainer: Explainer) -> str:
     """One outcome's counterfactual in plain words."""
+    from engine.intake.counterfactual import change_words
+
     title = words.outcomes.get(item.code, "")
     state = {True: "applies", False: "does not apply", None: "is open (it waits on answers not known)"}[item.applies]
     lines = [f"{item.code} ({item.kind}): {title}. It {state}."]
@@ -93,22 +95,8 @@ def render(item: Counterfactual, words: Words, explainer: Explainer) -> str:
             continue
         lines.append(f"  It would {'apply' if outcome else 'not apply'} if:")
         for change_set in sets[:SHOWN]:
-            text = _set_words(change_set, words, explainer)
+            text = change_words(change_set, words, explainer.space)
             lines += textwrap.wrap(text, 96, initial_indent="    - ", subsequent_indent="      ")
         if len(sets) > SHOWN:
             lines.append(f"    ... and {len(sets) - SHOWN} more (--json lists them all)")
     return "\n".join(lines)
-
-
-def _set_words(change_set: ChangeSet, words: Words, explainer: Explainer) -> str:
-    """A change set as one clause: "the claimant agrees to a referral to housing advice, and ..."."""
-    parts = []
-    for change in change_set.changes:
-        if change.to is None and any(o.fact.split(".")[0] == change.fact.split(".")[0] and o.to is not None
-                                     for o in change_set.changes):
-            continue  # an answer that goes with another change (no substances: no "known by"), said by it
-        value_class = explainer.space.class_of(change.fact, change.to)
-        parts.append(words.is_class(change.fact, value_class, change.to) if value_class
-                     else f"{change.fact} is {change.to}")
-    text = ", and ".join(parts)
-    return text + (" (a change to the age or the date)" if change_set.unchangeable else "")

@@ -27,6 +27,7 @@ from engine.policy.classes import Space, book_space, edition_space, rules_behind
 from engine.policy.conditions import UNANSWERED, Truth
 from engine.policy.explain import evaluate, inputs_behind
 from engine.policy.rulebook import Book, RuleSet
+from engine.policy.wording import Words
 
 UNCHANGEABLE = ("claimant.age", "as_of")
 """Facts a person cannot change: change sets using them are listed last."""
@@ -211,3 +212,16 @@ def _order(change_set: ChangeSet) -> tuple[int, ...]:
     names = list(INPUT_FACTS)
     return tuple(names.index(c.fact) for c in change_set.changes)
 
+
+def change_words(change_set: ChangeSet, words: Words, space: Space) -> str:
+    """A change set as one clause: "the claimant agrees to a referral to housing advice, and ..."."""
+    parts = []
+    for change in change_set.changes:
+        if change.to is None and any(o.fact.split(".")[0] == change.fact.split(".")[0] and o.to is not None
+                                     for o in change_set.changes):
+            continue  # an answer that goes with another change (no substances: no "known by"), said by it
+        value_class = space.class_of(change.fact, change.to)
+        parts.append(words.is_class(change.fact, value_class, change.to) if value_class
+                     else f"{change.fact} is {change.to}")
+    text = ", and ".join(parts)
+    return text + (" (a change to the age or the date)" if change_set.unchangeable else "")
