@@ -12,7 +12,7 @@ import pytest
 from cases import CASES_DIR
 from engine.errors import InputError
 from engine.intake.classcases import validated
-from engine.intake.counterfactual import UNCHANGEABLE, ChangeSet, Explainer
+from engine.intake.counterfactual import ChangeSet, Explainer
 from engine.intake.scenarios import iter_cases
 from engine.model.case import Case, input_values
 from engine.model.decision import Decision
@@ -143,10 +143,6 @@ def test_open_outcomes_are_settled_either_way(capsys) -> None:
     case, code = opened[0]
     (item,) = EXPLAINER.explain(case, [code])
     assert item.applies is None and {s.then for s in item.sets} == {True, False}
-
-
-def test_unchangeable_facts_are_named() -> None:
-    assert set(UNCHANGEABLE) == {"claimant.age", "as_of"}
 
 
 def test_an_unknown_code_is_a_usage_error(capsys) -> None:

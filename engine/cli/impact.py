@@ -75,15 +75,15 @@ def impact(input_path: Path, old: str, new: str, as_json: bool, html_path: Path 
 
 def _decide_all(input_path: Path, engine: Engine, tally: Tally, as_json: bool, quiet: bool) -> None:
     """Decide every case both ways with a progress bar on standard error, streaming JSON or printing a summary."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from engine.cli.book import _stderr_console
     from engine.intake.impact import count_cases, run
 
     book = engine.book
     old, new = tally.old, tally.new
     columns = (TextColumn("deciding both ways"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=_stderr_console(), disable=quiet, transient=True) as progress:
+    with Progress(*columns, console=Console(stderr=True), disable=quiet, transient=True) as progress:
         task = progress.add_task("impact", total=count_cases(input_path))
         if as_json:
             click.echo(f'{{"from": {json.dumps(old)}, "to": {json.dumps(new)}, "changes": [', nl=False)

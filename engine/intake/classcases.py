@@ -22,7 +22,7 @@ from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.case import Case, input_values
 from engine.model.facts import INPUT_FACTS, is_unknown
-from engine.policy.classes import Space, ValueClass
+from engine.policy.classes import Space, ValueClass, same_value
 from engine.policy.editions import Calendar
 
 MAX_REPAIRS = 6
@@ -108,7 +108,7 @@ class Realizer:
         for (block, _part), got in zip(parts, tops, strict=True):
             values.update({name: got[name] for name in INPUT_FACTS if group(name) == block})
         for name in INPUT_FACTS:
-            if group(name) == _TOP and all(_same(got[name], tops[0][name]) for got in tops):
+            if group(name) == _TOP and all(same_value(got[name], tops[0][name]) for got in tops):
                 values[name] = tops[0][name]
         return values
 
@@ -170,11 +170,6 @@ class Realizer:
             if onward is None and (outcome.key, outcome.problem) != (error.key, error.problem):
                 onward = trial
         return onward
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality that does not confuse True with 1."""
-    return type(a) is type(b) and a == b
 
 
 def _filler(space: Space, name: str) -> Any:

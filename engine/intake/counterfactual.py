@@ -23,8 +23,9 @@ from engine.errors import InputError
 from engine.intake.classcases import Realizer, validated
 from engine.model.case import Case, input_values
 from engine.model.facts import INPUT_FACTS, is_unknown
-from engine.policy.classes import Space, book_space, edition_space, rules_behind
+from engine.policy.classes import Space, book_space, edition_space, rules_behind, same_value
 from engine.policy.conditions import UNANSWERED, Truth
+from engine.policy.editions import Calendar
 from engine.policy.explain import evaluate, inputs_behind
 from engine.policy.rulebook import Book, RuleSet
 from engine.policy.wording import Words
@@ -172,10 +173,10 @@ class Explainer:
         made = input_values(case)
         if self.truth(made, code) is not then:
             return None
-        diff = {n: made[n] for n in INPUT_FACTS if not _same(made[n], values[n])}
+        diff = {n: made[n] for n in INPUT_FACTS if not same_value(made[n], values[n])}
         for name in reversed(list(diff)):  # drop what validation implies (no missed discussion: no reason for it)
             fewer = {n: v for n, v in diff.items() if n != name}
-            if _validates_to(values, fewer, made):
+            if _validates_to(values, fewer, made, self.book.calendar):
                 diff = fewer
         return ChangeSet(tuple(Change(n, v) for n, v in diff.items()), then)
 
@@ -192,19 +193,15 @@ class Explainer:
         return self._realizers[edition]
 
 
-def _validates_to(values: Mapping[str, Any], changes: Mapping[str, Any], made: Mapping[str, Any]) -> bool:
+def _validates_to(values: Mapping[str, Any], changes: Mapping[str, Any], made: Mapping[str, Any],
+                  calendar: Calendar) -> bool:
     """True when these changes alone give, through validation, the answers `made`."""
     try:
-        other = validated({**values, **changes}, "CHANGED")
+        other = validated({**values, **changes}, "CHANGED", calendar)
     except InputError:
         return False
     got = input_values(other)
-    return all(_same(got[name], made[name]) for name in INPUT_FACTS)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality that does not confuse True with 1."""
-    return type(a) is type(b) and a == b
+    return all(same_value(got[name], made[name]) for name in INPUT_FACTS)
 
 
 def _order(change_set: ChangeSet) -> tuple[int, ...]:

@@ -88,6 +88,11 @@ class Space:
                 for name, domain in self.domains.items()}
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Two answers are the same: equal and of one type (True is not 1, False is not 0)."""
+    return type(a) is type(b) and a == b
+
+
 def conditions_of(ruleset: RuleSet) -> Iterator[C.Cond]:
     """Every condition in the rule set: rules' `when` and their texts' variant conditions."""
     for rule in ruleset.rules:
@@ -132,7 +137,7 @@ def _choice_classes(spec: FactSpec, tests: list[C.Test]) -> list[ValueClass]:
     values: list[Any] = [True, False] if spec.kind in ("bool", "flag") else list(spec.choices)
     if spec.optional:
         values.append(None)
-    values.sort(key=lambda v: not (type(v) is type(spec.default) and v == spec.default))
+    values.sort(key=lambda v: not same_value(v, spec.default))
     atoms = [(v, "not given" if v is None else str(v).lower()) for v in values]
     return [ValueClass(members[0], _join_or(labels), tuple(members[1:])) for members, labels in _grouped(atoms, tests)]
 
