@@ -27,7 +27,9 @@ def _with_as_of(raw: Any, as_of: dt.date | None) -> Any:
 @click.option("--as-of", "as_of", metavar="DATE", help="Decide as on this date instead of the case's own.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision JSON (one object a line).")
 @click.option("--trace", is_flag=True, help="Also print the rule firings (readable output only).")
-def evaluate(case_file: Path, as_of: str | None, as_json: bool, trace: bool) -> None:
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="Decide under the rules in this folder (a draft) instead of the bundled ones.")
+def evaluate(case_file: Path, as_of: str | None, as_json: bool, trace: bool, rules_dir: Path | None) -> None:
     """Decide one case file, or every line of a .jsonl file; `-` reads standard input.
 
     Standard input may hold JSON Lines (one case a line) or one YAML or JSON case.
@@ -38,17 +40,19 @@ def evaluate(case_file: Path, as_of: str | None, as_json: bool, trace: bool) -> 
       pathways evaluate case.yaml --as-of 2010-01-04 --json
       pathways evaluate caseload.jsonl --json > decisions.jsonl
       pathways cases generate 5 -o - | pathways evaluate - --json
+      pathways evaluate counterexample.yaml --rules draft-rules/
     """
     from engine.intake.loader import is_stdin, iter_jsonl, read_case_file, read_stdin
     from engine.intake.validate import build_case
     from engine.model.report import render_decision, render_trace
-    from engine.policy.driver import default_engine
+    from engine.policy.driver import Engine, default_engine
+    from engine.policy.rulebook import read_book
 
     day = parse_date(as_of, "--as-of")
-    engine = default_engine()
+    engine = Engine(read_book(rules_dir)) if rules_dir is not None else default_engine()
 
     def show(raw: Any) -> None:
-        decision = engine.decide(build_case(_with_as_of(raw, day)))
+        decision = engine.decide(build_case(_with_as_of(raw, day), engine.book.calendar))
         if as_json:
             click.echo(decision.to_json())
         else:

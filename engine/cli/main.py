@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 
 import click
 
-from engine.cli import book, cases, evaluate, rules
+from engine.cli import book, cases, evaluate, explain, impact, rules
 from engine.cli import decisions as recorded
 from engine.cli.root import cli, fail
 from engine.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, PathwaysError
@@ -21,6 +21,8 @@ PLUGIN_GROUP = "pathways.commands"
 
 ENGINE_COMMANDS: tuple[click.Command, ...] = (
     evaluate.evaluate,
+    explain.explain,
+    impact.impact,
     book.record,
     recorded.show,
     recorded.decisions,

@@ -1,4 +1,4 @@
-"""`pathways rules lint` and `pathways rules coverage`: checks on the policy files themselves."""
+"""`pathways rules ...`: checks on the policy files themselves (lint, coverage; verify lives in its own module)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from typing import Any
 import click
 
 from engine.cli.root import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, fail
+from engine.cli.rulesbook import book_command
+from engine.cli.rulesdiff import diff_command
+from engine.cli.verify import verify_command
 from engine.errors import InputError
 from engine.textsafe import clean
 
 
 @click.group()
 def rules() -> None:
-    """Check the rule files and what the scenario library exercises."""
+    """Check the rule files, prove their invariants, compare editions, and what the scenarios exercise."""
+
+
+rules.add_command(verify_command)
+rules.add_command(diff_command)
+rules.add_command(book_command)
 
 
 @rules.command("lint")

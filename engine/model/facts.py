@@ -7,6 +7,7 @@ A fact's name is its dotted path in a case file (`drugs.in_treatment`). Adding a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -88,12 +89,12 @@ class FactSpec:
     unknowable: bool = True
     required: bool = False
 
-    @property
+    @functools.cached_property
     def path(self) -> tuple[str, ...]:
-        """Where the fact sits in a case file."""
+        """Where the fact sits in a case file (computed once: validation reads it for every key of every case)."""
         return tuple(self.name.split("."))
 
-    @property
+    @functools.cached_property
     def block(self) -> str | None:
         """The case-file block holding the fact (`drugs`), or None for a top-level key."""
         return self.path[0] if len(self.path) > 1 else None

@@ -7,6 +7,7 @@ where unanswered facts are UNKNOWN and Kleene logic says what is already settled
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from engine.model.decision import OpenOutcome
 from engine.model.facts import INPUT_FACTS, FactSpec, is_unknown
 from engine.policy import conditions as C
 from engine.policy.conditions import UNANSWERED, UNKNOWN, Truth
-from engine.policy.rulebook import RuleSet
+from engine.policy.rulebook import Rule, RuleSet
 
 _MAX_PASSES = 8
 
@@ -45,7 +46,69 @@ def _lookup(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def evaluate(ruleset: RuleSet, values: Mapping[str, Any]) -> Evaluation:
-    """Evaluate every rule over `values` (missing facts are unanswered) to a fixed point."""
+    """Evaluate every rule over `values` (missing facts are unanswered) to a fixed point.
+
+    Where no derived fact or outcome depends on itself (the shipped rules), each is worked out once,
+    after everything it reads: that is the fixed point the passes reach, without the passes that only
+    confirm it. Rules that depend on themselves are evaluated pass by pass.
+    """
+    plan = _plan(ruleset)
+    if plan is None:
+        return evaluate_by_passes(ruleset, values)
+    look = _lookup(values)
+    for code in ruleset.outcomes:  # an outcome no rule of the edition concludes never applies
+        look[f"{C.OUTCOME_KEY}:{code}"] = False
+    truths: dict[str, Truth] = {}
+    for name, rules in plan:
+        found = [C.evaluate(rule.when, look) for rule in rules]
+        truths.update((rule.id, truth) for rule, truth in zip(rules, found, strict=True))
+        combined = _any(found) if name.startswith(C.OUTCOME_KEY + ":") else found[0]
+        look[name] = UNANSWERED if combined is UNKNOWN else combined
+    derived = {r.derives: _truth(look[r.derives]) for r in ruleset.rules if r.derives}
+    outcomes = {code: _truth(look[f"{C.OUTCOME_KEY}:{code}"]) for code in sorted(ruleset.outcomes)}
+    order = [r.id for name in ruleset.derived_names for r in ruleset.rules if r.derives == name]
+    order += [r.id for r in ruleset.rules if r.concludes]
+    return Evaluation(derived, {rule_id: truths[rule_id] for rule_id in order}, outcomes,
+                      _priority(ruleset, outcomes))
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(ruleset: RuleSet) -> tuple[tuple[str, tuple[Rule, ...]], ...] | None:
+    """Derived facts and outcomes (`outcome:CODE`) in an order where each follows all it reads, each with
+    its rules; None when they depend on each other in a cycle."""
+    nodes: dict[str, list[Rule]] = {}
+    for rule in ruleset.rules:
+        if rule.derives:
+            nodes.setdefault(rule.derives, []).append(rule)
+        elif rule.concludes:
+            nodes.setdefault(f"{C.OUTCOME_KEY}:{rule.concludes}", []).append(rule)
+    if any(len(rules) > 1 for name, rules in nodes.items() if not name.startswith(C.OUTCOME_KEY)):
+        return None  # a fact derived by two rules: leave it to the passes, as they always did
+    reads = {name: {f"{C.OUTCOME_KEY}:{t.value}" if t.fact == C.OUTCOME_KEY else t.fact
+                    for rule in rules for t in C.tests(rule.when)} & set(nodes)
+             for name, rules in nodes.items()}
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str) -> bool:
+        if state.get(name) == 2:
+            return True
+        if state.get(name) == 1:
+            return False  # a cycle
+        state[name] = 1
+        if not all(visit(dep) for dep in sorted(reads[name])):
+            return False
+        state[name] = 2
+        order.append(name)
+        return True
+
+    if not all(visit(name) for name in nodes):
+        return None
+    return tuple((name, tuple(nodes[name])) for name in order)
+
+
+def evaluate_by_passes(ruleset: RuleSet, values: Mapping[str, Any]) -> Evaluation:
+    """Evaluate every rule over `values` pass after pass until nothing changes (the general method)."""
     look = _lookup(values)
     derived_rules = {r.derives: r for r in ruleset.rules if r.derives}
     outcome_rules = [r for r in ruleset.rules if r.concludes]
@@ -133,6 +196,12 @@ def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyN
 
 def inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
     """Every input fact an outcome's rules read, through derived facts and other outcomes."""
+    return set(_inputs_behind(ruleset, code))
+
+
+@functools.lru_cache(maxsize=4096)
+def _inputs_behind(ruleset: RuleSet, code: str) -> frozenset[str]:
+    """`inputs_behind`, worked out once per rule set and code (every decision with an open outcome asks)."""
     found: set[str] = set()
     seen: set[str] = set()
     todo = [r for r in ruleset.rules if r.concludes == code]
@@ -148,7 +217,7 @@ def inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
                 todo += [r for r in ruleset.rules if r.concludes == test.value]
             else:
                 todo += [r for r in ruleset.rules if r.derives == test.fact]
-    return found
+    return frozenset(found)
 
 
 def open_outcomes(ruleset: RuleSet, values: Mapping[str, Any], ev: Evaluation | None = None) -> tuple[OpenOutcome, ...]:

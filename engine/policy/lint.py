@@ -12,8 +12,10 @@ from engine.errors import RuleFileError
 from engine.model.facts import INPUT_FACTS
 from engine.policy import conditions as C
 from engine.policy.compiler import compile_ruleset
-from engine.policy.rulebook import Book, Rule, read_book
+from engine.policy.invariants import read_invariants
+from engine.policy.rulebook import Book, Rule, RuleSet, read_book
 from engine.policy.textlint import text_problems
+from engine.policy.wording import missing_statements, read_words
 from rules import RULES_DIR
 
 KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")
@@ -91,13 +93,28 @@ def lint_book(book: Book) -> list[Finding]:
     for name in INPUT_FACTS:
         if name != "as_of" and name not in asked:
             found.append(Finding("questions.yaml", f"no question for input fact {name}"))
+    found += [Finding("questions.yaml", f"{problem}: the rulebook cannot word conditions on it")
+              for problem in missing_statements(book, read_words(book))]
     for ruleset in book.all_rulesets():  # always: a rule set that does not compile cannot decide anything
+        missing = edition_fact_findings(ruleset)
+        found += missing
+        if missing:
+            continue
         try:
             compile_ruleset(ruleset)
             _ = ruleset.derived_names
         except (RuleFileError, KeyError) as exc:
             found.append(Finding(f"edition {ruleset.edition.id}", str(exc)))
     return found
+
+
+def edition_fact_findings(ruleset: RuleSet) -> list[Finding]:
+    """Rules that test a derived fact no rule of their own edition derives (they could not be decided)."""
+    derived = {r.derives for r in ruleset.rules if r.derives}
+    return [Finding(f"{rule.source} {rule.id}",
+                    f"in edition {ruleset.edition.id} tests {test.fact}, which no rule of that edition derives")
+            for rule in ruleset.rules for test in C.tests(rule.when)
+            if test.fact not in INPUT_FACTS and test.fact != C.OUTCOME_KEY and test.fact not in derived]
 
 
 INTERNAL_NAMES = ("POLICY.md", "DOMAIN.md", "CONTRACT.md", "DESIGN.md", "seed 00", "seeds/", "shared/")
@@ -179,6 +196,10 @@ def lint_folder(directory: Path = RULES_DIR, seeds: Path | None = None) -> list[
     except (KeyError, TypeError, ValueError) as exc:
         return [Finding("rules", f"malformed rule file: {exc!r}")]
     found = lint_book(book)
+    try:
+        read_invariants(book)
+    except RuleFileError as exc:
+        found.append(Finding("invariants", str(exc)))
     if seeds is not None:
         found += quote_findings(book, seeds)
     return found

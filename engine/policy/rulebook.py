@@ -353,7 +353,7 @@ def read_sources(path: Path) -> dict[str, SourceEntry]:
     return out
 
 
-def _citations(raw: Any, where: str, bibliography: dict[str, SourceEntry]) -> tuple[Citation, ...]:
+def parse_citations(raw: Any, where: str, bibliography: dict[str, SourceEntry]) -> tuple[Citation, ...]:
     """A rule's `sources` list, each entry resolved against the bibliography."""
     if raw is None:
         return ()
@@ -418,7 +418,7 @@ def parse_rule(item: Any, source: str, edition_ids: tuple[str, ...],
         when = C.parse(item.get("when"))
     except C.ConditionError as exc:
         raise RuleFileError(f"{where}: when: {exc}") from None
-    sources = _citations(item.get("sources"), where, bibliography or {})
+    sources = parse_citations(item.get("sources"), where, bibliography or {})
     citation = "; ".join(c.words() for c in sources) if sources else " ".join(str(item.get("citation", "")).split())
     return Rule(
         id=str(rid),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rich.text import Text
@@ -10,11 +11,42 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from engine.errors import PathwaysError
+from engine.intake.counterfactual import Explainer, change_words
 from engine.intake.interview import APPLIES, UNDECIDED, Explanation, Interview
+from engine.policy.rulebook import Book
+from engine.policy.wording import Words, read_words
 from tui.safe import add_line, clip, safe, words
 
 GLYPH = {APPLIES: ("✔", "green"), UNDECIDED: ("?", "yellow"), "does not apply": ("·", "dim")}
 """How each outcome state is marked in the list."""
+SHOWN_CHANGES = 3
+"""Change sets shown under a highlighted outcome (`pathways explain` lists them all)."""
+
+
+@functools.lru_cache(maxsize=4)
+def _explainer(book: Book) -> tuple[Explainer, Words]:
+    """The counterfactual search and the rules' words for a rules folder (made once)."""
+    return Explainer(book), read_words(book)
+
+
+def changes_text(interview: Interview, code: str) -> Text:
+    """For a finished interview, the smallest changes of answers that would flip an outcome, in words."""
+    out = Text()
+    try:
+        case = interview.to_case()
+    except PathwaysError:
+        return out
+    explainer, vocabulary = _explainer(interview.engine.book)
+    (item,) = explainer.explain(case, [code])
+    wanted = [True, False] if item.applies is None else [not item.applies]
+    for outcome in wanted:
+        sets = [s for s in item.sets if s.then is outcome][:SHOWN_CHANGES]
+        if sets:
+            add_line(out, f"It would {'apply' if outcome else 'not apply'} if:")
+            for change_set in sets:
+                add_line(out, f"  - {change_words(change_set, vocabulary, explainer.space)}")
+    return out
 
 
 def explanation_text(ex: Explanation, label: Any = None) -> Text:
@@ -100,7 +132,10 @@ class DecisionPanel(Vertical):
         if code is None or self.interview is None:
             target.update("")
             return
-        target.update(explanation_text(self.interview.explain(code), self.interview.label))
+        text = explanation_text(self.interview.explain(code), self.interview.label)
+        if self.interview.is_complete():
+            text.append(changes_text(self.interview, code))
+        target.update(text)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Moving through the list explains each outcome."""
