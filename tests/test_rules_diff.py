@@ -59,7 +59,7 @@ def test_every_example_is_decided_differently_by_the_two_rule_sets(capsys, old: 
             assert (after and not before) if gained else (before and not after), (change["code"], key)
             assert example["answers"]
             examples += 1
-    assert examples > 0
+    assert examples > 0 or not found["outcomes"]["changed"]
 
 
 def test_an_edition_against_itself_changes_nothing(capsys) -> None:
@@ -74,7 +74,7 @@ def test_readable_output_is_in_words(capsys) -> None:
     assert "Outcomes that begin (1)\n  RECOVERY_CHECKS_NOTE (note)" in result.out
     flat = " ".join(result.out.split())
     assert "the claimant is in structured drug treatment" in flat
-    assert "no longer reaches, for example, someone for whom the date is between 27 April 2009 and 30 June 2011" in flat
+    assert "Unchanged (21)" in result.out  # employment support is one rule in both, its programme named by date
 
 
 def test_an_unknown_edition_is_one_line_and_exit_2(capsys) -> None:

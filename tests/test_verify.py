@@ -38,7 +38,7 @@ def test_shipped_rules_keep_every_invariant(shipped: dict[str, Any]) -> None:
     assert [v["id"] for v in shipped["invariants"]] == declared + [AGREEMENT_ID]
     assert all(v["holds"] and v["classes"] > 0 and not v["counterexamples"] for v in shipped["invariants"])
     assert set(shipped["editions"]) == {"2008-announced", "2009-voluntary", "2017-recovery"}
-    assert shipped["classes"] == sum(shipped["editions"].values()) > 30_000
+    assert shipped["classes"] == sum(shipped["editions"].values()) > 10_000
     agreement = shipped["invariants"][-1]
     assert agreement["classes"] >= shipped["classes"]  # every distinct class was decided by durable_rules too
 
@@ -107,8 +107,7 @@ BREAKS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("derived.yaml", "derives: requirement_route\n    editions: [2008-announced]",
          "derives: requirement_route\n    editions: [2008-announced, 2009-voluntary]")),
     "missed-discussion-acknowledged": (
-        ("treatment.yaml", "concludes: NOTE_MISSED_VOLUNTARY\n    editions: all",
-         "concludes: NOTE_MISSED_VOLUNTARY\n    editions: [2009-voluntary, 2017-recovery]"),),
+        ("treatment.yaml", "      - missed_required: false\n", "      - missed_required: false\n      - mental_health: true\n"),),
     "no-redundant-rule": (("signposts.yaml", "\n  - id: signpost-residential-rehab", REDUNDANT_RULE + "\n  - id: signpost-residential-rehab"),),
 }
 """For each invariant, edits to a copy of the rules that break it."""

@@ -33,11 +33,11 @@ def test_alternatives_dates_and_numbers_read_naturally() -> None:
     assert rule_words("refer-housing-advice").startswith(
         "the claimant's housing is unstable (temporary, sofa surfing, no fixed abode, rough sleeping or at risk of "
         "eviction), and (either the claimant is a problem drug user")
-    assert rule_words("employment-support-programme").endswith("and the date is on or after 1 July 2011")
+    assert rule_words("employment-support").endswith("and the claim carries work-related requirements, and the claimant "
+                                                     "agrees to a referral to employment support")
     assert rule_words("signpost-residential-rehab").endswith("treatment has not worked for the claimant at least 3 "
                                                              "times before")
-    assert rule_words("signpost-prison-continuity").endswith("the claimant has been in prison, and the claimant left "
-                                                             "prison at most 4 weeks ago")
+    assert rule_words("signpost-prison-continuity").endswith("and the claimant left prison at most 4 weeks ago")
 
 
 def test_negated_tests_flip_their_words() -> None:

@@ -45,8 +45,10 @@ class ValueClass:
 
     @property
     def members(self) -> tuple[Any, ...]:
-        """The representative, then the other members a case may use instead."""
-        return (self.value, *self.others)
+        """The representative, then the other members a case may use instead (each span's first value
+        too: "5 to 19 or not given" must offer 5 where an answer is required)."""
+        firsts = tuple(first for first, _last in self.spans if first not in (self.value, *self.others))
+        return (self.value, *self.others, *firsts)
 
 
 @attrs.frozen(eq=False)
