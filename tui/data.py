@@ -22,6 +22,7 @@ from engine.errors import InputError, PathwaysError
 from engine.intake.loader import RawCase
 from engine.intake.scenarios import iter_cases
 from engine.intake.validate import build_case
+from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
 from engine.policy.driver import default_engine
@@ -214,8 +215,13 @@ class ReplayView:
 
     @property
     def decision(self) -> Decision | None:
-        """The decision as recorded (or, when it cannot be read, as replayed)."""
+        """The recommendation as recorded (or, when it cannot be read, as replayed)."""
         return self.recorded.recorded or self.current.recorded or self.recorded.replayed
+
+    @property
+    def choices(self) -> tuple[AdviserDecision, ...] | None:
+        """The adviser's decisions as recorded (None: recorded without them)."""
+        return self.recorded.adviser_decisions
 
 
 def replay(path: Path, decision_id: int) -> ReplayView:
