@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,16 +124,18 @@ def filter_cases(rows: Iterable[CaseRow], query: str = "", priority: str | None 
 
 @attrs.frozen
 class OpenedCase:
-    """A recorded case loaded back for the adviser: the case, its decision and its referrals."""
+    """A recorded case loaded back for the adviser: the case, its recommendation, the adviser's
+    decisions on it (None when it was recorded without them) and its referrals."""
 
     case: Case
     decision_id: int
     decision: Decision
     referrals: tuple[ReferralRow, ...]
+    choices: tuple[AdviserDecision, ...] | None = None
 
 
 def open_case(path: Path, decision_id: int) -> OpenedCase:
-    """Load a recorded decision's case inputs (with NINO), decision and referrals."""
+    """Load a recorded decision's case inputs (with NINO), recommendation, the adviser's decisions and referrals."""
     with CaseBook(path, create=False) as book:
         row = book.decision_record(decision_id)
         if row is None or row.inputs is None:
@@ -144,15 +146,16 @@ def open_case(path: Path, decision_id: int) -> OpenedCase:
         case = build_case(RawCase(data, f"case book decision {decision_id}", None, lambda _p: None))
         decision = Decision.from_data(json.loads(row.decision))
         referrals = tuple(book.referrals(decision_id))
-    return OpenedCase(case, decision_id, decision, referrals)
+    return OpenedCase(case, decision_id, decision, referrals, row.adviser_decisions())
 
 
 def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
-           training: bool | None = None) -> int:
-    """Record a decided case (with its audit event); returns the decision id."""
+           training: bool | None = None, choices: Sequence[AdviserDecision] | None = None) -> int:
+    """Record a case's recommendation with the adviser's decisions on it (and the audit event); returns the
+    decision id."""
     with CaseBook(path, training=training) as book:
         book.check_nino(case)
-        return book.record(case, decision, ruleset, adviser)
+        return book.record(case, decision, ruleset, adviser, choices)
 
 
 def record_scenario(path: Path, case: Case, adviser: str) -> int:
