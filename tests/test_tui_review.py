@@ -1,9 +1,11 @@
 """The review step (#11): the adviser accepts or declines each recommended outcome, confirms a
-requirement's reasonableness, records; then logs only accepted referrals, and finds the decisions and
-reasons in `show --json` and in audit mode."""
+requirement's reasonableness, records; then logs only accepted referrals, writes the claimant's copy,
+and finds the decisions and reasons in `show --json` and in audit mode."""
 
 from __future__ import annotations
 
+import html as markup
+import stat
 from typing import Any
 
 import attrs
@@ -18,6 +20,8 @@ from engine.intake.validate import build_case
 from engine.model.adviser import REASON_WORDS, REASONS, adviser_decisions
 from engine.policy.driver import default_engine
 from tests.tui_helpers import app_for, new_case, settle, step_through, type_text
+from tui.data import LETTERS_FOLDER
+from tui.dialogs.letter import LetterDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.screens.interview import InterviewScreen
 from tui.screens.replay import ReplayScreen
@@ -46,12 +50,18 @@ async def review_case(pilot: Pilot[Any], case: Any) -> ReviewScreen:
     await step_through(pilot, case)
     interview = pilot.app.screen
     assert isinstance(interview, InterviewScreen) and interview.interview.is_complete()
-    assert not interview.reviewed
+    assert not interview.reviewed and "letter" not in palette_actions(pilot, interview)
     await pilot.press("ctrl+r")
     await pilot.pause()
     review = pilot.app.screen
     assert isinstance(review, ReviewScreen)
     return review
+
+
+def palette_actions(pilot: Pilot[Any], screen: Any) -> set[str]:
+    """The screen actions the command palette offers now (from the live bindings)."""
+    titles = {c.title for c in pilot.app.get_system_commands(screen)}
+    return {"letter"} if "Claimant's copy" in titles else set()
 
 
 async def choose(pilot: Pilot[Any], review: ReviewScreen, code: str, value: str, *, focus: bool = False) -> None:
@@ -138,6 +148,26 @@ async def test_review_declines_with_reasons_confirms_the_requirement_and_records
         assert [code for code, _title in dialog.choices] == ["REFER_TREATMENT_PROVIDER"]
         await pilot.press("escape")
         await pilot.pause()
+
+        # The claimant's copy: offered now (key and palette), written 0600 beside the book, shown as text.
+        assert "letter" in palette_actions(pilot, interview)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        shown = app.screen
+        assert isinstance(shown, LetterDialog)
+        (path,) = interview.letters
+        assert path.parent == db.parent / LETTERS_FOLDER and path.suffix == ".html"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        html = path.read_text(encoding="utf-8")
+        decision = {o.code: o for o in interview.recorded.outcomes}
+        assert "training copy" in html and "training copy" in shown.text.lower()
+        assert markup.escape(decision["REFER_TREATMENT_PROVIDER"].text) in html
+        assert markup.escape(decision["REFER_HOUSING_ADVICE"].text) not in html, "a declined outcome is not in it"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+g")  # a second copy never overwrites the first
+        await settle(pilot)
+        assert len(interview.letters) == 2 and len(set(interview.letters)) == 2 and path.read_text() == html
 
     with CaseBook(db, create=False) as book:
         data = show_data(book, decision_id)

@@ -20,6 +20,7 @@ from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
 from tui import data
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.letter import LetterDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.jobs import JobScreen
 from tui.safe import clip, safe
@@ -36,6 +37,8 @@ class InterviewScreen(JobScreen):
         Binding("ctrl+r", "record", "Review", tooltip="Review the recommendation: accept or decline each outcome, "
                 "then record", id="interview.record"),
         Binding("ctrl+l", "referral", "Referral", tooltip="Log a referral you accepted", id="interview.referral"),
+        Binding("ctrl+g", "letter", "Claimant's copy", tooltip="Write the claimant's letter and show it to read out",
+                id="interview.letter"),
         Binding("ctrl+o", "close", "Close", tooltip="Close this case and return to the list", id="interview.close"),
     ]
 
@@ -49,6 +52,7 @@ class InterviewScreen(JobScreen):
         self.recorded: Decision | None = decision
         self.choices: tuple[AdviserDecision, ...] | None = choices
         self.referral_ids: list[int] = []
+        self.letters: list[Path] = []
         self.status = ""
 
     def compose(self) -> ComposeResult:
@@ -72,6 +76,12 @@ class InterviewScreen(JobScreen):
     def on_screen_resume(self) -> None:
         """Back from the review or a dialog: say which case this is again."""
         self.app.sub_title = "Advise: case " + self.interview.ref
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The claimant's copy is offered (key and palette) only once the adviser's decisions are recorded."""
+        if action == "letter":
+            return self.reviewed
+        return True
 
     @property
     def reviewed(self) -> bool:
@@ -192,6 +202,7 @@ class InterviewScreen(JobScreen):
         self.referral_ids = []
         self.status = ""
         self._show_status()
+        self.refresh_bindings()
         self.notify(f"Recommendation and your decisions recorded as decision {decision_id}.", markup=False)
 
     def write_failed(self, text: str) -> None:
@@ -233,6 +244,24 @@ class InterviewScreen(JobScreen):
         self.referral_ids.append(referral_id)
         self._show_status()
         self.notify(f"Referral {referral_id} ({code}) logged.", markup=False)
+
+    def action_letter(self) -> None:
+        """Write the claimant's copy (HTML, a new private file beside the case book) and show its text."""
+        decision_id = self.decision_id
+        if decision_id is None or self.choices is None:
+            self.notify("Review and record the recommendation first (ctrl+r).", severity="warning", markup=False)
+            return
+        if self.stale:
+            self.notify("The answers have changed since it was recorded: review and record again (ctrl+r).",
+                        severity="warning", markup=False)
+            return
+        self.run_job(partial(data.write_letter, self.db, decision_id), self.show_letter, group="letter")
+
+    def show_letter(self, letter: data.WrittenLetter) -> None:
+        """Say where the letter is, and show its text to read out."""
+        self.letters.append(letter.path)
+        self.notify(f"Claimant's copy written to {letter.path}", markup=False, timeout=10)
+        self.app.push_screen(LetterDialog(letter.text, letter.path))
 
     def action_close(self) -> None:
         """Close the case (asking first if answers would be lost)."""
