@@ -1,4 +1,4 @@
-"""Advise mode end to end: a new case stepped through, recorded, and a referral logged in the case book."""
+"""Advise mode end to end: a new case stepped through, reviewed, recorded, and a referral logged in the case book."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from engine.intake.loader import read_case_file
 from engine.intake.validate import build_case
 from engine.policy.driver import decide
 from tests.tui_helpers import answer_current, app_for, new_case, settle, step_through, type_text
-from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.screens.advise import AdviseScreen
 from tui.screens.interview import InterviewScreen
+from tui.screens.review import ReviewScreen
 from tui.widgets.question import QuestionPanel
 
 SCENARIO = build_case(read_case_file(CASES_DIR / "039-jsa-heroin-toddler-temporary-housing.yaml"))
@@ -32,10 +32,15 @@ async def test_new_case_is_stepped_through_recorded_and_referred(tmp_path) -> No
         assert len(asked) < len(screen.interview.questions), "questions that cannot matter are skipped"
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("y")
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and not review.requirements
+        for _outcome in review.outcomes:  # each list: Enter opens it, Down to Accept, Enter, Tab to the next
+            await pilot.press("enter", "down", "enter", "tab")
+        assert review.missing() is None
+        await pilot.press("enter")  # Record
         await settle(pilot)
         assert app.screen is screen and screen.decision_id is not None
+        assert screen.choices is not None and all(c.accepted for c in screen.choices)
 
         await pilot.press("ctrl+l")
         await pilot.pause()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 
@@ -19,11 +19,14 @@ from engine.casebook.book import TRAINING, CaseBook, default_db_path
 from engine.casebook.queries import DecisionRow, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
+from engine.files import create_private, ensure_private_dir
 from engine.intake.loader import RawCase
 from engine.intake.scenarios import iter_cases
 from engine.intake.validate import build_case
+from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
+from engine.model.letter import build_letter, render_html, render_text
 from engine.policy.driver import default_engine
 from engine.policy.rulebook import RuleSet
 from engine.textsafe import clean
@@ -123,16 +126,18 @@ def filter_cases(rows: Iterable[CaseRow], query: str = "", priority: str | None 
 
 @attrs.frozen
 class OpenedCase:
-    """A recorded case loaded back for the adviser: the case, its decision and its referrals."""
+    """A recorded case loaded back for the adviser: the case, its recommendation, the adviser's
+    decisions on it (None when it was recorded without them) and its referrals."""
 
     case: Case
     decision_id: int
     decision: Decision
     referrals: tuple[ReferralRow, ...]
+    choices: tuple[AdviserDecision, ...] | None = None
 
 
 def open_case(path: Path, decision_id: int) -> OpenedCase:
-    """Load a recorded decision's case inputs (with NINO), decision and referrals."""
+    """Load a recorded decision's case inputs (with NINO), recommendation, the adviser's decisions and referrals."""
     with CaseBook(path, create=False) as book:
         row = book.decision_record(decision_id)
         if row is None or row.inputs is None:
@@ -143,15 +148,16 @@ def open_case(path: Path, decision_id: int) -> OpenedCase:
         case = build_case(RawCase(data, f"case book decision {decision_id}", None, lambda _p: None))
         decision = Decision.from_data(json.loads(row.decision))
         referrals = tuple(book.referrals(decision_id))
-    return OpenedCase(case, decision_id, decision, referrals)
+    return OpenedCase(case, decision_id, decision, referrals, row.adviser_decisions())
 
 
 def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
-           training: bool | None = None) -> int:
-    """Record a decided case (with its audit event); returns the decision id."""
+           training: bool | None = None, choices: Sequence[AdviserDecision] | None = None) -> int:
+    """Record a case's recommendation with the adviser's decisions on it (and the audit event); returns the
+    decision id."""
     with CaseBook(path, training=training) as book:
         book.check_nino(case)
-        return book.record(case, decision, ruleset, adviser)
+        return book.record(case, decision, ruleset, adviser, choices)
 
 
 def record_scenario(path: Path, case: Case, adviser: str) -> int:
@@ -214,8 +220,13 @@ class ReplayView:
 
     @property
     def decision(self) -> Decision | None:
-        """The decision as recorded (or, when it cannot be read, as replayed)."""
+        """The recommendation as recorded (or, when it cannot be read, as replayed)."""
         return self.recorded.recorded or self.current.recorded or self.recorded.replayed
+
+    @property
+    def choices(self) -> tuple[AdviserDecision, ...] | None:
+        """The adviser's decisions as recorded (None: recorded without them)."""
+        return self.recorded.adviser_decisions
 
 
 def replay(path: Path, decision_id: int) -> ReplayView:
@@ -225,6 +236,57 @@ def replay(path: Path, decision_id: int) -> ReplayView:
         row = book.decision_record(decision_id)
         return ReplayView(replayer.replay(decision_id), replayer.replay(decision_id, under_current=True),
                           row.adviser if row else "", row.recorded_at if row else "")
+
+
+SCREEN_LETTER_WIDTH = 68
+"""The text version's line width, to fit the letter box at 80 columns."""
+LETTERS_FOLDER = "letters"
+"""The folder beside the case book that claimants' copies are written into (0700, files 0600)."""
+
+
+@attrs.frozen
+class WrittenLetter:
+    """A claimant's copy written to a new file, and its text version to read out."""
+
+    path: Path
+    text: str
+
+
+def _new_letter_file(folder: Path, decision_id: int) -> tuple[Path, IO[str]]:
+    """A new private file for decision `decision_id`'s letter (never an existing one), opened for writing."""
+    ensure_private_dir(folder)
+    for n in range(1, 1000):
+        target = folder / (f"decision-{decision_id}.html" if n == 1 else f"decision-{decision_id}-{n}.html")
+        if target.exists():
+            continue
+        return target, create_private(target)
+    raise InputError("too many letters for this decision already: move some away", str(folder))
+
+
+def write_letter(path: Path, decision_id: int) -> WrittenLetter:
+    """Write the claimant's copy of a recorded decision (HTML) into a new 0600 file in the `letters` folder
+    beside the case book; returns the file and the text version."""
+    with CaseBook(path, create=False) as book:
+        row = book.decision_record(decision_id)
+    if row is None:
+        raise InputError(f"no decision {decision_id} in this case book", key="decision")
+    try:
+        decision = Decision.from_data(json.loads(row.decision))
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"decision {decision_id} is unreadable: run `pathways audit verify`",
+                         key="decision") from None
+    choices = row.adviser_decisions()
+    if choices is None:
+        raise InputError(f"decision {decision_id} has no adviser's decisions: review and record it first",
+                         key="decision")
+    if {c.code for c in choices} != set(decision.codes):
+        raise InputError(f"the adviser's decisions on decision {decision_id} do not match its recommendation: "
+                         "run `pathways audit verify`", key="decision")
+    letter = build_letter(decision, choices, decision_id=row.id, recorded_on=row.recorded_at[:10])
+    target, handle = _new_letter_file(path.absolute().parent / LETTERS_FOLDER, decision_id)
+    with handle:
+        handle.write(render_html(letter))
+    return WrittenLetter(target, render_text(letter, width=SCREEN_LETTER_WIDTH))
 
 
 @attrs.frozen

@@ -158,7 +158,8 @@ class AdviseScreen(JobScreen):
         """Push the interview screen for a case."""
         self.app.push_screen(InterviewScreen(interview, self.db, self.app.adviser,  # type: ignore[attr-defined]
                                              decision_id=opened.decision_id if opened else None,
-                                             decision=opened.decision if opened else None))
+                                             decision=opened.decision if opened else None,
+                                             choices=opened.choices if opened else None))
 
     @on(DataTable.RowSelected, "#cases")
     def row_selected(self, event: DataTable.RowSelected) -> None:
@@ -172,7 +173,7 @@ class AdviseScreen(JobScreen):
         """Show the highlighted case's summary."""
         row = next((r for r in self.shown if str(r.decision_id) == event.row_key.value), None)
         if row is not None:
-            text = (f"Case {row.ref}: decision {row.decision_id}, {row.outcomes} outcomes, "
+            text = (f"Case {row.ref}: decision {row.decision_id}, {row.outcomes} recommended outcomes, "
                     f"recorded {row.recorded_at} by {row.adviser}")
             lines = [text, *(row.referrals[:2] or ["No referrals logged."])]
             if len(row.referrals) > 2:

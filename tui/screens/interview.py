@@ -1,4 +1,4 @@
-"""Stepping through a case: one question at a time beside the live decision; record and refer."""
+"""Stepping through a case: one question at a time beside the live recommendation; review, record and refer."""
 
 from __future__ import annotations
 
@@ -16,36 +16,43 @@ from textual.widgets.option_list import Option
 
 from engine.errors import InputError
 from engine.intake.interview import Interview
+from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
 from tui import data
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.letter import LetterDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.jobs import JobScreen
 from tui.safe import clip, safe
+from tui.screens.review import ReviewScreen
 from tui.widgets.decision import DecisionPanel
 from tui.widgets.question import QuestionPanel
 
 
 class InterviewScreen(JobScreen):
-    """Ask what matters, show the decision as it forms, record it and log its referrals."""
+    """Ask what matters, show the recommendation as it forms, review and record it, log accepted referrals."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Undo the last answer and ask it again", id="interview.back"),
-        Binding("ctrl+r", "record", "Record", tooltip="Record the decision in the case book", id="interview.record"),
-        Binding("ctrl+l", "referral", "Referral", tooltip="Log a referral the decision calls for",
-                id="interview.referral"),
+        Binding("ctrl+r", "record", "Review", tooltip="Review the recommendation: accept or decline each outcome, "
+                "then record", id="interview.record"),
+        Binding("ctrl+l", "referral", "Referral", tooltip="Log a referral you accepted", id="interview.referral"),
+        Binding("ctrl+g", "letter", "Claimant's copy", tooltip="Write the claimant's letter and show it to read out",
+                id="interview.letter"),
         Binding("ctrl+o", "close", "Close", tooltip="Close this case and return to the list", id="interview.close"),
     ]
 
     def __init__(self, interview: Interview, db: Path, adviser: str, *, decision_id: int | None = None,
-                 decision: Decision | None = None) -> None:
+                 decision: Decision | None = None, choices: tuple[AdviserDecision, ...] | None = None) -> None:
         super().__init__()
         self.interview = interview
         self.db = db
         self.adviser = adviser
         self.decision_id = decision_id
         self.recorded: Decision | None = decision
+        self.choices: tuple[AdviserDecision, ...] | None = choices
         self.referral_ids: list[int] = []
+        self.letters: list[Path] = []
         self.status = ""
 
     def compose(self) -> ComposeResult:
@@ -66,11 +73,26 @@ class InterviewScreen(JobScreen):
         self.app.sub_title = "Advise: case " + self.interview.ref
         await self.redraw()
 
+    def on_screen_resume(self) -> None:
+        """Back from the review or a dialog: say which case this is again."""
+        self.app.sub_title = "Advise: case " + self.interview.ref
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The claimant's copy is offered (key and palette) only once the adviser's decisions are recorded."""
+        if action == "letter":
+            return self.reviewed
+        return True
+
+    @property
+    def reviewed(self) -> bool:
+        """True when this case's recommendation is recorded with the adviser's decisions on it."""
+        return self.decision_id is not None and self.choices is not None
+
     # -- drawing -------------------------------------------------------------------------------
 
     @property
     def stale(self) -> bool:
-        """True when answers changed since the decision was recorded."""
+        """True when answers changed since the recommendation was recorded."""
         if self.recorded is None or not self.interview.is_complete():
             return self.recorded is not None
         try:
@@ -81,7 +103,7 @@ class InterviewScreen(JobScreen):
                                                           self.recorded.ruleset)
 
     async def redraw(self, focus_answer: bool = True) -> None:
-        """Redraw the case line, question, answers and decision after any change."""
+        """Redraw the case line, question, answers and recommendation after any change."""
         iv = self.interview
         edition = iv.ruleset.edition.id
         self.query_one("#case-line", Static).update(
@@ -91,7 +113,7 @@ class InterviewScreen(JobScreen):
         if q is None:
             skipped = len(iv.skipped())
             done = safe(f"Nothing left that could change the outcome ({skipped} question(s) skipped). "
-                        "Ctrl+R records the decision.", "bold green")
+                        "Ctrl+R reviews the recommendation.", "bold green")
         current = iv.current(q.fact) if q is not None else None
         await self.query_one(QuestionPanel).show(q, current, done)
         answers = self.query_one("#answers", OptionList)
@@ -111,9 +133,13 @@ class InterviewScreen(JobScreen):
         if self.decision_id is None:
             text = "Not recorded yet."
         elif self.stale:
-            text = f"Decision {self.decision_id} was recorded; answers have changed since (ctrl+r records again)."
+            text = f"Decision {self.decision_id} was recorded; answers have changed since (ctrl+r to review again)."
+        elif self.choices is None:
+            text = f"Decision {self.decision_id}: recommendation recorded without your review (ctrl+r to review)."
         else:
-            text = f"Recorded as decision {self.decision_id}."
+            declined = sum(not c.accepted for c in self.choices)
+            text = (f"Recorded as decision {self.decision_id}: {len(self.choices) - declined} accepted, "
+                    f"{declined} declined.")
         if self.referral_ids:
             text += f" Referrals logged: {', '.join(map(str, self.referral_ids))}."
         if self.status:
@@ -146,10 +172,10 @@ class InterviewScreen(JobScreen):
             return
         await self.redraw()
 
-    # -- recording -----------------------------------------------------------------------------
+    # -- reviewing and recording -----------------------------------------------------------------
 
     def action_record(self) -> None:
-        """Confirm, then record the decision in a worker."""
+        """Open the review of the recommendation (which records it with the adviser's decisions)."""
         iv = self.interview
         if not iv.is_complete():
             self.notify(f"{len(iv.pending())} question(s) can still change the outcome.", severity="warning",
@@ -161,31 +187,23 @@ class InterviewScreen(JobScreen):
         except InputError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        if self.decision_id is not None and not self.stale:
+        if self.reviewed and not self.stale:
             self.notify(f"Already recorded as decision {self.decision_id}.", markup=False)
             return
-        body = safe(f"Case {case.case} on {case.as_of.isoformat()}, edition {decision.edition}\n"
-                    f"Priority {decision.priority.upper()}; outcomes: {', '.join(decision.codes) or 'none'}\n"
-                    f"Case book: {self.db}", keep_newlines=True)
+        questions = {q.fact: q.text for q in iv.questions}
+        self.app.push_screen(ReviewScreen(case, decision, iv.ruleset, self.db, self.adviser, questions,
+                                          partial(self.show_recorded, decision=decision)))
 
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.status = "Recording..."
-                self._show_status()
-                self.run_job(partial(data.record, self.db, case, decision, self.interview.ruleset, self.adviser),
-                             partial(self.show_recorded, decision=decision), group="book-write",
-                             failed=self.write_failed)
-
-        self.app.push_screen(ConfirmDialog("Record this decision?", body, yes="Record"), done)
-
-    def show_recorded(self, decision_id: int, decision: Decision) -> None:
-        """Show the recorded id."""
+    def show_recorded(self, decision_id: int, choices: tuple[AdviserDecision, ...], decision: Decision) -> None:
+        """Show the recorded id and the adviser's decisions."""
         self.decision_id = decision_id
         self.recorded = decision
+        self.choices = choices
         self.referral_ids = []
         self.status = ""
         self._show_status()
-        self.notify(f"Decision {decision_id} recorded.", markup=False)
+        self.refresh_bindings()
+        self.notify(f"Recommendation and your decisions recorded as decision {decision_id}.", markup=False)
 
     def write_failed(self, text: str) -> None:
         """Show what went wrong; nothing else changes."""
@@ -193,18 +211,25 @@ class InterviewScreen(JobScreen):
         self._show_status()
         self.show_problem(text)
 
-    def action_referral(self) -> None:
-        """Open the referral form for the recorded decision."""
-        if self.decision_id is None or self.recorded is None or self.stale:
-            self.notify("Record the decision first (ctrl+r).", severity="warning", markup=False)
-            return
+    def accepted_referrals(self) -> list[tuple[str, str]]:
+        """The referral outcomes the adviser accepted, as (code, title), in reading order."""
+        if self.recorded is None or self.choices is None:
+            return []
+        accepted = {c.code for c in self.choices if c.accepted}
         outcomes = self.interview.ruleset.outcomes
-        choices = [(o.code, outcomes[o.code].title if o.code in outcomes else o.code)
-                   for o in self.recorded.outcomes if o.kind == "referral"]
-        if not choices:
-            self.notify("This decision calls for no referral.", markup=False)
-            return
+        return [(o.code, outcomes[o.code].title if o.code in outcomes else o.code)
+                for o in self.recorded.in_reading_order() if o.kind == "referral" and o.code in accepted]
+
+    def action_referral(self) -> None:
+        """Open the referral form for the referrals the adviser accepted."""
         decision_id = self.decision_id
+        if decision_id is None or self.choices is None or self.recorded is None or self.stale:
+            self.notify("Review and record the recommendation first (ctrl+r).", severity="warning", markup=False)
+            return
+        choices = self.accepted_referrals()
+        if not choices:
+            self.notify("No referral was recommended and accepted.", markup=False)
+            return
 
         def done(form: data.ReferralInput | None) -> None:
             if form is not None:
@@ -219,6 +244,24 @@ class InterviewScreen(JobScreen):
         self.referral_ids.append(referral_id)
         self._show_status()
         self.notify(f"Referral {referral_id} ({code}) logged.", markup=False)
+
+    def action_letter(self) -> None:
+        """Write the claimant's copy (HTML, a new private file beside the case book) and show its text."""
+        decision_id = self.decision_id
+        if decision_id is None or self.choices is None:
+            self.notify("Review and record the recommendation first (ctrl+r).", severity="warning", markup=False)
+            return
+        if self.stale:
+            self.notify("The answers have changed since it was recorded: review and record again (ctrl+r).",
+                        severity="warning", markup=False)
+            return
+        self.run_job(partial(data.write_letter, self.db, decision_id), self.show_letter, group="letter")
+
+    def show_letter(self, letter: data.WrittenLetter) -> None:
+        """Say where the letter is, and show its text to read out."""
+        self.letters.append(letter.path)
+        self.notify(f"Claimant's copy written to {letter.path}", markup=False, timeout=10)
+        self.app.push_screen(LetterDialog(letter.text, letter.path))
 
     def action_close(self) -> None:
         """Close the case (asking first if answers would be lost)."""

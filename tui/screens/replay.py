@@ -1,4 +1,5 @@
-"""One decision replayed: MATCH or the difference, edition and rule set, the trace, and today's rules."""
+"""One recorded decision replayed: MATCH or the difference, edition and rule set, the adviser's decisions on
+the recommendation beside the firing trace, and what today's rules would recommend."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.casebook.replay import MATCH
+from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision, Firing
+from engine.policy.driver import default_engine
 from tui import data
 from tui.jobs import JobScreen
 from tui.safe import add_line, clip, safe, words
+from tui.words import choice_words
 
 
 class ReplayScreen(JobScreen):
-    """Replays a recorded decision (read-only) and walks its firing trace."""
+    """Replays a recorded decision (read-only), shows the adviser's decisions and walks the firing trace."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Decisions", tooltip="Back to the decisions list", id="replay.leave"),
@@ -39,6 +43,8 @@ class ReplayScreen(JobScreen):
         """Summary on top; trace list and the facts each rule saw below."""
         yield Header()
         yield Static(safe(f"Replaying decision {self.decision_id}..."), id="summary", markup=False)
+        with VerticalScroll(id="choices-box"):
+            yield Static("", id="choices", markup=False)
         with Horizontal():
             yield OptionList(id="trace")
             with VerticalScroll(id="firing-box"):
@@ -65,6 +71,8 @@ class ReplayScreen(JobScreen):
         """Show the summary and the trace."""
         self.view = view
         self.query_one("#summary", Static).update(summary_text(view))
+        titles = {code: info.title for code, info in default_engine().book.outcomes.items()}
+        self.query_one("#choices", Static).update(choices_text(view.decision, view.choices, titles))
         shown: Decision | None = view.decision
         self.trace = shown.trace if shown else ()
         olist = self.query_one("#trace", OptionList)
@@ -112,11 +120,35 @@ def summary_text(view: data.ReplayView) -> Text:
     add_line(out, f"Edition {rec.edition} · rule set sha256:{digest[:16]}…")
     recorded = view.decision
     if recorded is not None:
-        add_line(out, f"Recorded: priority {recorded.priority}; {', '.join(recorded.codes) or 'no outcomes'}", "dim")
+        add_line(out, f"Recommended: priority {recorded.priority}; {', '.join(recorded.codes) or 'no outcomes'}",
+                 "dim")
     if cur.replayed is not None:
         same = cur.status == MATCH
-        text = "the same decision" if same else "; ".join(cur.differences) or "a different trace"
+        text = "the same recommendation" if same else "; ".join(cur.differences) or "a different trace"
         out.append(safe(f"Today's rules ({cur.replayed.edition}): {text}", "green" if same else "yellow"))
     else:
         out.append(safe(f"Today's rules: cannot replay ({cur.status})", "yellow"))
+    return out
+
+
+def choices_text(decision: Decision | None, choices: tuple[AdviserDecision, ...] | None,
+                 titles: dict[str, str]) -> Text:
+    """The adviser's decision on each recommended outcome (reading order): accepted, or declined, why, and the note."""
+    out = Text()
+    if choices is None:
+        return add_line(out, "The adviser's decisions: none recorded (recorded without a review).", "dim")
+    codes = [o.code for o in decision.in_reading_order()] if decision is not None else []
+    if not choices and codes:
+        return add_line(out, "The adviser's decisions cannot be read: see audit verify.", "bold red")
+    declined = sum(not c.accepted for c in choices)
+    add_line(out, f"The adviser's decisions: {len(choices) - declined} accepted, {declined} declined" if choices
+             else "The adviser's decisions: nothing was recommended.", "bold")
+    by_code = {c.code: c for c in choices}
+    order = [code for code in codes if code in by_code] + sorted(set(by_code) - set(codes))
+    for code in order:
+        choice = by_code[code]
+        mark, style = ("✔", "green") if choice.accepted else ("✘", "yellow")
+        add_line(out, f"{mark} {titles.get(code, code)} ({code}): {choice_words(choice)}", style)
+        if choice.note:
+            add_line(out, f"    note: {choice.note}", "italic")
     return out

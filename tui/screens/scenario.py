@@ -35,9 +35,9 @@ class ScenarioScreen(JobScreen):
                 id="scenario.next"),
         Binding("b", "unstep", "Back", tooltip="Hide the last fact again", id="scenario.back"),
         Binding("p", "cycle_priority", "Priority", tooltip="Predict the priority (cycles)", id="scenario.priority"),
-        Binding("v", "reveal", "Reveal", tooltip="Reveal the decision and score the prediction",
+        Binding("v", "reveal", "Reveal", tooltip="Reveal the recommendation and score the prediction",
                 id="scenario.reveal"),
-        Binding("ctrl+r", "record", "Record", tooltip="Record this scenario in the training case book",
+        Binding("ctrl+r", "record", "Record", tooltip="Record this scenario's recommendation in the training case book",
                 id="scenario.record"),
         Binding("escape", "leave", "Library", tooltip="Back to the scenario library", id="scenario.leave"),
     ]
@@ -131,7 +131,7 @@ class ScenarioScreen(JobScreen):
         self._draw()
 
     def action_reveal(self) -> None:
-        """Decide the scenario and score the prediction."""
+        """Show the scenario's recommendation and score the prediction."""
         self.decision = default_engine().decide(self.case)
         self.result = score(self.predicted, self.predicted_priority, self.decision)
         self.query_one("#result", Static).update(result_text(self.result, self.decision))
@@ -140,7 +140,7 @@ class ScenarioScreen(JobScreen):
         self.query_one("#result-box").focus()
 
     def action_record(self) -> None:
-        """Record the scenario's decision in the training case book (never the live one)."""
+        """Record the scenario's recommendation in the training case book (never the live one)."""
         if self.training_db is None:
             self.notify("No training case book is open: nothing is recorded.", severity="warning", markup=False)
             return

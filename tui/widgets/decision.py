@@ -1,4 +1,4 @@
-"""The live decision panel: every outcome with its state and citation, and why (or why not)."""
+"""The live recommendation panel: every outcome with its state and citation, and why (or why not)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def explanation_text(ex: Explanation, label: Any = None) -> Text:
 
 
 class DecisionPanel(Vertical):
-    """Priority, the outcome list, and the explanation of the highlighted outcome."""
+    """The recommendation as it forms: priority, the outcome list, and the explanation of the highlighted one."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -84,7 +84,8 @@ class DecisionPanel(Vertical):
         self.codes: list[str] = []
 
     def compose(self) -> ComposeResult:
-        """Priority line, outcome list, explanation."""
+        """Title, priority line, outcome list, explanation."""
+        yield Static(Text("Recommendation (you decide: ctrl+r)", style="bold"), classes="section", markup=False)
         yield Static("", id="priority", markup=False)
         yield OptionList(id="outcomes")
         with VerticalScroll(id="explain-box"):
