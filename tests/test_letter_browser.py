@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
+from tests.chromium import print_pdf
 from tests.helpers import CASES, run_main
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def print_to_pdf(page: Path, pdf: Path, profile: Path) -> None:
-    """Print a local page to PDF with headless Chromium (no network, a fresh profile)."""
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
-                    f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
 
 
 def pdf_text(pdf: Path) -> str:
@@ -29,7 +16,6 @@ def pdf_text(pdf: Path) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(pdf).pages).split())
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed (make installs it)")
 def test_the_printed_letter_has_each_accepted_text_and_not_the_declined_one(tmp_path: Path, capsys) -> None:
     db = tmp_path / "book.db"
     case = next(CASES.glob("039-*.yaml"))
@@ -39,7 +25,7 @@ def test_the_printed_letter_has_each_accepted_text_and_not_the_declined_one(tmp_
     page = tmp_path / "letter.html"
     assert run_main(capsys, "letter", "1", "--db", str(db), "-o", str(page)).code == 0
     pdf = tmp_path / "letter.pdf"
-    print_to_pdf(page, pdf, tmp_path / "profile")
+    print_pdf(page, pdf)
     text = pdf_text(pdf)
     assert "Your copy: what was decided today" in text
     for outcome in shown["recommendation"]["outcomes"]:
