@@ -93,3 +93,24 @@ def test_the_html_report_renders_its_chart_in_chromium(capsys, tmp_path: Path) -
     again = run_main(capsys, "impact", str(CASES_DIR), "--from", "2008-announced", "--to", "2009-voluntary",
                      "--html", str(page), "--quiet")
     assert again.code == 2 and "already exists" in again.err
+
+
+def test_impact_over_a_case_book_counts_what_its_files_count_and_changes_nothing(tmp_path, capsys) -> None:
+    """`impact --db` reads the answers recorded in a book: the same counts as the case files, the book untouched."""
+    import json as _json
+
+    from tests.helpers import CASES, run_main
+
+    db = tmp_path / "book.db"
+    assert run_main(capsys, "batch", str(CASES), "--db", str(db), "--training", "--quiet").code == 0
+    before = db.read_bytes()
+    from_book = run_main(capsys, "impact", "--db", str(db), "--from", "2008-announced", "--to", "2009-voluntary",
+                         "--json", "--quiet")
+    from_files = run_main(capsys, "impact", str(CASES), "--from", "2008-announced", "--to", "2009-voluntary",
+                          "--json", "--quiet")
+    assert from_book.code == from_files.code == 0, from_book.err
+    book, files = _json.loads(from_book.out), _json.loads(from_files.out)
+    assert (book["cases"], book["changed"], book["outcomes"]) == (files["cases"], files["changed"], files["outcomes"])
+    assert db.read_bytes() == before
+    both = run_main(capsys, "impact", str(CASES), "--db", str(db), "--from", "2008-announced", "--to", "2009-voluntary")
+    assert both.code == 2 and "not both" in both.err

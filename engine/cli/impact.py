@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,7 @@ from engine.textsafe import clean
 
 if TYPE_CHECKING:
     from engine.intake.impact import Tally
+    from engine.model.case import Case
     from engine.policy.driver import Engine
 
 SHOWN = 20
@@ -21,17 +23,21 @@ SHOWN = 20
 
 
 @click.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path), required=False)
+@click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Instead of INPUT, every decision recorded in this case book (its answers as recorded).")
 @click.option("--from", "old", metavar="E1", required=True, help="The edition whose rules the caseload has now.")
 @click.option("--to", "new", metavar="E2", required=True, help="The edition whose rules it would move to.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, every changed case streamed into it.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write an HTML report with a bar chart (a new file, readable only by you).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def impact(input_path: Path, old: str, new: str, as_json: bool, html_path: Path | None, quiet: bool) -> None:
+def impact(input_path: Path | None, db: Path | None, old: str, new: str, as_json: bool, html_path: Path | None,
+           quiet: bool) -> None:
     """Decide every case's answers under two editions' rules: outcomes gained and lost, and which cases change.
 
-    INPUT is a case file, a folder of case files, or a .jsonl file. Each case keeps its own
+    INPUT is a case file, a folder of case files, or a .jsonl file; or --db, a case book, whose
+    recorded decisions' answers are read (the book is not changed). Each case keeps its own
     answers and date (date checks aside); a case that is not valid is reported and skipped (exit 2
     at the end). Memory stays flat however many cases there are.
 
@@ -39,6 +45,7 @@ def impact(input_path: Path, old: str, new: str, as_json: bool, html_path: Path 
     Examples:
       pathways impact cases/ --from 2008-announced --to 2009-voluntary
       pathways impact caseload.jsonl --from 2009-voluntary --to 2017-recovery --json > impact.json
+      pathways impact --db pathways.db --from 2009-voluntary --to 2017-recovery
     """
     from engine.files import create_private
     from engine.intake.impact import Tally
@@ -50,14 +57,27 @@ def impact(input_path: Path, old: str, new: str, as_json: bool, html_path: Path 
         if edition not in book.rulesets:
             fail(f"no edition {clean(edition)} (known: {', '.join(book.rulesets)})")
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
-    if not input_path.exists():
+    if (input_path is None) == (db is None):
+        raise click.UsageError("give INPUT (a case file, folder or .jsonl) or --db (a case book), not both")
+    if input_path is not None and not input_path.exists():
         raise InputError("no such file or folder", str(input_path))
     html_handle = create_private(html_path) if html_path is not None else None
     kinds = {code: info.kind for code, info in book.outcomes.items()}
     requirements = frozenset(code for code, kind in kinds.items() if kind == "requirement")
     tally = Tally(old, new, requirements)
     try:
-        _decide_all(input_path, engine, tally, as_json, quiet)
+        if db is not None:
+            from engine.cli.book import open_book
+
+            with open_book(db, create=False) as case_book:
+                ids = case_book.decision_ids()
+                _decide_all(_recorded_cases(case_book, ids), len(ids), engine, tally, as_json, quiet)
+        else:
+            from engine.intake.impact import count_cases
+            from engine.intake.scenarios import iter_cases
+
+            assert input_path is not None
+            _decide_all(iter_cases(input_path), count_cases(input_path), engine, tally, as_json, quiet)
     except BaseException:
         if html_handle is not None and html_path is not None:  # no half-made report left behind
             html_handle.close()
@@ -73,22 +93,37 @@ def impact(input_path: Path, old: str, new: str, as_json: bool, html_path: Path 
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
-def _decide_all(input_path: Path, engine: Engine, tally: Tally, as_json: bool, quiet: bool) -> None:
+def _recorded_cases(case_book: Any, ids: list[int]) -> Iterator[Case | InputError]:
+    """Each recorded decision's answers as a validated case (one record at a time: memory stays flat)."""
+    from engine.intake.loader import RawCase
+    from engine.intake.validate import build_case
+
+    for decision_id in ids:
+        record = case_book.decision_record(decision_id)
+        source = f"case book decision {decision_id}"
+        try:
+            yield build_case(RawCase(json.loads(record.inputs or ""), source, None, lambda _path: None))
+        except (InputError, ValueError):
+            yield InputError("its recorded answers no longer validate", source)
+
+
+def _decide_all(items: Iterable[Case | InputError], total: int | None, engine: Engine, tally: Tally, as_json: bool,
+                quiet: bool) -> None:
     """Decide every case both ways with a progress bar on standard error, streaming JSON or printing a summary."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from engine.intake.impact import count_cases, run
+    from engine.intake.impact import run_items
 
     book = engine.book
     old, new = tally.old, tally.new
     columns = (TextColumn("deciding both ways"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), disable=quiet, transient=True) as progress:
-        task = progress.add_task("impact", total=count_cases(input_path))
+        task = progress.add_task("impact", total=total)
         if as_json:
             click.echo(f'{{"from": {json.dumps(old)}, "to": {json.dumps(new)}, "changes": [', nl=False)
         first = True
-        for item in run(engine, input_path, book.ruleset(old), book.ruleset(new), tally):
+        for item in run_items(engine, items, book.ruleset(old), book.ruleset(new), tally):
             progress.advance(task)
             if isinstance(item, InputError):
                 progress.console.print(f"pathways: {clean(str(item))}", markup=False, highlight=False, soft_wrap=True)

@@ -9,7 +9,7 @@ so a rule tested on dates applies as its dates say). Only running totals are kep
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import attrs
@@ -106,7 +106,13 @@ def run(engine: Engine, path: Path, old: RuleSet, new: RuleSet,
         tally: Tally) -> Iterator[CaseChange | InputError | None]:
     """Decide every case under `path` both ways, counting into `tally`: yield, case by case, its change
     (None when it has none) or the refusal of a case that is not valid."""
-    for item in iter_cases(path):
+    return run_items(engine, iter_cases(path), old, new, tally)
+
+
+def run_items(engine: Engine, items: Iterable[Case | InputError], old: RuleSet, new: RuleSet,
+              tally: Tally) -> Iterator[CaseChange | InputError | None]:
+    """`run` over cases from anywhere (a case book's recorded answers, say)."""
+    for item in items:
         if isinstance(item, InputError):
             tally.refused += 1
             yield item
