@@ -261,22 +261,9 @@ def book_space(rulesets: Iterable[RuleSet], calendar: Calendar) -> Space:
 
 def rules_behind(ruleset: RuleSet, codes: Iterable[str]) -> RuleSet:
     """The part of a rule set that decides the given outcome codes: their rules and every rule they read."""
-    wanted = set(codes)
-    derived = {r.derives: r for r in ruleset.rules if r.derives}
-    keep: set[str] = set()
-    todo = [r for r in ruleset.rules if r.concludes in wanted]
-    while todo:
-        rule = todo.pop()
-        if rule.id in keep:
-            continue
-        keep.add(rule.id)
-        for test in C.tests(rule.when):
-            if test.fact == C.OUTCOME_KEY:
-                wanted.add(test.value)
-                todo += [r for r in ruleset.rules if r.concludes == test.value]
-            elif test.fact in derived:
-                todo.append(derived[test.fact])
-    rules = tuple(r for r in ruleset.rules if r.id in keep)
+    asked = frozenset(codes)
+    rules = ruleset.rules_behind(asked)
+    wanted = set(asked) | {t.value for r in rules for t in C.tests(r.when) if t.fact == C.OUTCOME_KEY}
     outcomes = {code: info for code, info in ruleset.outcomes.items() if code in wanted}
     return RuleSet(ruleset.edition, rules, outcomes, (), ruleset.priority_default, ruleset.format)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import attrs
 
-from engine.policy import conditions as C
 from engine.policy.rulebook import Rule, RuleSet
 
 
@@ -46,19 +45,7 @@ def rules_for(ruleset: RuleSet, code: str) -> tuple[Rule, ...]:
 
 def rules_read(ruleset: RuleSet, code: str) -> frozenset[str]:
     """The ids of every rule an outcome depends on: its own, and those deriving what they read."""
-    seen: set[str] = set()
-    todo = list(rules_for(ruleset, code))
-    while todo:
-        rule = todo.pop()
-        if rule.id in seen:
-            continue
-        seen.add(rule.id)
-        for test in C.tests(rule.when):
-            if test.fact == C.OUTCOME_KEY:
-                todo += rules_for(ruleset, test.value)
-            else:
-                todo += [r for r in ruleset.rules if r.derives == test.fact]
-    return frozenset(seen)
+    return frozenset(rule.id for rule in ruleset.rules_behind((code,)))
 
 
 def diff(old: RuleSet, new: RuleSet) -> EditionDiff:

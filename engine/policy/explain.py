@@ -202,22 +202,7 @@ def inputs_behind(ruleset: RuleSet, code: str) -> set[str]:
 @functools.lru_cache(maxsize=4096)
 def _inputs_behind(ruleset: RuleSet, code: str) -> frozenset[str]:
     """`inputs_behind`, worked out once per rule set and code (every decision with an open outcome asks)."""
-    found: set[str] = set()
-    seen: set[str] = set()
-    todo = [r for r in ruleset.rules if r.concludes == code]
-    while todo:
-        rule = todo.pop()
-        if rule.id in seen:
-            continue
-        seen.add(rule.id)
-        for test in C.tests(rule.when):
-            if test.fact in INPUT_FACTS:
-                found.add(test.fact)
-            elif test.fact == C.OUTCOME_KEY:
-                todo += [r for r in ruleset.rules if r.concludes == test.value]
-            else:
-                todo += [r for r in ruleset.rules if r.derives == test.fact]
-    return frozenset(found)
+    return frozenset(t.fact for r in ruleset.rules_behind((code,)) for t in C.tests(r.when) if t.fact in INPUT_FACTS)
 
 
 def open_outcomes(ruleset: RuleSet, values: Mapping[str, Any], ev: Evaluation | None = None) -> tuple[OpenOutcome, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,11 @@ class RuleSet:
         """Derived facts in an order where each comes after those it depends on."""
         return _derived_order(self.rules)
 
+    def rules_behind(self, codes: Iterable[str]) -> tuple[Rule, ...]:
+        """The rules that conclude these outcome codes and every rule they read (derived facts, other
+        outcomes), in rule-set order: the one walk the explanations, the classes and the diff share."""
+        return _rules_behind(self, frozenset(codes))
+
     def rule(self, rule_id: str) -> Rule:
         """A rule by id."""
         for rule in self.rules:
@@ -225,6 +230,24 @@ class RuleSet:
             priority_default=data["priority"]["default"],
             format=int(data["format"]),
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _rules_behind(ruleset: RuleSet, codes: frozenset[str]) -> tuple[Rule, ...]:
+    """`RuleSet.rules_behind`, worked out once per rule set and set of codes."""
+    keep: set[str] = set()
+    todo = [r for r in ruleset.rules if r.concludes in codes]
+    while todo:
+        rule = todo.pop()
+        if rule.id in keep:
+            continue
+        keep.add(rule.id)
+        for test in C.tests(rule.when):
+            if test.fact == C.OUTCOME_KEY:
+                todo += [r for r in ruleset.rules if r.concludes == test.value]
+            else:
+                todo += [r for r in ruleset.rules if r.derives == test.fact]
+    return tuple(r for r in ruleset.rules if r.id in keep)
 
 
 def canonical_json(data: Any) -> str:
