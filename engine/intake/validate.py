@@ -19,6 +19,8 @@ from engine.policy.editions import Calendar
 from engine.policy.rulebook import load_book
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_OUTCOME_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}", re.ASCII)
+_CODES = "codes such as REFER_HOUSING_ADVICE"
 MAX_TEXT = 4000
 """Longest title or narrative accepted, in characters."""
 
@@ -288,18 +290,23 @@ def _check_together(r: _Reader, answers: dict[str, Any], given: set[str], as_of:
                      "voluntary")
 
 
+def _is_code(value: Any) -> bool:
+    """True for a string shaped like an outcome code (capitals, digits, underscores): nothing else is echoed."""
+    return isinstance(value, str) and _OUTCOME_CODE.fullmatch(value) is not None
+
+
 def _expect(r: _Reader, value: Any) -> Expect:
     """The scenario expectations: the exact outcome codes and the priority."""
     block = r.mapping(value, ("expect",), ("outcomes", "priority", "open"))
     outcomes = block.get("outcomes")
     if outcomes is not None:
-        if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
-            raise r.fail(("expect", "outcomes"), "must be a list of outcome codes")
+        if not isinstance(outcomes, list) or not all(_is_code(o) for o in outcomes):
+            raise r.fail(("expect", "outcomes"), "must be a list of outcome codes", _CODES)
         outcomes = tuple(sorted(set(outcomes)))
     open_ = block.get("open")
     if open_ is not None:
-        if not isinstance(open_, list) or not all(isinstance(o, str) for o in open_):
-            raise r.fail(("expect", "open"), "must be a list of outcome codes")
+        if not isinstance(open_, list) or not all(_is_code(o) for o in open_):
+            raise r.fail(("expect", "open"), "must be a list of outcome codes", _CODES)
         open_ = tuple(sorted(set(open_)))
     priority = block.get("priority")
     if priority is not None:
