@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from pathlib import Path
 from typing import IO
 
@@ -44,3 +45,41 @@ def touch_private(path: Path) -> bool:
         return False
     os.close(fd)
     return True
+
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+"""Files SQLite keeps beside a database; a planted one is read as part of the book."""
+
+
+def check_own_file(path: Path, what: str = "case book") -> None:
+    """Refuse a private file another user could have planted, read or swapped (BookError, exit 2).
+
+    Refused: the file (or its `-wal`, `-shm` or `-journal`) a symbolic link or owned by another
+    user, and a folder that is another user's or that others can write to without the sticky bit
+    (where they could replace the file between two opens).
+    """
+    from engine.errors import BookError
+
+    uid = os.geteuid()
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        place = folder.stat()
+    except OSError:
+        return  # no folder yet: it will be created 0700
+    if place.st_uid not in (uid, 0):
+        raise BookError(f"is in a folder owned by another user (uid {place.st_uid}); keep the {what} in "
+                        "a folder of your own", str(path))
+    if place.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not place.st_mode & stat.S_ISVTX:
+        raise BookError(f"is in a folder other users can write to (mode {stat.S_IMODE(place.st_mode):04o}); "
+                        f"keep the {what} in a folder of your own (0700)", str(path))
+    for name in (path.name, *(path.name + suffix for suffix in SQLITE_SIDE_FILES)):
+        try:
+            info = (folder / name).lstat()
+        except FileNotFoundError:
+            continue
+        label = "it" if name == path.name else name
+        if stat.S_ISLNK(info.st_mode):
+            raise BookError(f"{label} is a symbolic link; give the real file's path", str(path))
+        if info.st_uid != uid:
+            raise BookError(f"{label} belongs to another user (uid {info.st_uid}), who may have planted it or "
+                            "can read it; refusing to use it", str(path))

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.errors import BookError
-from engine.files import touch_private
+from engine.files import check_own_file, touch_private
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another writer's lock."""
@@ -245,6 +245,7 @@ def _applied(db: sqlite_utils.Database, migration: str) -> bool:
 
 def _prepare_file(path: Path) -> bool:
     """Create the case book file 0600 (and its folder 0700) if missing; True when created."""
+    check_own_file(path)
     if path.exists():
         if not path.is_file():
             raise BookError("is not a case book file", str(path))
