@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.errors import BookError
-from engine.files import check_own_file, touch_private
+from engine.errors import BookError, storage_problem
+from engine.files import check_own_file, on_read_only_disk, touch_private
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another writer's lock."""
@@ -253,6 +253,15 @@ def _prepare_file(path: Path) -> bool:
     return touch_private(path)
 
 
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> BookError:
+    """The error for a book SQLite could not use, naming a full or read-only disk as such."""
+    problem = storage_problem(exc) or ("the file system is read-only" if on_read_only_disk(path) else None)
+    if problem is not None:
+        return BookError(f"cannot use the case book: {problem} (it needs to write its -wal and -shm files)",
+                         str(path))
+    return BookError(f"not a usable case book ({exc})", str(path))
+
+
 def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
     """Open (creating if allowed) a case book with every pragma set and migrations applied.
 
@@ -283,7 +292,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
             MIGRATIONS.apply(db)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise BookError(f"not a usable case book ({exc})", str(path)) from None
+        raise _unusable(path, exc) from None
     except BaseException:
         conn.close()
         raise

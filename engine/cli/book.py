@@ -199,7 +199,8 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
         ids = book.decision_ids() if decision_id is None else [decision_id]
         bad = 0
         counts: dict[str, int] = {}
-        for result in replay_many(book, ids, under_current=(under == "current"), workers=workers):
+        for result in replay_many(book, ids, under_current=(under == "current"), workers=workers,
+                                  skip_erased=replay_all):
             counts[result.status] = counts.get(result.status, 0) + 1
             bad += result.status != MATCH
             if as_json:
@@ -209,6 +210,9 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
                 click.echo(clean(f"{result.decision:>6} {result.case:<14} {result.status}{detail}"))
         if not as_json:
             click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no decisions recorded")
+        erased = len(ids) - sum(counts.values())
+        if erased:
+            fail(f"{erased} decision(s) erased while replaying were skipped")
     if bad:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
 
