@@ -107,3 +107,33 @@ class CleanStream(io.TextIOBase):
     def fileno(self) -> int:
         """The wrapped stream's descriptor."""
         return self._stream.fileno()
+
+
+_ECHOABLE = re.compile(r"[a-z0-9_.:+-]{1,24}", re.ASCII)
+_LONG_NUMBER = re.compile(r"[0-9]{5}")
+
+
+def shown_value(value: object) -> str:
+    """A refused value as an error message may quote it, or "this value" when it could be personal.
+
+    Only short lower-case words and numbers are quoted (a typo of `jsa`, a date like 2010-13-45):
+    anything with capitals, spaces or five digits in a row could be a NINO, a name or a phone
+    number, and error messages end up in logs, tickets and screenshots.
+    """
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if len(text) <= 24 and _ECHOABLE.fullmatch(text) and not _LONG_NUMBER.search(text):
+        return text if isinstance(value, int) else repr(text)
+    return "this value"
+
+
+_CODE_SHAPE = re.compile(r"[A-Z][A-Z0-9_]{0,63}", re.ASCII)
+
+
+def shown_code(value: str) -> str:
+    """An outcome code as an error message may show it, or "this value" when it is not code-shaped.
+
+    A NINO is capitals and digits too: five digits in a row are never shown.
+    """
+    if _CODE_SHAPE.fullmatch(value) and not _LONG_NUMBER.search(value):
+        return value
+    return "this value"
