@@ -55,8 +55,9 @@ def open_book(db: Path | None, training: bool | None = None, create: bool = True
 @click.option("--reasonable", is_flag=True,
               help="Confirm an accepted requirement is reasonable, having considered health, caring, travel "
                    "and the other matters of JSA Regs 1996 reg 72 (needed to accept a requirement).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"decision": ID, "case": REF} instead of the bare id.')
 def record(case_file: Path, db: Path | None, training: bool | None, adviser: str | None,
-           declines: tuple[str, ...], decline_file: Path | None, reasonable: bool) -> None:
+           declines: tuple[str, ...], decline_file: Path | None, reasonable: bool, as_json: bool) -> None:
     """Decide a case and record the recommendation with the adviser's decision on each outcome.
 
     Every recommended outcome is accepted unless declined; an accepted requirement needs
@@ -85,7 +86,7 @@ def record(case_file: Path, db: Path | None, training: bool | None, adviser: str
     with open_book(db, training) as book:
         book.check_nino(case)
         decision_id = book.record(case, decision, ruleset, adviser or default_adviser(), choices)
-    click.echo(decision_id)
+    click.echo(json.dumps({"decision": decision_id, "case": case.case}) if as_json else decision_id)
 
 
 @click.group()
@@ -102,10 +103,11 @@ def referral() -> None:
 @click.option("--notes", default="", help="Free-text notes (no control characters; or --notes-file).")
 @text_file_option("notes", "the notes")
 @click.option("--adviser", default=None, help="Adviser id (default: login name).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"referral": ID, "decision": ID, "code": CODE}.')
 @db_option
 def referral_add(decision_id: int, code: str, provider: str | None, provider_file: Path | None,
                  appointment: str | None, notes: str, notes_file: Path | None, adviser: str | None,
-                 db: Path | None) -> None:
+                 as_json: bool, db: Path | None) -> None:
     """Log a referral (its code must be a referral the decision calls for); prints its id.
 
     \b
@@ -121,7 +123,8 @@ def referral_add(decision_id: int, code: str, provider: str | None, provider_fil
     notes = text_or_file(notes, notes_file, "notes") or ""
     day = parse_date(appointment, "--appointment")
     with open_book(db, create=False) as book:
-        click.echo(book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes))
+        referral_id = book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes)
+    click.echo(json.dumps({"referral": referral_id, "decision": decision_id, "code": code}) if as_json else referral_id)
 
 
 UPDATE_STATUSES = ("booked", "attended", "did_not_attend", "declined", "closed")
@@ -135,9 +138,10 @@ UPDATE_STATUSES = ("booked", "attended", "did_not_attend", "declined", "closed")
 @click.option("--notes", default="", help="Free-text notes (or --notes-file).")
 @text_file_option("notes", "the notes")
 @click.option("--adviser", default=None, help="Adviser id (default: login name).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"referral": ID, "status": STATUS}.')
 @db_option
 def referral_update(referral_id: int, status: str, appointment: str | None, notes: str, notes_file: Path | None,
-                    adviser: str | None, db: Path | None) -> None:
+                    adviser: str | None, as_json: bool, db: Path | None) -> None:
     """Move a referral on: booked, attended, did_not_attend, declined, closed.
 
     \b
@@ -149,7 +153,8 @@ def referral_update(referral_id: int, status: str, appointment: str | None, note
     day = parse_date(appointment, "--appointment")
     with open_book(db, create=False) as book:
         book.update_referral(referral_id, status, adviser or default_adviser(), day, notes)
-    click.echo(f"referral {referral_id}: {status}")
+    shown = json.dumps({"referral": referral_id, "status": status}) if as_json else f"referral {referral_id}: {status}"
+    click.echo(shown)
 
 
 @referral.command("list")
