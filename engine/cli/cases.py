@@ -141,14 +141,6 @@ def generate_command(count: int, seed: int, output: Path | None) -> None:
             out.write(encode(data) + "\n")
         out.flush()
         return
-    handle = create_private(output)
-    try:
-        with handle:
-            for data in cases_iter:
-                handle.write(encode(data) + "\n")
-    except BaseException as exc:
-        # a half-written file must not pass for a complete one (disk full, interrupted)
-        output.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write file ({exc.strerror}); nothing kept", str(output)) from None
-        raise
+    with create_private(output) as handle:  # named only when whole: a full disk or ^C leaves no partial file
+        for data in cases_iter:
+            handle.write(encode(data) + "\n")
