@@ -24,9 +24,9 @@ run: $(STAMP)
 
 # The checks `make test` runs first: style, one-way layers (import-linter), types, the rule files.
 lint: $(STAMP)
-	$(BIN)/ruff check engine tui rules cases tests
+	$(BIN)/ruff check engine tui rules cases tests pathways_cli.py
 	$(BIN)/lint-imports
-	$(BIN)/mypy engine tui
+	$(BIN)/mypy engine tui pathways_cli.py
 	$(BIN)/pathways rules lint $(if $(wildcard ../shared/seeds),--seeds ../shared/seeds)
 
 test: lint

@@ -7,6 +7,7 @@ internal error: reported by type only, never with case data.
 
 from __future__ import annotations
 
+import errno
 from typing import ClassVar
 
 import attrs
@@ -75,3 +76,39 @@ class EngineError(PathwaysError):
     """The rules engine failed while deciding (an action raised, or durable_rules errored)."""
 
     exit_status: ClassVar[int] = EXIT_INTERNAL
+
+
+class StorageError(PathwaysError):
+    """The disk refused a write (full, read-only, over quota or a file size limit): named as such, exit 2.
+
+    The message says what was written before it happened, so the user knows the true state.
+    """
+
+
+_ERRNO_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EFBIG: "the file is larger than this system allows (a file size limit)",
+}
+_SQLITE_PROBLEMS = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "the case book cannot be written (read-only file or file system)",
+    "SQLITE_READONLY_DBMOVED": "the case book was moved or deleted while open",
+    "SQLITE_IOERR_WRITE": "the disk refused a write (full, over quota or a file size limit)",
+    "SQLITE_IOERR_FSYNC": "the disk refused to save a write (full or failing)",
+    "SQLITE_IOERR_TRUNCATE": "the disk refused a write (full, over quota or a file size limit)",
+}
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """What the disk did, in words, when `exc` is a full, read-only or size-limited disk; else None."""
+    if isinstance(exc, OSError):
+        return _ERRNO_PROBLEMS.get(exc.errno or 0)
+    name = getattr(exc, "sqlite_errorname", None)
+    if isinstance(name, str):
+        if name in _SQLITE_PROBLEMS:
+            return _SQLITE_PROBLEMS[name]
+        if name.startswith("SQLITE_READONLY"):
+            return _SQLITE_PROBLEMS["SQLITE_READONLY"]
+    return None

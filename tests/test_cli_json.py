@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import yaml
 
 from tests.helpers import CASES, run_main
@@ -85,3 +86,33 @@ def test_verbose_prints_the_trace_of_a_failing_case_without_control_characters(t
     assert quiet.code == 1 and "trace" not in quiet.out
     (line,) = run_main(capsys, "cases", "test", str(tmp_path), "-v", "--json").out.splitlines()
     assert "\x1b" not in line and json.loads(line)["trace"][0]["rule"] == "derive-problem-drug-user"
+
+
+NOT_JSON = {"letter", "export", "rules book", "datasette-metadata", "cases generate", "tui", "serve"}
+"""Commands without --json: their output is a document in a chosen --format, JSON itself, or the UI."""
+
+
+def test_every_other_command_offers_json() -> None:
+    from engine.cli.main import build
+
+    def walk(command: click.Command, prefix: tuple[str, ...]):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, (*prefix, name))
+        else:
+            yield " ".join(prefix), {o for p in command.params for o in getattr(p, "opts", [])}
+
+    commands = dict(walk(build(), ()))
+    assert set(commands) >= NOT_JSON
+    lacking = sorted(name for name, opts in commands.items() if "--json" not in opts and name not in NOT_JSON)
+    assert lacking == []
+
+
+def test_record_and_referrals_print_json_when_asked(tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "book.db")
+    recorded = run_main(capsys, "record", str(IN_FORCE), "--db", db, "--training", "--json")
+    assert json.loads(recorded.out) == {"decision": 1, "case": "TRN-0039"}
+    added = run_main(capsys, "referral", "add", "1", "REFER_HOUSING_ADVICE", "--provider", "Shelter", "--db", db, "--json")
+    assert json.loads(added.out) == {"referral": 1, "decision": 1, "code": "REFER_HOUSING_ADVICE"}
+    updated = run_main(capsys, "referral", "update", "1", "declined", "--db", db, "--json")
+    assert json.loads(updated.out) == {"referral": 1, "status": "declined"}

@@ -51,3 +51,34 @@ def test_an_overlong_json_lines_line_is_refused_and_the_rest_decided(tmp_path: P
     result = run_main(capsys, "evaluate", str(path), "--json")
     assert result.code == 2 and "big.jsonl:1: line is longer than" in result.err
     assert json.loads(result.out.splitlines()[0])["case"] == "B-1"
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("schema: 1\ncase: AB123456C x\nas_of: 2010-01-01\nclaimant: {age: 30}\nbenefit: jsa\n", "case: this value"),
+    (BASE.replace("benefit: jsa", "benefit: AB123456C"), "benefit: this value is not allowed"),
+    (BASE.replace("as_of: 2010-01-01", "as_of: AB123456C"), "as_of: this value is not a date"),
+    (BASE + "drugs: {AB123456C: true}\n", "drugs: has a key that is not a name (not shown)"),
+    (BASE + "AB123456C: 1\n", "<top>"),
+    (BASE.replace("age: 30", "age: 0123456"), "this value is not a whole number"),
+    (BASE + "expect: {priority: Jane Smith 07700900123}\n", "expect.priority: this value is not allowed"),
+])
+def test_error_messages_never_echo_a_value_that_could_be_personal(tmp_path: Path, capsys, text: str,
+                                                                   where: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_main(capsys, "evaluate", str(path))
+    assert result.code == 2 and len(result.err.splitlines()) == 1
+    for secret in ("AB123456C", "0123456", "Jane", "07700900123"):
+        assert secret not in result.err, result.err
+    if where != "<top>":
+        assert where in result.err, result.err
+
+
+def test_error_messages_still_quote_a_typo_of_a_word(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(BASE.replace("benefit: jsa", "benefit: jsaa"), encoding="utf-8")
+    result = run_main(capsys, "evaluate", str(path))
+    assert result.code == 2 and "benefit: 'jsaa' is not allowed" in result.err
+    path.write_text(BASE + "drugs: {heroine: true}\n", encoding="utf-8")
+    result = run_main(capsys, "evaluate", str(path))
+    assert result.code == 2 and "drugs.heroine: unknown key" in result.err

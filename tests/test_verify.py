@@ -228,7 +228,7 @@ def test_durable_rules_disagreeing_with_the_evaluator_is_caught(monkeypatch) -> 
          "unknown outcome REFER_TREATMENT_PROVIDERS"),
         ("treatment.yaml", "concludes: JSD_TREATMENT_DISCUSSION\n    editions: [2008-announced]",
          "concludes: JSD_TREATMENT_DISCUSSION\n    editions: [2009-voluntary]",
-         "treatment.yaml jsd-treatment-discussion: in edition 2009-voluntary tests requirement_route"),
+         "rule jsd-treatment-discussion: in edition 2009-voluntary tests requirement_route"),
     ],
 )
 def test_bad_rule_files_are_one_line_and_exit_2(tmp_path: Path, capsys, file: str, old: str, new: str,

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import attrs
 
@@ -19,7 +19,7 @@ from engine.casebook.book import TRAINING, CaseBook, default_db_path
 from engine.casebook.queries import DecisionRow, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
-from engine.files import create_private, ensure_private_dir
+from engine.files import PrivateFile, create_private, ensure_private_dir
 from engine.intake.loader import RawCase
 from engine.intake.scenarios import iter_cases
 from engine.intake.validate import build_case
@@ -252,7 +252,7 @@ class WrittenLetter:
     text: str
 
 
-def _new_letter_file(folder: Path, decision_id: int) -> tuple[Path, IO[str]]:
+def _new_letter_file(folder: Path, decision_id: int) -> tuple[Path, PrivateFile]:
     """A new private file for decision `decision_id`'s letter (never an existing one), opened for writing."""
     ensure_private_dir(folder)
     for n in range(1, 1000):

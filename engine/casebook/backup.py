@@ -22,7 +22,7 @@ import sqlite_utils
 from engine.casebook import audit
 from engine.casebook.db import BUSY_TIMEOUT_MS, check_triggers, check_views, describe_foreign, foreign_objects
 from engine.errors import BookError, CheckError, InputError
-from engine.files import touch_private
+from engine.files import check_own_file, touch_private
 
 SIDE_FILES = ("-journal", "-wal", "-shm")
 """Files SQLite keeps beside a database; one left beside a new copy could be replayed into it."""
@@ -61,6 +61,7 @@ class CopyReport:
 
 def _claim_new_file(path: Path) -> None:
     """Create `path` empty and 0600 (its folder 0700), refusing a file or SQLite side file already there."""
+    check_own_file(path, "copy")
     for suffix in SIDE_FILES:
         side = path.with_name(path.name + suffix)
         if side.exists():

@@ -21,7 +21,7 @@ import attrs
 
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared
-from engine.errors import InputError
+from engine.errors import InputError, StorageError, storage_problem
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
 
 CHUNK = 400
@@ -167,7 +167,14 @@ def run_batch(
                         on_refused(f"{path}:{line}: {exc.problem}" if line else f"{result.ref}: {exc.problem}")
                         continue
                     prepared.append(result)
-            ids = book.record_prepared(prepared, rulesets, adviser, skip_recorded=True)
+            try:
+                ids = book.record_prepared(prepared, rulesets, adviser, skip_recorded=True)
+            except Exception as exc:  # the chunk's transaction was rolled back: say what is in the book
+                problem = storage_problem(exc)
+                if problem is None:
+                    raise
+                raise StorageError(f"{problem}: {summary.recorded} decisions were written, the rest were not; "
+                                   "make room and run the same command again to record the rest") from None
             summary.recorded += len(ids)
             summary.already += len(prepared) - len(ids)
             summary.last_line = decided[-1][0] if decided else summary.last_line

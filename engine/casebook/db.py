@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.errors import BookError
-from engine.files import touch_private
+from engine.errors import BookError, storage_problem
+from engine.files import check_own_file, on_read_only_disk, touch_private
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another writer's lock."""
@@ -245,11 +245,21 @@ def _applied(db: sqlite_utils.Database, migration: str) -> bool:
 
 def _prepare_file(path: Path) -> bool:
     """Create the case book file 0600 (and its folder 0700) if missing; True when created."""
+    check_own_file(path)
     if path.exists():
         if not path.is_file():
             raise BookError("is not a case book file", str(path))
         return False
     return touch_private(path)
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> BookError:
+    """The error for a book SQLite could not use, naming a full or read-only disk as such."""
+    problem = storage_problem(exc) or ("the file system is read-only" if on_read_only_disk(path) else None)
+    if problem is not None:
+        return BookError(f"cannot use the case book: {problem} (it needs to write its -wal and -shm files)",
+                         str(path))
+    return BookError(f"not a usable case book ({exc})", str(path))
 
 
 def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
@@ -282,7 +292,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
             MIGRATIONS.apply(db)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise BookError(f"not a usable case book ({exc})", str(path)) from None
+        raise _unusable(path, exc) from None
     except BaseException:
         conn.close()
         raise

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any, Protocol
 
 from engine.casebook.book import CaseBook
 from engine.textsafe import clean, escape_json
@@ -97,7 +97,14 @@ def referral_rows(book: CaseBook, identified: bool) -> Iterator[dict[str, Any]]:
         yield out
 
 
-def write_export(rows: Iterator[dict[str, Any]], fmt: str, out: IO[str], fields: tuple[str, ...]) -> int:
+class TextSink(Protocol):
+    """Anything text can be written to: an open file, standard output, a private file being written."""
+
+    def write(self, text: str, /) -> int:
+        """Write text."""
+
+
+def write_export(rows: Iterator[dict[str, Any]], fmt: str, out: TextSink, fields: tuple[str, ...]) -> int:
     """Write rows as CSV (with header), a JSON array or JSON Lines; returns how many."""
     count = 0
     if fmt == "csv":

@@ -11,6 +11,7 @@ import sqlite3
 
 from engine.casebook import audit
 from engine.errors import BookError
+from engine.textsafe import shown_code
 
 REFERRAL_STATUSES = ("proposed", "booked", "attended", "did_not_attend", "declined", "closed")
 """A referral's lifecycle states."""
@@ -38,7 +39,7 @@ def add(conn: sqlite3.Connection, decision_id: int, code: str, provider: str, ac
     outcomes = {o["code"]: o["kind"] for o in json.loads(row[0])["outcomes"]}
     if outcomes.get(code) != "referral":
         allowed = ", ".join(c for c, k in sorted(outcomes.items()) if k == "referral") or "none"
-        raise BookError(f"decision {decision_id} does not call for a {code} referral "
+        raise BookError(f"decision {decision_id} does not call for a {shown_code(code)} referral "
                         "(consent is part of the decision)", key="code", allowed=allowed)
     chosen = conn.execute("SELECT choices FROM adviser_decisions WHERE decision_id = ?", (decision_id,)).fetchone()
     if chosen is not None:

@@ -186,17 +186,34 @@ def _replay_chunk(args: tuple[str, list[int], bool]) -> list[ReplayResult]:
     if replayer is None:
         replayer = _WORKER[path] = Replayer(CaseBook(path, create=False))
     return [attrs.evolve(r, replayed=None, recorded=None) for r in
-            (replayer.replay(i, under_current) for i in ids)]
+            (_replay_present(replayer, i, under_current) for i in ids) if r is not None]
+
+
+def _replay_present(replayer: Replayer, decision_id: int, under_current: bool) -> ReplayResult | None:
+    """Replay one decision, or None when it was erased after the list of decisions was taken."""
+    try:
+        return replayer.replay(decision_id, under_current)
+    except InputError:
+        if replayer.book.decision_record(decision_id) is None:
+            return None
+        raise
 
 
 def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, workers: int = 0,
-                chunk: int = 500) -> Iterator[ReplayResult]:
-    """Replay many decisions in order; large runs use one process per core, each with its own connection."""
+                chunk: int = 500, skip_erased: bool = True) -> Iterator[ReplayResult]:
+    """Replay many decisions in order; large runs use one process per core, each with its own connection.
+
+    A decision erased after `ids` was listed (an erasure or retention running meanwhile) is skipped,
+    unless `skip_erased` is False (one decision asked for by id: its absence is an error).
+    """
     workers = workers or (os.cpu_count() or 1)
     if workers <= 1 or len(ids) < 2 * chunk:
         replayer = Replayer(book)
         for ident in ids:
-            yield replayer.replay(ident, under_current)
+            result = (_replay_present(replayer, ident, under_current) if skip_erased
+                      else replayer.replay(ident, under_current))
+            if result is not None:
+                yield result
         return
     tasks = [(str(book.path), ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:

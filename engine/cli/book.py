@@ -11,6 +11,7 @@ import click
 
 from engine.casebook.fields import default_adviser
 from engine.cli.root import EXIT_CHECK_FAILED, fail, parse_date
+from engine.cli.textfile import read_text_file, text_file_option, text_or_file
 from engine.errors import InputError
 from engine.files import create_private
 from engine.textsafe import clean, escape_json
@@ -47,11 +48,16 @@ def open_book(db: Path | None, training: bool | None = None, create: bool = True
 @click.option("--decline", "declines", multiple=True, metavar="CODE=REASON[:NOTE]",
               help="Decline one recommended outcome. REASON: not_reasonable, claimant_declined, "
                    "not_available_locally, facts_disputed, other (other needs a NOTE). Repeat for more.")
+@click.option("--decline-file", "decline_file", metavar="PATH|-",
+              type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
+              help="Read declines from this file ('-': standard input), one CODE=REASON[:NOTE] a line, so notes "
+                   "are not on the command line where other users can see them in `ps`.")
 @click.option("--reasonable", is_flag=True,
               help="Confirm an accepted requirement is reasonable, having considered health, caring, travel "
                    "and the other matters of JSA Regs 1996 reg 72 (needed to accept a requirement).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"decision": ID, "case": REF} instead of the bare id.')
 def record(case_file: Path, db: Path | None, training: bool | None, adviser: str | None,
-           declines: tuple[str, ...], reasonable: bool) -> None:
+           declines: tuple[str, ...], decline_file: Path | None, reasonable: bool, as_json: bool) -> None:
     """Decide a case and record the recommendation with the adviser's decision on each outcome.
 
     Every recommended outcome is accepted unless declined; an accepted requirement needs
@@ -62,7 +68,11 @@ def record(case_file: Path, db: Path | None, training: bool | None, adviser: str
       pathways record claimant.yaml --adviser A1234
       pathways record claimant.yaml --decline REFER_HOUSING_ADVICE=claimant_declined
       pathways record cases/001-jsa-heroin-toddlers-nfa.yaml --db training.db --training --reasonable
+      pathways record claimant.yaml --decline-file declines.txt
     """
+    if decline_file is not None:
+        lines = read_text_file(decline_file, "--decline-file").splitlines()
+        declines = (*declines, *(line.strip() for line in lines if line.strip()))
     from engine.intake.loader import read_case_file
     from engine.intake.validate import build_case
     from engine.model.adviser import adviser_decisions, parse_decline
@@ -76,7 +86,7 @@ def record(case_file: Path, db: Path | None, training: bool | None, adviser: str
     with open_book(db, training) as book:
         book.check_nino(case)
         decision_id = book.record(case, decision, ruleset, adviser or default_adviser(), choices)
-    click.echo(decision_id)
+    click.echo(json.dumps({"decision": decision_id, "case": case.case}) if as_json else decision_id)
 
 
 @click.group()
@@ -87,22 +97,34 @@ def referral() -> None:
 @referral.command("add")
 @click.argument("decision_id", metavar="DECISION", type=int)
 @click.argument("code")
-@click.option("--provider", required=True, help="Who the claimant is referred to.")
+@click.option("--provider", default=None, help="Who the claimant is referred to (or --provider-file).")
+@text_file_option("provider", "the provider")
 @click.option("--appointment", metavar="DATE", help="Appointment date (the referral starts 'booked').")
-@click.option("--notes", default="", help="Free-text notes (no control characters).")
+@click.option("--notes", default="", help="Free-text notes (no control characters; or --notes-file).")
+@text_file_option("notes", "the notes")
 @click.option("--adviser", default=None, help="Adviser id (default: login name).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"referral": ID, "decision": ID, "code": CODE}.')
 @db_option
-def referral_add(decision_id: int, code: str, provider: str, appointment: str | None, notes: str,
-                 adviser: str | None, db: Path | None) -> None:
+def referral_add(decision_id: int, code: str, provider: str | None, provider_file: Path | None,
+                 appointment: str | None, notes: str, notes_file: Path | None, adviser: str | None,
+                 as_json: bool, db: Path | None) -> None:
     """Log a referral (its code must be a referral the decision calls for); prints its id.
 
     \b
-    Example:
+    Examples:
       pathways referral add 12 REFER_HOUSING_ADVICE --provider "Shelter Leeds" --appointment 2010-03-01
+      pathways referral add 12 REFER_HOUSING_ADVICE --provider-file provider.txt --notes-file - < notes.txt
     """
+    if str(provider_file) == "-" and str(notes_file) == "-":
+        raise click.UsageError("only one of --provider-file and --notes-file can read standard input")
+    provider = text_or_file(provider, provider_file, "provider")
+    if provider is None:
+        raise click.UsageError("give --provider or --provider-file")
+    notes = text_or_file(notes, notes_file, "notes") or ""
     day = parse_date(appointment, "--appointment")
     with open_book(db, create=False) as book:
-        click.echo(book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes))
+        referral_id = book.add_referral(decision_id, code, provider, adviser or default_adviser(), day, notes)
+    click.echo(json.dumps({"referral": referral_id, "decision": decision_id, "code": code}) if as_json else referral_id)
 
 
 UPDATE_STATUSES = ("booked", "attended", "did_not_attend", "declined", "closed")
@@ -113,21 +135,26 @@ UPDATE_STATUSES = ("booked", "attended", "did_not_attend", "declined", "closed")
 @click.argument("referral_id", metavar="REFERRAL", type=int)
 @click.argument("status", metavar="STATUS", type=click.Choice(UPDATE_STATUSES))
 @click.option("--appointment", metavar="DATE", help="Appointment date (required for 'booked').")
-@click.option("--notes", default="", help="Free-text notes.")
+@click.option("--notes", default="", help="Free-text notes (or --notes-file).")
+@text_file_option("notes", "the notes")
 @click.option("--adviser", default=None, help="Adviser id (default: login name).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"referral": ID, "status": STATUS}.')
 @db_option
-def referral_update(referral_id: int, status: str, appointment: str | None, notes: str, adviser: str | None,
-                    db: Path | None) -> None:
+def referral_update(referral_id: int, status: str, appointment: str | None, notes: str, notes_file: Path | None,
+                    adviser: str | None, as_json: bool, db: Path | None) -> None:
     """Move a referral on: booked, attended, did_not_attend, declined, closed.
 
     \b
-    Example:
+    Examples:
       pathways referral update 3 attended
+      pathways referral update 3 declined --notes-file - < notes.txt
     """
+    notes = text_or_file(notes, notes_file, "notes") or ""
     day = parse_date(appointment, "--appointment")
     with open_book(db, create=False) as book:
         book.update_referral(referral_id, status, adviser or default_adviser(), day, notes)
-    click.echo(f"referral {referral_id}: {status}")
+    shown = json.dumps({"referral": referral_id, "status": status}) if as_json else f"referral {referral_id}: {status}"
+    click.echo(shown)
 
 
 @referral.command("list")
@@ -177,7 +204,8 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
         ids = book.decision_ids() if decision_id is None else [decision_id]
         bad = 0
         counts: dict[str, int] = {}
-        for result in replay_many(book, ids, under_current=(under == "current"), workers=workers):
+        for result in replay_many(book, ids, under_current=(under == "current"), workers=workers,
+                                  skip_erased=replay_all):
             counts[result.status] = counts.get(result.status, 0) + 1
             bad += result.status != MATCH
             if as_json:
@@ -187,6 +215,9 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
                 click.echo(clean(f"{result.decision:>6} {result.case:<14} {result.status}{detail}"))
         if not as_json:
             click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no decisions recorded")
+        erased = len(ids) - sum(counts.values())
+        if erased:
+            fail(f"{erased} decision(s) erased while replaying were skipped")
     if bad:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
 

@@ -78,20 +78,20 @@ def test_command(path: Path | None, pattern: str | None, verbose: bool, as_json:
             click.echo(escape_json(json.dumps(result, ensure_ascii=False)))
             continue
         title = clean(item.title or "")
-        click.echo(f"{'PASS' if check.passed else 'FAIL'} {item.case} {title}")
+        click.echo(f"{'PASS' if check.passed else 'FAIL'} {clean(item.case)} {title}")
         if check.missing:
-            click.echo(f"     expected but missing: {', '.join(check.missing)}")
+            click.echo(f"     expected but missing: {clean(', '.join(check.missing))}")
         if check.unexpected:
-            click.echo(f"     not expected: {', '.join(check.unexpected)}")
+            click.echo(f"     not expected: {clean(', '.join(check.unexpected))}")
         if not check.priority_ok and item.expect is not None:
-            click.echo(f"     priority: expected {item.expect.priority}, got {check.decision.priority}")
+            click.echo(f"     priority: expected {clean(item.expect.priority)}, got {check.decision.priority}")
         if not check.open_ok and item.expect is not None and item.expect.open is not None:
             got = ", ".join(o.code for o in check.decision.open) or "none"
-            click.echo(f"     open: expected {', '.join(item.expect.open) or 'none'}, got {got}")
+            click.echo(f"     open: expected {clean(', '.join(item.expect.open)) or 'none'}, got {got}")
         if trace:
             click.echo(f"     trace ({clean(source)}):")
             for line in render_trace(check.decision).splitlines():
-                click.echo(f"     {line}")
+                click.echo(f"     {clean(line)}")
     if passed + failed == 0 and not refused:
         if pattern is not None and found == 0:
             fail(f"nothing to test: no case in {folder} matches -k {pattern}")
@@ -141,14 +141,6 @@ def generate_command(count: int, seed: int, output: Path | None) -> None:
             out.write(encode(data) + "\n")
         out.flush()
         return
-    handle = create_private(output)
-    try:
-        with handle:
-            for data in cases_iter:
-                handle.write(encode(data) + "\n")
-    except BaseException as exc:
-        # a half-written file must not pass for a complete one (disk full, interrupted)
-        output.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write file ({exc.strerror}); nothing kept", str(output)) from None
-        raise
+    with create_private(output) as handle:  # named only when whole: a full disk or ^C leaves no partial file
+        for data in cases_iter:
+            handle.write(encode(data) + "\n")

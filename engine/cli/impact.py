@@ -80,8 +80,7 @@ def impact(input_path: Path | None, db: Path | None, old: str, new: str, as_json
             _decide_all(iter_cases(input_path), count_cases(input_path), engine, tally, as_json, quiet)
     except BaseException:
         if html_handle is not None and html_path is not None:  # no half-made report left behind
-            html_handle.close()
-            html_path.unlink(missing_ok=True)
+            html_handle.discard()
         raise
     if html_handle is not None:
         from engine.cli.impact_page import render_page

@@ -14,7 +14,8 @@ import click
 from engine.cli import book, cases, evaluate, explain, impact, rules
 from engine.cli import decisions as recorded
 from engine.cli.root import cli, fail
-from engine.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, PathwaysError
+from engine.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, PathwaysError, storage_problem
+from engine.textsafe import CleanStream
 
 PLUGIN_GROUP = "pathways.commands"
 """Entry point group: each entry is a callable that takes the root click group and adds commands."""
@@ -54,8 +55,13 @@ def build() -> click.Group:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the CLI, turning every error into one line and an exit status."""
+    """Console entry point: run the CLI, turning every error into one line and an exit status.
+
+    Standard output is written through `CleanStream`, so no data reaches a terminal raw.
+    """
     group = build()
+    real_stdout = sys.stdout
+    sys.stdout = CleanStream(real_stdout)
     try:
         code = group.main(args=argv, prog_name="pathways", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -75,6 +81,13 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         code = 0
     except Exception as exc:  # never a traceback or case data in front of a user
-        fail(f"internal error ({type(exc).__name__}); no data was written")
-        code = EXIT_INTERNAL
+        problem = storage_problem(exc)
+        if problem is not None:  # a case book write is one transaction: it was not made
+            fail(f"{problem}: the case book write under way was not made (each is whole or not at all)")
+            code = EXIT_BAD_INPUT
+        else:
+            fail(f"internal error ({type(exc).__name__}); no data was written")
+            code = EXIT_INTERNAL
+    finally:
+        sys.stdout = real_stdout
     sys.exit(code if isinstance(code, int) else 0)

@@ -13,7 +13,7 @@ from engine.cli.rulesbook import book_command
 from engine.cli.rulesdiff import diff_command
 from engine.cli.verify import verify_command
 from engine.errors import InputError
-from engine.textsafe import clean
+from engine.textsafe import clean, escape_json
 
 
 @click.group()
@@ -31,7 +31,10 @@ rules.add_command(book_command)
               help="A rules folder other than the bundled one.")
 @click.option("--seeds", "seeds", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
               help="A folder of the seed documents' text: every quote from a seed must appear in it.")
-def lint_command(directory: Path | None, seeds: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one JSON object: {"ok", "rules", "outcomes", "editions", "findings": [{"file", "line", '
+                   '"where", "problem"}]}.')
+def lint_command(directory: Path | None, seeds: Path | None, as_json: bool) -> None:
     """Check the rule files: schema, facts, ids, sources and quotes, texts, editions; compile every edition.
 
     Texts said to the claimant are checked for forbidden words (sanction, working days...),
@@ -41,6 +44,7 @@ def lint_command(directory: Path | None, seeds: Path | None) -> None:
     Examples:
       pathways rules lint
       pathways rules lint --seeds ../shared/seeds
+      pathways rules lint --json | jq '.findings[] | "\\(.file):\\(.line) \\(.problem)"'
     """
     from engine.policy.lint import lint_folder
     from engine.policy.rulebook import read_book
@@ -48,13 +52,22 @@ def lint_command(directory: Path | None, seeds: Path | None) -> None:
 
     folder = directory or RULES_DIR
     findings = lint_folder(folder, seeds)
-    for finding in findings:
-        fail(str(finding))
+    book = None if findings else read_book(folder)
+    if as_json:
+        data: dict[str, Any] = {"ok": not findings, "findings": [f.to_data() for f in findings]}
+        if book is not None:
+            data |= {"rules": len(book.rules), "outcomes": len(book.outcomes),
+                     "editions": [e.id for e in book.calendar.editions]}
+        click.echo(escape_json(json.dumps(data, ensure_ascii=False)))
+    else:
+        for finding in findings:
+            fail(str(finding))
     if findings:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
-    book = read_book(folder)
-    editions = ", ".join(e.id for e in book.calendar.editions)
-    click.echo(f"rules OK: {len(book.rules)} rules, {len(book.outcomes)} outcomes, editions {editions}")
+    assert book is not None
+    if not as_json:
+        editions = ", ".join(e.id for e in book.calendar.editions)
+        click.echo(f"rules OK: {len(book.rules)} rules, {len(book.outcomes)} outcomes, editions {editions}")
 
 
 @rules.command("coverage")

@@ -17,6 +17,7 @@ import attrs
 import yaml
 
 from engine.errors import InputError
+from engine.textsafe import shown_value
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """Refuse case files larger than this (8 MiB): a case is a few hundred bytes."""
@@ -101,7 +102,7 @@ class _SafeLineLoader(yaml.SafeLoader):
         """
         value = self.construct_scalar(node)
         if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
-            shown = f"{str(value)[:20]!r} is not a whole number in plain decimal (at most 100 digits)"
+            shown = f"{shown_value(value)} is not a whole number in plain decimal (at most 100 digits)"
             raise yaml.constructor.ConstructorError(None, None, shown, node.start_mark)
         return int(value)
 

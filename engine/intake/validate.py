@@ -17,8 +17,12 @@ from engine.model.facts import BLOCKS, INPUT_FACTS, UNKNOWN_ANSWERS, FactSpec, U
 from engine.model.nino import nino_problem
 from engine.policy.editions import Calendar
 from engine.policy.rulebook import load_book
+from engine.textsafe import shown_value
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_OUTCOME_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}", re.ASCII)
+_CODES = "codes such as REFER_HOUSING_ADVICE"
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,40}", re.ASCII)
 MAX_TEXT = 4000
 """Longest title or narrative accepted, in characters."""
 
@@ -62,7 +66,9 @@ class _Reader:
             raise self.fail(path, f"must be a mapping, not {_kind(value)}", "keys " + ", ".join(keys))
         for key in value:
             if not isinstance(key, str) or key not in keys:
-                raise self.fail(path + (str(key),), "unknown key", ", ".join(keys))
+                if isinstance(key, str) and _KEY.fullmatch(key):
+                    raise self.fail(path + (key,), "unknown key", ", ".join(keys))
+                raise self.fail(path, "has a key that is not a name (not shown)", ", ".join(keys))
         return value
 
     def fact(self, value: Any, spec: FactSpec) -> Any:
@@ -95,7 +101,7 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(path, f"must be a whole number, not {_kind(value)}", f"{low}..{high}")
         if not low <= value <= high:
-            shown = str(value) if abs(value) < 10**12 else "a number this size"  # str() of a huge int raises
+            shown = shown_value(value) if abs(value) < 10**12 else "a number this size"  # str() of a huge int raises
             raise self.fail(path, f"{shown} is out of range", f"{low}..{high}")
         return value
 
@@ -130,7 +136,7 @@ class _Reader:
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                raise self.fail(path, f"{value} is not a real date", "YYYY-MM-DD") from None
+                raise self.fail(path, f"{value} is not a real date", "YYYY-MM-DD") from None  # ISO-shaped: safe
         raise self.fail(path, f"{_show(value)} is not a date", "YYYY-MM-DD")
 
 
@@ -149,10 +155,9 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    """A value quoted for an error message, shortened and stripped of control characters."""
+    """A value quoted for an error message only when it cannot be personal (`shown_value`), else its kind."""
     if isinstance(value, str):
-        clean = "".join(ch if ch.isprintable() else "?" for ch in value[:40])
-        return repr(clean)
+        return shown_value(value)
     return _kind(value)
 
 
@@ -288,18 +293,23 @@ def _check_together(r: _Reader, answers: dict[str, Any], given: set[str], as_of:
                      "voluntary")
 
 
+def _is_code(value: Any) -> bool:
+    """True for a string shaped like an outcome code (capitals, digits, underscores): nothing else is echoed."""
+    return isinstance(value, str) and _OUTCOME_CODE.fullmatch(value) is not None
+
+
 def _expect(r: _Reader, value: Any) -> Expect:
     """The scenario expectations: the exact outcome codes and the priority."""
     block = r.mapping(value, ("expect",), ("outcomes", "priority", "open"))
     outcomes = block.get("outcomes")
     if outcomes is not None:
-        if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
-            raise r.fail(("expect", "outcomes"), "must be a list of outcome codes")
+        if not isinstance(outcomes, list) or not all(_is_code(o) for o in outcomes):
+            raise r.fail(("expect", "outcomes"), "must be a list of outcome codes", _CODES)
         outcomes = tuple(sorted(set(outcomes)))
     open_ = block.get("open")
     if open_ is not None:
-        if not isinstance(open_, list) or not all(isinstance(o, str) for o in open_):
-            raise r.fail(("expect", "open"), "must be a list of outcome codes")
+        if not isinstance(open_, list) or not all(_is_code(o) for o in open_):
+            raise r.fail(("expect", "open"), "must be a list of outcome codes", _CODES)
         open_ = tuple(sorted(set(open_)))
     priority = block.get("priority")
     if priority is not None:

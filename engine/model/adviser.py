@@ -15,6 +15,7 @@ import attrs
 
 from engine.errors import InputError
 from engine.model.decision import Decision
+from engine.textsafe import shown_code, shown_value
 
 REASONS = ("not_reasonable", "claimant_declined", "not_available_locally", "facts_disputed", "other")
 """Why an adviser may decline a recommended outcome (`other` needs a note)."""
@@ -70,7 +71,7 @@ def parse_decline(spec: str) -> tuple[str, str, str]:
     """`CODE=REASON[:NOTE]` as (code, reason, note); InputError naming `--decline` otherwise."""
     code, sep, rest = spec.partition("=")
     if not sep or not code.strip():
-        raise InputError(f"{spec!r} is not CODE=REASON[:NOTE]", key="--decline", allowed=", ".join(REASONS))
+        raise InputError("a decline is not CODE=REASON[:NOTE]", key="--decline", allowed=", ".join(REASONS))
     reason, _, note = rest.partition(":")
     return code.strip(), reason.strip(), note.strip()
 
@@ -99,10 +100,10 @@ def adviser_decisions(decision: Decision, declines: Iterable[tuple[str, str, str
             raise InputError(f"{code} is open (it depends on unknown answers): it cannot be decided yet",
                              key="--decline")
         if code not in applying:
-            raise InputError(f"{code} is not recommended for this case", key="--decline",
+            raise InputError(f"{shown_code(code)} is not recommended for this case", key="--decline",
                              allowed=", ".join(sorted(applying)) or "nothing to decline")
         if reason not in REASONS:
-            raise InputError(f"{reason!r} is not a reason", key="--decline", allowed=", ".join(REASONS))
+            raise InputError(f"{shown_value(reason)} is not a reason", key="--decline", allowed=", ".join(REASONS))
         if reason == "other" and not note:
             raise InputError(f"declining {code} for 'other' needs a note: {code}=other:NOTE", key="--decline")
         if code in declined:

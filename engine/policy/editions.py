@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from engine.errors import InputError, RuleFileError
+from engine.policy.ruleyaml import load_rule_yaml, required, where
 from rules import RULES_DIR
 
 
@@ -116,18 +116,19 @@ def _citation_text(item: dict[str, Any]) -> str:
 
 def read_calendar(path: Path) -> Calendar:
     """Read an editions file into a Calendar."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"{path.name}: {exc}") from None
+    data = load_rule_yaml(path)
+    if not isinstance(data, dict):
+        raise RuleFileError(f"{path.name}: must be a mapping with an 'editions' list")
     editions = []
-    for item in data.get("editions", []):
+    for n, item in enumerate(data.get("editions", []), start=1):
+        key = f"editions[{n}]"
+        ident = required(item, "id", path.name, key)
         end = item.get("to")
         editions.append(
             Edition(
-                id=item["id"],
-                title=item["title"],
-                start=_date(item["from"], f"{path.name} {item['id']} from"),
+                id=ident,
+                title=required(item, "title", path.name, key),
+                start=_date(required(item, "from", path.name, key), f"{where(path.name, item, 'from')} {ident} from"),
                 end=_date(end, f"{path.name} {item['id']} to") if end is not None else None,
                 summary=item.get("summary", ""),
                 citation=_citation_text(item),
@@ -136,7 +137,7 @@ def read_calendar(path: Path) -> Calendar:
         )
     editions.sort(key=lambda e: e.start)
     benefits = {
-        name: _date(spec["from"], f"{path.name} benefits {name}")
+        name: _date(required(spec, "from", path.name, f"benefits.{name}"), f"{path.name} benefits {name}")
         for name, spec in (data.get("benefits") or {}).items()
     }
     if not editions:

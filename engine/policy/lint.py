@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from pathlib import Path
 
 import attrs
@@ -22,6 +23,10 @@ KINDS = ("requirement", "offer", "referral", "priority", "signpost", "note")
 """Allowed outcome kinds (POLICY.md)."""
 
 
+_PLACE = re.compile(r"([\w.-]+\.ya?ml)(?::([0-9]+))?")
+"""A finding's file and line at the start of its `where` ("treatment.yaml:10: rule ...")."""
+
+
 @attrs.frozen
 class Finding:
     """One lint problem: where (file and rule) and what."""
@@ -32,6 +37,13 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.where}: {self.problem}"
 
+    def to_data(self) -> dict[str, object]:
+        """JSON-ready: the file and line (when known) split out of `where`."""
+        place = _PLACE.match(self.where)
+        return {"file": place.group(1) if place else None,
+                "line": int(place.group(2)) if place and place.group(2) else None,
+                "where": self.where, "problem": self.problem}
+
 
 def lint_book(book: Book) -> list[Finding]:
     """Every problem found in a parsed rules folder (empty when clean)."""
@@ -41,7 +53,7 @@ def lint_book(book: Book) -> list[Finding]:
     derived = {r.derives for r in book.rules if r.derives}
     seen: dict[str, str] = {}
     for rule in book.rules:
-        where = f"{rule.source} {rule.id}"
+        where = rule.where
         if rule.id in seen:
             found.append(Finding(where, f"duplicate rule id (also in {seen[rule.id]})"))
         seen[rule.id] = rule.source
@@ -111,7 +123,7 @@ def lint_book(book: Book) -> list[Finding]:
 def edition_fact_findings(ruleset: RuleSet) -> list[Finding]:
     """Rules that test a derived fact no rule of their own edition derives (they could not be decided)."""
     derived = {r.derives for r in ruleset.rules if r.derives}
-    return [Finding(f"{rule.source} {rule.id}",
+    return [Finding(rule.where,
                     f"in edition {ruleset.edition.id} tests {test.fact}, which no rule of that edition derives")
             for rule in ruleset.rules for test in C.tests(rule.when)
             if test.fact not in INPUT_FACTS and test.fact != C.OUTCOME_KEY and test.fact not in derived]
@@ -176,7 +188,7 @@ def quote_findings(book: Book, seeds: Path) -> list[Finding]:
         for cite in rule.sources:
             entry = book.sources.get(cite.source)
             if cite.quote and entry is not None and entry.kind == "seed":
-                cited.setdefault(cite.source, []).append((f"{rule.source} {rule.id}", _collapse(cite.quote)))
+                cited.setdefault(cite.source, []).append((rule.where, _collapse(cite.quote)))
     found = []
     for source, quotes in cited.items():
         best = max(texts, key=lambda name: sum(q in texts[name] for _w, q in quotes), default=None)
@@ -192,9 +204,13 @@ def lint_folder(directory: Path = RULES_DIR, seeds: Path | None = None) -> list[
     try:
         book = read_book(directory)
     except RuleFileError as exc:
-        return [Finding("rules", str(exc))]
+        text = str(exc)
+        place = _PLACE.match(text)
+        if place and text[place.end():].startswith(": "):
+            return [Finding(place.group(0), text[place.end() + 2:])]
+        return [Finding("rules", text)]
     except (KeyError, TypeError, ValueError) as exc:
-        return [Finding("rules", f"malformed rule file: {exc!r}")]
+        return [Finding("rules", f"malformed rule file ({type(exc).__name__}): {' '.join(str(exc).split())}")]
     found = lint_book(book)
     try:
         read_invariants(book)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from engine.errors import RuleFileError
 from engine.policy import conditions as C
+from engine.policy import ruleyaml as RY
 from engine.policy.editions import Calendar, Edition, read_calendar
 from rules import RULES_DIR
 
@@ -104,6 +104,14 @@ class Rule:
     positive_only: bool = False
     editions: tuple[str, ...] = ()
     source: str = ""
+    line: int | None = attrs.field(default=None, eq=False)
+    """The rule's line in its file (None for a rule read back from a snapshot); not part of the rule."""
+
+    @property
+    def where(self) -> str:
+        """`file:line: rule ID`, for messages."""
+        place = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{place}: rule {self.id}"
 
     @property
     def default_text(self) -> str:
@@ -324,11 +332,8 @@ class Book:
 
 
 def _load_yaml(path: Path) -> Any:
-    """Load one rule file with safe_load."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"{path.name}: cannot read: {exc}") from None
+    """Load one rule file with safe_load (line numbers kept for messages: `engine.policy.ruleyaml`)."""
+    return RY.load_rule_yaml(path)
 
 
 def rule_files(directory: Path) -> Iterator[Path]:
@@ -369,7 +374,7 @@ def read_sources(path: Path) -> dict[str, SourceEntry]:
     out = {}
     for sid, entry in entries.items():
         if not isinstance(entry, dict) or not entry.get("title"):
-            raise RuleFileError(f"{path.name}: source {sid}: needs a title")
+            raise RuleFileError(f"{RY.where(path.name, entries, str(sid))}: sources.{sid}.title: missing required key")
         out[str(sid)] = SourceEntry(id=str(sid), title=" ".join(str(entry["title"]).split()),
                                     publisher=str(entry.get("publisher", "")), date=str(entry.get("date", "")),
                                     url=str(entry.get("url", "")), kind=str(entry.get("kind", "")))
@@ -428,10 +433,11 @@ def parse_rule(item: Any, source: str, edition_ids: tuple[str, ...],
     if not isinstance(item, dict):
         raise RuleFileError(f"{source}: a rule must be a mapping")
     rid = item.get("id", "?")
-    where = f"{source}: rule {rid}"
-    unknown = set(item) - RULE_KEYS
+    where = f"{RY.where(source, item)}: rule {rid}"
+    unknown = sorted(set(item) - RULE_KEYS)
     if unknown:
-        raise RuleFileError(f"{where}: unknown keys {sorted(unknown)}")
+        raise RuleFileError(f"{RY.where(source, item, unknown[0])}: rule {rid}: {unknown[0]}: unknown key "
+                            f"(allowed: {', '.join(sorted(RULE_KEYS))})")
     editions = item.get("editions")
     if editions == "all":
         editions = list(edition_ids)
@@ -457,6 +463,7 @@ def parse_rule(item: Any, source: str, edition_ids: tuple[str, ...],
         positive_only=bool(item.get("positive_only", False)),
         editions=tuple(editions),
         source=source,
+        line=item.line if isinstance(item, RY.Located) else None,
     )
 
 
@@ -466,15 +473,20 @@ def read_book(directory: Path = RULES_DIR) -> Book:
     edition_ids = tuple(e.id for e in calendar.editions)
     bibliography = read_sources(directory / "sources.yaml")
     catalogue = _load_yaml(directory / "outcomes.yaml") or {}
-    try:
-        outcomes = {
-            code: OutcomeInfo(kind=str(spec["kind"]), title=str(spec.get("title", "")))
-            for code, spec in (catalogue.get("outcomes") or {}).items()
-        }
-        prio = catalogue.get("priority") or {}
-        levels = tuple((str(p["level"]), str(p["when_outcome"])) for p in prio.get("levels", ()))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise RuleFileError(f"outcomes.yaml: an outcome or priority level lacks {exc}") from None
+    name = "outcomes.yaml"
+    if not isinstance(catalogue, dict):
+        raise RuleFileError(f"{name}: must be a mapping with 'outcomes' and 'priority'")
+    outcomes = {
+        str(code): OutcomeInfo(kind=str(RY.required(spec, "kind", name, f"outcomes.{code}")),
+                               title=str(spec.get("title", "")))
+        for code, spec in (catalogue.get("outcomes") or {}).items()
+    }
+    prio = catalogue.get("priority") or {}
+    if not isinstance(prio, dict) or not isinstance(prio.get("levels", []), list):
+        raise RuleFileError(f"{RY.where(name, catalogue, 'priority')}: priority: must hold a 'levels' list")
+    levels = tuple((str(RY.required(p, "level", name, f"priority.levels[{n}]")),
+                    str(RY.required(p, "when_outcome", name, f"priority.levels[{n}]")))
+                   for n, p in enumerate(prio.get("levels", ()), start=1))
     rules: list[Rule] = []
     for path in rule_files(directory):
         data = _load_yaml(path) or {}

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.soak import CI_SIZES, FULL_SIZES, hostile_input, load, sigkill_faults, tampering
+from tests.soak import CI_SIZES, FULL_SIZES, full_disks, hostile_input, load, sigkill_faults, tampering
 from tests.soak.common import filesystem, machine
 from tests.soak.report import laws, table, write_security
 
-MEASURES = {"load": load, "faults": sigkill_faults, "tampering": tampering, "hostile": hostile_input}
+MEASURES = {"load": load, "faults": sigkill_faults, "tampering": tampering, "hostile": hostile_input,
+            "disk": full_disks}
 """Each measurement by name."""
 
 

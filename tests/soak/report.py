@@ -35,6 +35,12 @@ def laws(figures: dict[str, Any]) -> dict[str, list[str]]:
     if "hostile" in figures:
         f = figures["hostile"]
         out["hostile"] = [f"{k} = {f[k]}" for k in ("violations", "crashes", "tracebacks", "escapes") if f[k]]
+    if "disk" in figures:
+        f = figures["disk"]
+        keys = ("count_wrong", "not_whole_chunks", "integrity_failures", "verify_failures", "internal_errors",
+                "files_left")
+        out["disk"] = [f"{k} = {f[k]}" for k in keys if f[k]]
+        out["disk"] += [] if f["disk_full_reported"] else ["no trial filled its disk"]
     return out
 
 
@@ -101,6 +107,19 @@ def table(figures: dict[str, Any], meta: dict[str, Any]) -> str:
             f"violations {f['violations'] - f['crashes'] - f['escapes']}; fuzz {_n(fuzz['inputs'])} inputs: "
             f"crashes {fuzz['crashes']}, slowest {fuzz['slowest_ms']:.0f} ms",
             "0 crashes, 0 tracebacks, 0 escape bytes", verdict("hostile")))
+    if "disk" in figures:
+        f = figures["disk"]
+        written = f["written"]
+        span = f"{_n(min(written))} to {_n(max(written))}" if written else "none"
+        rows.append((
+            f"Full disks: {f['trials']} `pathways batch` runs of {_n(f['cases'])} cases into a file system of "
+            f"3-24 MB ({f['method']}), then an export and an anchor onto it",
+            f"disk full named with the count written {f['disk_full_reported']}/{f['trials']} (written {span} "
+            f"decisions; {f['fitted']} fitted); count told wrong {f['count_wrong']}, not whole chunks "
+            f"{f['not_whole_chunks']}, integrity failures {f['integrity_failures']}, audit verify failures "
+            f"{f['verify_failures']}, internal errors {f['internal_errors']}, partial export or anchor files left "
+            f"{f['files_left']}",
+            "the count told is the book's, book sound, no partial file", verdict("disk")))
     lines = ["| measurement | figures | law | result |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     lines.append("")
