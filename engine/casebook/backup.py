@@ -21,6 +21,7 @@ import sqlite_utils
 
 from engine.casebook import audit
 from engine.casebook.db import BUSY_TIMEOUT_MS, check_triggers, check_views, describe_foreign, foreign_objects
+from engine.casebook.keyed import keyed_for
 from engine.errors import BookError, CheckError, InputError
 from engine.files import touch_private
 
@@ -107,7 +108,7 @@ def check_copy(path: Path) -> CopyReport:
         if integrity != "ok":
             return CopyReport(path, path.stat().st_size, 0, None, integrity, ())
         try:
-            count, problems = audit.verify(conn)
+            count, problems = audit.verify(conn, keyed=keyed_for(conn))
             missing = check_triggers(sqlite_utils.Database(conn))
             altered = check_views(sqlite_utils.Database(conn))
             foreign = foreign_objects(sqlite_utils.Database(conn))
