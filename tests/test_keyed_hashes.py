@@ -158,4 +158,6 @@ def test_a_live_book_records_the_operating_system_user_beside_the_adviser(tmp_pa
     recorded = [json.loads(b) for _a, e, b in events if e == "decision.recorded"]
     assert recorded[0]["on_behalf_of"] == "SOMEONE-ELSE" and adviser == "SOMEONE-ELSE"
     shown = run_main(capsys, "show", "1", "--db", str(db), "--json")
-    assert json.loads(shown.out)["adviser"] == "SOMEONE-ELSE"
+    assert json.loads(shown.out)["adviser"] == "SOMEONE-ELSE" and json.loads(shown.out)["audit_event"]["actor"] == me
+    readable = run_main(capsys, "show", "1", "--db", str(db)).out
+    assert "by SOMEONE-ELSE" in readable and f"by account {me}" in readable

@@ -450,7 +450,7 @@ class CaseBook:
     def verify(self, anchor: audit.Anchor | None = None) -> tuple[int, list[audit.Problem]]:
         """Verify the audit chain, every row it vouches for, and the protective triggers."""
         count, problems = audit.verify(self.conn, anchor, self._keyed_or_none())
-        problems += checkpoints.scan(self.conn, str(self._meta().get("book_id", ""))).problems
+        problems += checkpoints.scan(self.conn).problems
         missing = check_triggers(self.db)
         if missing:
             problems.append(audit.Problem("schema", "protective triggers are missing: " + ", ".join(missing)))

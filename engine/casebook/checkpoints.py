@@ -85,12 +85,15 @@ class ChainSignatures:
     problems: list[Problem] = attrs.field(factory=list)
 
 
-def scan(conn: sqlite3.Connection, book_id: str) -> ChainSignatures:
+def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignatures:
     """Read the chain for its signatures and key registrations; never raises on a damaged book.
 
     The chain's own integrity (links, hashes, rows) is `audit.verify`'s: this adds only what
-    signatures and keyed hashes must say.
+    signatures and keyed hashes must say. `book_id` defaults to the one in the book's meta.
     """
+    if book_id is None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'book_id'").fetchone()
+        book_id = str(row[0]) if row else ""
     out = ChainSignatures()
     signed_required = False
     keyed_from: int | None = None
