@@ -195,3 +195,17 @@ def test_live_erasure_needs_a_registered_key(live, capsys, tmp_path: Path) -> No
                        str(tmp_path / "stranger.key.pub"), "--db", str(live["db"]))
     assert rotated.code == 0 and fingerprint(load_private(tmp_path / "stranger.key").public_key()) in rotated.out
     assert run_main(capsys, "audit", "verify", "--db", str(live["db"])).code == 0
+
+
+@pytest.mark.parametrize("forgery", ["registered key, bad signature", "disguised as a referral update"])
+def test_other_forged_erasures_fail_plain_verify_and_the_checkpoint(live, capsys, forgery: str) -> None:
+    if forgery.startswith("registered"):
+        key = load_private(live["dp"])
+        seq = forge_erasure(live["db"], 2, extra={"signed_by": fingerprint(key.public_key()), "signature": "00" * 64})
+        expected = "erasure is not validly signed"
+    else:
+        seq = forge_erasure(live["db"], 2, event="referral.updated")
+        expected = "erases rows but is a referral.updated event"
+    plain = run_main(capsys, "audit", "verify", "--db", str(live["db"]))
+    assert plain.code == 1 and f"audit event {seq}: {expected}" in plain.err
+    assert verify(capsys, live).code == 1
