@@ -104,3 +104,15 @@ def test_with_a_reader_holding_the_book_erase_says_it_is_not_yet_scrubbed(book_p
     assert run_main(capsys, "scrub", "--db", str(book_path)).code == 0
     # ONE-2 holds the same NINO and stays; ONE-1's case row has left the file
     assert b"ONE-1" not in file_bytes(book_path)
+
+
+def test_the_case_book_itself_refuses_free_text_reasons(book_path: Path) -> None:
+    from engine.errors import BookError
+
+    with CaseBook(book_path) as book:
+        with pytest.raises(BookError) as refused:
+            book.erase("ONE-1", "A1", reason="asked by Mrs Smith")
+        assert "Mrs Smith" not in str(refused.value)
+        with pytest.raises(BookError):
+            book.retain("2999-01-01", "A1", reason="erasure_request")  # not a retention reason
+        assert len(book.decisions()) == 3

@@ -51,7 +51,7 @@ def check_reason(reason: str, allowed: tuple[str, ...], reference: str | None) -
     like a National Insurance number is refused.
     """
     if reason not in allowed:
-        raise BookError(f"unknown reason {reason!r}", key="reason", allowed=", ".join(allowed))
+        raise BookError("is not one of the reasons allowed", key="reason", allowed=", ".join(allowed))
     out = {"reason": reason}
     if reference is not None:
         if not _REFERENCE.fullmatch(reference) or nino_problem(reference.upper()) is None:
