@@ -26,7 +26,8 @@ def test_batch_erase_retain_and_anchor_answer_in_json(tmp_path: Path, capsys) ->
     anchor = json.loads(run_main(capsys, "audit", "anchor", "--db", db, "--json").out)
     assert set(anchor) == {"seq", "hash"}
     erased = run_main(capsys, "erase", "SYN-00000001", "--db", db, "--yes", "--json")
-    assert erased.code == 0 and json.loads(erased.out) == {"case": "SYN-00000001", "decisions_erased": 1}
+    assert erased.code == 0 and json.loads(erased.out) == {"case": "SYN-00000001", "decisions_erased": 1,
+                                                                "scrubbed": True}
     retained = json.loads(run_main(capsys, "retain", "--older-than", "1d", "--db", db, "--yes", "--json").out)
     assert retained["decisions_erased"] == 0 and retained["before"][:4].isdigit()
     assert run_main(capsys, "audit", "verify", "--db", db).code == 0

@@ -74,7 +74,7 @@ def test_retention_erases_old_cases_only(tmp_path: Path, capsys) -> None:
         "retention applied: 0")
     with CaseBook(db) as book:
         cutoff = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)).isoformat()
-        assert book.retain(cutoff, "T1") == SCENARIO_COUNT
+        assert book.retain(cutoff, "T1").decisions == SCENARIO_COUNT
         assert book.decision_ids() == []
         assert book.verify()[1] == []
         last = json.loads(book.conn.execute("SELECT body FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0])

@@ -13,13 +13,19 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from engine.casebook.db import ERASABLE, PRIMARY_KEYS
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
+
+if TYPE_CHECKING:
+    from engine.casebook.keyed import Keyed
+
+KEYED_PREFIX = "k1:"
+"""Marks a keyed row hash (engine.casebook.keyed): checking it needs the book's key file."""
 
 ROW_TABLES = {table: PRIMARY_KEYS[table] for table in ERASABLE}
 """Tables whose every row is vouched for by a row hash in an audit event (the erasable ones), by key."""
@@ -52,12 +58,19 @@ def row_hash(row: dict[str, Any]) -> str:
     A long text enters as {"sha256": ...}, which no column value can equal, so a row whose long text
     was replaced by the text of its hash no longer matches.
     """
-    return ROW_HASH_PREFIX + sha256_text(canonical_json({key: _compact(value) for key, value in row.items()}))
+    return ROW_HASH_PREFIX + sha256_text(canonical_json(compact_row(row)))
 
 
-def row_matches(row: dict[str, Any], recorded: str) -> bool:
-    """True when `row` is exactly the row whose hash was recorded."""
+def compact_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as its hash covers it: long texts and blobs as objects no column value can equal."""
+    return {key: _compact(value) for key, value in row.items()}
+
+
+def row_matches(row: dict[str, Any], recorded: str, keyed: Keyed | None = None) -> bool:
+    """True when `row` is exactly the row whose hash was recorded (a keyed `k1:` hash needs the book's key)."""
     try:
+        if recorded.startswith(KEYED_PREFIX):
+            return keyed is not None and keyed.row_hash(row) == recorded
         return row_hash(row) == recorded
     except (TypeError, ValueError):  # a value no recorded row ever held
         return False
@@ -161,8 +174,12 @@ def events(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, 
     yield from conn.execute("SELECT seq, ts, actor, event, body, prev_hash, hash FROM audit ORDER BY seq")
 
 
-def verify(conn: sqlite3.Connection, anchor: Anchor | None = None) -> tuple[int, list[Problem]]:
+def verify(conn: sqlite3.Connection, anchor: Anchor | None = None,
+           keyed: Keyed | None = None) -> tuple[int, list[Problem]]:
     """Check the chain, the rows it vouches for, and (optionally) an anchor; returns (events, problems).
+
+    Rows vouched for by keyed (`k1:`) hashes are checked with `keyed`, the book's key; without it
+    they are reported as unchecked.
 
     Never raises on a damaged book: whatever was altered, and however, becomes a Problem.
     """
@@ -202,7 +219,7 @@ def verify(conn: sqlite3.Connection, anchor: Anchor | None = None) -> tuple[int,
     if seen.genesis is None and count:
         problems.append(Problem("audit log", "has no book.created event"))
     problems += _check_meta(conn, seen.genesis, seen.key_moved)
-    problems += _check_rows(conn, seen.rows)
+    problems += _check_rows(conn, seen.rows, keyed)
     problems += _check_rulesets(conn, seen.rulesets if count else None)
     problems += _check_gate(conn)
     return count, problems
@@ -299,9 +316,11 @@ def _check_meta(conn: sqlite3.Connection, genesis: dict[str, Any] | None, key_mo
     return out
 
 
-def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | None]]) -> list[Problem]:
+def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | None]],
+                keyed: Keyed | None = None) -> list[Problem]:
     """Every row must match the hash its audit event recorded; no row may lack one."""
     out = []
+    unchecked = 0
     for table, key in ROW_TABLES.items():
         want = expected[table]
         cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - table names are constants
@@ -315,11 +334,16 @@ def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | No
                 out.append(Problem(f"{table} {ident}", "row has no audit event (inserted outside Pathways)"))
             elif want[ident] is None:
                 out.append(Problem(f"{table} {ident}", "row was erased but is present"))
-            elif not row_matches(row, str(want[ident])):
+            elif keyed is None and str(want[ident]).startswith(KEYED_PREFIX):
+                unchecked += 1
+            elif not row_matches(row, str(want[ident]), keyed):
                 out.append(Problem(f"{table} {ident}", "row differs from what was recorded"))
         for ident, value in want.items():
             if ident not in seen and value is not None:
                 out.append(Problem(f"{table} {ident}", "recorded row is missing"))
+    if unchecked:
+        out.append(Problem("key file", f"{unchecked} row(s) have keyed hashes and cannot be checked without "
+                                       "the book's key file"))
     return out
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import attrs
 import sqlite_utils
 
-from engine.casebook import audit
+from engine.casebook import audit, checkpoints
 from engine.casebook.db import BUSY_TIMEOUT_MS, check_triggers, check_views, describe_foreign, foreign_objects
+from engine.casebook.keyed import keyed_for
 from engine.errors import BookError, CheckError, InputError
 from engine.files import check_own_file, touch_private
 
@@ -108,7 +109,8 @@ def check_copy(path: Path) -> CopyReport:
         if integrity != "ok":
             return CopyReport(path, path.stat().st_size, 0, None, integrity, ())
         try:
-            count, problems = audit.verify(conn)
+            count, problems = audit.verify(conn, keyed=keyed_for(conn))
+            problems += checkpoints.scan(conn).problems
             missing = check_triggers(sqlite_utils.Database(conn))
             altered = check_views(sqlite_utils.Database(conn))
             foreign = foreign_objects(sqlite_utils.Database(conn))

@@ -18,11 +18,12 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import sqlite_utils
 
-from engine.casebook import audit, erasure, keys, queries, records, referrals
+from engine.casebook import audit, checkpoints, erasure, keys, queries, records, referrals, signing
 from engine.casebook.db import (
     check_triggers,
     check_views,
@@ -32,7 +33,9 @@ from engine.casebook.db import (
     protected_triggers,
     write,
 )
-from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_field
+from engine.casebook.erasure import Erased
+from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_field, os_user
+from engine.casebook.keyed import Keyed
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
 from engine.errors import BookError
@@ -41,6 +44,9 @@ from engine.model.case import Case
 from engine.model.decision import Decision
 from engine.model.nino import is_synthetic
 from engine.policy.rulebook import RuleSet
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 LIVE = "live"
 """The kind of a book of real claimants (synthetic QQ numbers refused)."""
@@ -66,6 +72,7 @@ class CaseBook:
         self.db: sqlite_utils.Database = connect(self.path, create=create)
         self._meta_cache: dict[str, str] = {}
         self._key: str | None = None
+        self._keyed: Keyed | None = None
         try:
             # schema objects another tool added, found at open: writes are refused while there are any
             self.foreign: list[str] = foreign_objects(self.db)
@@ -200,9 +207,11 @@ class CaseBook:
             keys.write_key(book_id, secret, self.key_dir)  # the key never enters the book (#16)
             try:
                 conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [("kind", kind), ("book_id", book_id)])
-                audit.append(conn, actor, "book.created",
-                             {"kind": kind, "book_id": book_id, "secret_sha256": audit.sha256_text(secret),
-                              "key": audit.KEY_IN_FILE})
+                genesis = {"kind": kind, "book_id": book_id, "secret_sha256": audit.sha256_text(secret),
+                           "key": audit.KEY_IN_FILE, checkpoints.GENESIS_HASHES: "keyed"}
+                if kind == LIVE:
+                    genesis[checkpoints.GENESIS_ERASURE] = "signed"
+                audit.append(conn, os_user() if kind == LIVE else actor, "book.created", genesis)
             except BaseException:
                 keys.remove_key(book_id, self.key_dir)
                 raise
@@ -210,6 +219,24 @@ class CaseBook:
     def pseudonym(self, value: str) -> str:
         """A keyed pseudonym for a case reference (stable within this book only)."""
         return audit.keyed_ref(self._secret, value)
+
+    @property
+    def keyed(self) -> Keyed:
+        """The book's keyed hashes (row and inputs hashes under its key, which the book never holds)."""
+        if self._keyed is None:
+            self._keyed = Keyed(self._secret)
+        return self._keyed
+
+    def _keyed_or_none(self) -> Keyed | None:
+        """The book's keyed hashes, or None when its key file is missing (verify then says what it cannot check)."""
+        try:
+            return self.keyed
+        except BookError:
+            return None
+
+    def _os_user(self, kind: str | None = None) -> str | None:
+        """In a live book, the operating-system user, recorded as each event's actor; None in a training book."""
+        return os_user() if (kind or self.kind) == LIVE else None
 
     # -- recording (records.py) -----------------------------------------------------------------
 
@@ -278,7 +305,8 @@ class CaseBook:
         if self.kind is None:
             self._init_meta(kind == TRAINING, adviser)
         with write(self.db) as conn:
-            return records.record(conn, prepared, rulesets, adviser, self.pseudonym, skip_recorded)
+            return records.record(conn, prepared, rulesets, adviser, self.pseudonym, skip_recorded,
+                                  keyed=self.keyed, os_user=self._os_user(kind))
 
     # -- referrals (referrals.py) ----------------------------------------------------------------
 
@@ -290,7 +318,8 @@ class CaseBook:
         notes = clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
         actor = clean_adviser(actor)
         with write(self.db) as conn:
-            return referrals.add(conn, decision_id, code, provider, actor, appointment, notes)
+            return referrals.add(conn, decision_id, code, provider, actor, appointment, notes,
+                                 keyed=self.keyed, os_user=self._os_user())
 
     def update_referral(self, referral_id: int, status: str, actor: str,
                         appointment: dt.date | None = None, notes: str = "") -> None:
@@ -299,24 +328,89 @@ class CaseBook:
         notes = clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
         actor = clean_adviser(actor)
         with write(self.db) as conn:
-            referrals.update(conn, referral_id, status, actor, appointment, notes)
+            referrals.update(conn, referral_id, status, actor, appointment, notes,
+                             keyed=self.keyed, os_user=self._os_user())
 
     # -- erasure and retention (erasure.py) ------------------------------------------------------
 
-    def erase(self, ref: str, actor: str, reason: str = "erasure request") -> int:
-        """Erase every record of one case reference, scrubbed from the file; returns how many decisions went."""
+    def erase(self, ref: str, actor: str, reason: str = "erasure_request", reference: str | None = None,
+              key: Ed25519PrivateKey | None = None) -> Erased:
+        """Erase every record of one case reference, scrubbed from the file (signed with `key` in a live book)."""
         ids = erasure.case_ids_for_ref(self.conn, ref)
-        self._writable()
-        return erasure.erase_cases(self.db, ids, clean_adviser(actor), "case.erased",
-                                   {"case_key": self.pseudonym(ref), "reason": reason})
+        return self._erase(ids, actor, "case.erased", {"case_key": self.pseudonym(ref)},
+                           erasure.check_reason(reason, erasure.ERASURE_REASONS, reference), key)
 
-    def retain(self, cutoff: str, actor: str) -> int:
-        """Erase every case recorded before `cutoff` (ISO time); returns how many decisions went."""
+    def erase_nino(self, nino: str, actor: str, reason: str = "erasure_request", reference: str | None = None,
+                   key: Ed25519PrivateKey | None = None) -> Erased:
+        """Erase every record of one NINO, under every case reference it was recorded with."""
+        ids = erasure.case_ids_for_nino(self.conn, nino)
+        return self._erase(ids, actor, "case.erased", {"nino_key": self.pseudonym("nino:" + nino)},
+                           erasure.check_reason(reason, erasure.ERASURE_REASONS, reference), key)
+
+    def retain(self, cutoff: str, actor: str, reason: str = "retention_schedule", reference: str | None = None,
+               key: Ed25519PrivateKey | None = None) -> Erased:
+        """Erase every case recorded before `cutoff` (ISO time)."""
+        why = erasure.check_reason(reason, erasure.RETENTION_REASONS, reference)
         ids = erasure.case_ids_before(self.conn, cutoff)
         if not ids:
-            return 0
+            return Erased(0, True)
+        return self._erase(ids, actor, "retention.applied", {"before": cutoff}, why, key)
+
+    def _erase(self, ids: list[int], actor: str, event: str, body: dict[str, Any], why: dict[str, str],
+               key: Ed25519PrivateKey | None) -> Erased:
+        """Erase these cases with one event: by the OS user on behalf of the adviser, signed, in a live book."""
         self._writable()
-        return erasure.erase_cases(self.db, ids, clean_adviser(actor), "retention.applied", {"before": cutoff})
+        actor = clean_adviser(actor)
+        signer = self._dp_signer(key)
+        by = self._os_user()
+        full = {**body, **why, **({"on_behalf_of": actor} if by else {})}
+        return erasure.erase_cases(self.db, ids, by or actor, event, full, signer)
+
+    def _dp_signer(self, key: Ed25519PrivateKey | None) -> erasure.Signer | None:
+        """What signs an erasure: `key`, which must be registered here; a live book refuses to erase without one."""
+        book_id = self._fixed_meta().get("book_id", "")
+        if key is None:
+            if self.kind == LIVE:
+                raise BookError("a live case book's erasures must be signed with its data-protection key: give "
+                                "--key (register one first with `pathways audit register-key`)", key="--key")
+            return None
+        if signing.fingerprint(key.public_key()) not in checkpoints.registered_keys(self.conn, book_id):
+            raise BookError("is not a data-protection key registered in this case book "
+                            "(register it with `pathways audit register-key`)", key="--key")
+
+        def signer(conn: sqlite3.Connection, actor: str, ts: str, event: str, body: dict[str, Any]) -> dict[str, Any]:
+            return checkpoints.sign_next_event(conn, key, book_id, actor, ts, event, body)
+        return signer
+
+    def register_key(self, signer: Ed25519PrivateKey, public: Ed25519PublicKey, actor: str) -> int:
+        """Register a data-protection key's public half in the book, as an audited, signed event; returns its seq."""
+        self._writable()
+        actor = clean_adviser(actor)
+        book_id = self._fixed_meta().get("book_id")
+        if not book_id:
+            raise BookError("has no cases yet: record one before registering a data-protection key", str(self.path))
+        by = self._os_user()
+        with write(self.db) as conn:
+            stamp = audit.now()
+            body = checkpoints.registration_body(conn, book_id, signer, public, by or actor, stamp,
+                                                 {"on_behalf_of": actor} if by else {})
+            return audit.append(conn, by or actor, checkpoints.DPKEY_EVENT, body, ts=stamp)
+
+    def scrub(self) -> bool:
+        """Push erased data out of the file now (True when done; False while a reader still holds the book)."""
+        return erasure.scrub(self.conn)
+
+    def checkpoint(self, key: Ed25519PrivateKey) -> dict[str, Any]:
+        """The chain's head signed with `key` (a checkpoint to keep away from the book)."""
+        book_id = self._fixed_meta().get("book_id")
+        if not book_id:
+            raise BookError("has no audit events yet: nothing to checkpoint", str(self.path))
+        return checkpoints.make_checkpoint(self.conn, book_id, key)
+
+    def verify_checkpoints(self, points: list[checkpoints.Checkpoint],
+                           public: Ed25519PublicKey) -> checkpoints.CheckpointReport:
+        """Check the chain against signed checkpoints; names the events after the last one as unwitnessed."""
+        return checkpoints.check(self.conn, self._meta().get("book_id"), points, public)
 
     # -- reading (queries.py) --------------------------------------------------------------------
 
@@ -355,7 +449,8 @@ class CaseBook:
 
     def verify(self, anchor: audit.Anchor | None = None) -> tuple[int, list[audit.Problem]]:
         """Verify the audit chain, every row it vouches for, and the protective triggers."""
-        count, problems = audit.verify(self.conn, anchor)
+        count, problems = audit.verify(self.conn, anchor, self._keyed_or_none())
+        problems += checkpoints.scan(self.conn).problems
         missing = check_triggers(self.db)
         if missing:
             problems.append(audit.Problem("schema", "protective triggers are missing: " + ", ".join(missing)))

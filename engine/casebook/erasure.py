@@ -7,17 +7,58 @@ references, row hashes) plus one event naming the erased rows, so the chain stil
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 import sqlite_utils
 
 from engine.casebook import audit
-from engine.casebook.db import ERASABLE, write
+from engine.casebook.db import BUSY_TIMEOUT_MS, ERASABLE, write
 from engine.errors import BookError
+from engine.model.nino import nino_problem
 
 CHUNK = 500
 """Cases deleted per statement (keeps each IN (...) list within SQLite's limits)."""
+
+ERASURE_REASONS = ("erasure_request", "recorded_in_error", "wrong_claimant", "duplicate_record",
+                   "legal_obligation", "court_order")
+"""Why a case may be erased: a fixed list, so no free text (which could hold personal data) enters the log."""
+
+RETENTION_REASONS = ("retention_schedule", "legal_obligation")
+"""Why a retention period may be applied."""
+
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,39}", re.ASCII)
+
+SCRUB_WAIT_MS = 3000
+"""How long erasure waits for readers to let go of the book before reporting it is not yet scrubbed."""
+
+
+@attrs.frozen
+class Erased:
+    """What an erasure or retention did: decisions gone, and whether their data has left the file."""
+
+    decisions: int
+    scrubbed: bool
+
+
+def check_reason(reason: str, allowed: tuple[str, ...], reference: str | None) -> dict[str, str]:
+    """The reason and reference as an event records them; refused (BookError) unless from the list and well-formed.
+
+    A reference names the request (a ticket or letter number), never the person: one that looks
+    like a National Insurance number is refused.
+    """
+    if reason not in allowed:
+        raise BookError("is not one of the reasons allowed", key="reason", allowed=", ".join(allowed))
+    out = {"reason": reason}
+    if reference is not None:
+        if not _REFERENCE.fullmatch(reference) or nino_problem(reference.upper()) is None:
+            raise BookError("must be 1-40 letters, digits and / . _ - naming the request, not the person",
+                            key="reference")
+        out["reference"] = reference
+    return out
 
 
 def case_ids_for_ref(conn: sqlite3.Connection, ref: str) -> list[int]:
@@ -28,14 +69,26 @@ def case_ids_for_ref(conn: sqlite3.Connection, ref: str) -> list[int]:
     return ids
 
 
+def case_ids_for_nino(conn: sqlite3.Connection, nino: str) -> list[int]:
+    """Every case row recorded for one NINO, under whatever case reference; refused when there is none."""
+    ids = [r[0] for r in conn.execute("SELECT case_id FROM claimants WHERE nino = ?", (nino,))]
+    if not ids:
+        raise BookError("no case with that National Insurance number in this case book", key="nino")
+    return ids
+
+
 def case_ids_before(conn: sqlite3.Connection, cutoff: str) -> list[int]:
     """Every case row recorded before `cutoff` (ISO time)."""
     return [r[0] for r in conn.execute("SELECT id FROM cases WHERE recorded_at < ?", (cutoff,))]
 
 
+Signer = Callable[[sqlite3.Connection, str, str, str, dict[str, Any]], dict[str, Any]]
+"""Signs an event body inside the write that appends it: (conn, actor, ts, event, body) -> signed body."""
+
+
 def erase_cases(db: sqlite_utils.Database, case_ids: list[int], actor: str, event: str,
-                body: dict[str, Any]) -> int:
-    """Delete these cases' rows under the erasure gate, with one audit event, then scrub; returns decisions gone."""
+                body: dict[str, Any], signer: Signer | None = None) -> Erased:
+    """Delete these cases' rows under the erasure gate, with one (signed) audit event, then scrub."""
     removed = 0
     with write(db) as conn:
         conn.execute("INSERT INTO erasure_gate (open) VALUES (1)")
@@ -65,11 +118,25 @@ def erase_cases(db: sqlite_utils.Database, case_ids: list[int], actor: str, even
                 rows[table].update({str(i): None for i in idents})
             removed += len(decisions)
         conn.execute("DELETE FROM erasure_gate")
-        audit.append(conn, actor, event, {**body, "rows": rows})
-    scrub(db.conn)
-    return removed
+        stamp = audit.now()
+        full = {**body, "rows": rows}
+        if signer is not None:
+            full = signer(conn, actor, stamp, event, full)
+        audit.append(conn, actor, event, full, ts=stamp)
+    return Erased(removed, scrub(db.conn))
 
 
-def scrub(conn: sqlite3.Connection) -> None:
-    """Push erased pages out of the WAL into the (zeroed) main file and truncate the WAL."""
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def scrub(conn: sqlite3.Connection, wait_ms: int | None = None) -> bool:
+    """Push erased pages out of the WAL into the (zeroed) main file and truncate the WAL; True when done.
+
+    A reader holding an older snapshot keeps the WAL (and the erased data in it) alive: this waits
+    up to `wait_ms` for readers to finish, then says honestly whether the data has left the file.
+    """
+    conn.execute(f"PRAGMA busy_timeout={int(SCRUB_WAIT_MS if wait_ms is None else wait_ms)}")
+    try:
+        busy, log, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return busy == 0 and log in (0, -1) and done in (0, -1)

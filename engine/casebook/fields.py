@@ -36,6 +36,25 @@ def clean_adviser(value: str) -> str:
     return clean_field(value, "adviser", MAX_ADVISER)
 
 
+def os_user() -> str:
+    """The operating-system account running Pathways (from the password database, not the environment).
+
+    A live book records it as the actor of every write, beside the adviser id given (#15): the
+    environment's USER, or --adviser, is whatever the caller says; the account is what ran it.
+    """
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (OSError, KeyError):
+            return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
 def default_adviser() -> str:
     """The adviser id when none is given: the login name (staff id, not claimant data)."""
     return os.environ.get("USER") or os.environ.get("USERNAME") or "adviser"

@@ -15,6 +15,8 @@ import attrs
 
 from engine import __version__
 from engine.casebook import audit
+from engine.casebook.audit import sha256_text
+from engine.casebook.keyed import Keyed
 from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
@@ -67,29 +69,35 @@ def replay_inputs(case: Case) -> dict[str, Any]:
 
 
 def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[str, RuleSet], adviser: str,
-           case_key: Callable[[str], str], skip_recorded: bool = False) -> list[int]:
+           case_key: Callable[[str], str], skip_recorded: bool = False, *, keyed: Keyed | None = None,
+           os_user: str | None = None) -> list[int]:
     """Record decisions and the rule sets they used (in the caller's write); returns the new decision ids.
 
     With skip_recorded, a (case ref, inputs) pair the book already holds is left out, so a batch
     that was interrupted can be run again. `case_key` makes the keyed reference the audit event keeps.
+    With `keyed` (the book's key), the inputs hash and every row hash are keyed (#15). With `os_user`
+    (the operating-system user, in a live book), the events name it as actor and record `adviser` as
+    `on_behalf_of`.
     """
+    if keyed is not None:
+        prepared = [attrs.evolve(item, inputs_hash=keyed.text_hash(item.inputs)) for item in prepared]
     seen: set[tuple[str, str]] = already_recorded(conn, prepared) if skip_recorded else set()
     fresh = []
     for item in prepared:
         key = (item.ref, item.inputs_hash)
-        if skip_recorded and key in seen:
+        if skip_recorded and (key in seen or (keyed is not None and (item.ref, sha256_text(item.inputs)) in seen)):
             continue
         seen.add(key)
         fresh.append(item)
     for digest in dict.fromkeys(item.ruleset for item in fresh):
-        store_ruleset(conn, rulesets[digest], adviser)
-    return _insert(conn, fresh, adviser, case_key)
+        store_ruleset(conn, rulesets[digest], os_user or adviser, adviser if os_user else None)
+    return _insert(conn, fresh, adviser, case_key, keyed, os_user)
 
 
 def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared]) -> set[tuple[str, str]]:
     """(ref, inputs hash) pairs among `prepared` that this book already holds."""
     found: set[tuple[str, str]] = set()
-    hashes = sorted({p.inputs_hash for p in prepared})
+    hashes = sorted({p.inputs_hash for p in prepared} | {sha256_text(p.inputs) for p in prepared})
     for start in range(0, len(hashes), 500):
         chunk = hashes[start:start + 500]
         marks = ",".join("?" * len(chunk))
@@ -98,20 +106,24 @@ def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared]) -> set[
     return found
 
 
-def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str) -> None:
+def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str, on_behalf_of: str | None = None) -> None:
     """Keep the rule set snapshot (content-addressed; stored once, never deleted)."""
     if conn.execute("SELECT 1 FROM rulesets WHERE digest = ?", (ruleset.digest,)).fetchone():
         return
     conn.execute("INSERT INTO rulesets (digest, edition, content) VALUES (?, ?, ?)",
                  (ruleset.digest, ruleset.edition.id, ruleset.canonical))
-    audit.append(conn, actor, "ruleset.stored", {"ruleset": ruleset.digest, "edition": ruleset.edition.id})
+    body = {"ruleset": ruleset.digest, "edition": ruleset.edition.id}
+    if on_behalf_of is not None:
+        body["on_behalf_of"] = on_behalf_of
+    audit.append(conn, actor, "ruleset.stored", body)
 
 
 def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
-            case_key: Callable[[str], str]) -> list[int]:
+            case_key: Callable[[str], str], keyed: Keyed | None = None, os_user: str | None = None) -> list[int]:
     """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock)."""
     if not items:
         return []
+    row_hash = keyed.row_hash if keyed is not None else audit.row_hash
     stamp = audit.now()
     case_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
     decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
@@ -130,19 +142,20 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
         claimants.append((case_id, item.nino))
         decisions.append(tuple(decision_row.values()))
         rows = {
-            "cases": {str(case_id): audit.row_hash(case_row)},
-            "claimants": {str(case_id): audit.row_hash({"case_id": case_id, "nino": item.nino})},
-            "decisions": {str(decision_id): audit.row_hash(decision_row)},
+            "cases": {str(case_id): row_hash(case_row)},
+            "claimants": {str(case_id): row_hash({"case_id": case_id, "nino": item.nino})},
+            "decisions": {str(decision_id): row_hash(decision_row)},
         }
         if item.choices is not None:
             choice_row = {"decision_id": decision_id, "choices": item.choices, "decided_by": adviser,
                           "decided_at": stamp}
             chosen.append(tuple(choice_row.values()))
-            rows["adviser_decisions"] = {str(decision_id): audit.row_hash(choice_row)}
-        events.append(("decision.recorded", {
-            "decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
-            "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows,
-        }))
+            rows["adviser_decisions"] = {str(decision_id): row_hash(choice_row)}
+        body = {"decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
+                "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows}
+        if os_user is not None:
+            body["on_behalf_of"] = adviser
+        events.append(("decision.recorded", body))
         ids.append(decision_id)
     conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)", cases)
     conn.executemany("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", claimants)
@@ -153,5 +166,5 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     if chosen:
         conn.executemany("INSERT INTO adviser_decisions (decision_id, choices, decided_by, decided_at) "
                          "VALUES (?, ?, ?, ?)", chosen)
-    audit.append_many(conn, adviser, stamp, events)
+    audit.append_many(conn, os_user or adviser, stamp, events)
     return ids

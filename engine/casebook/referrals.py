@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from typing import Any
 
 from engine.casebook import audit
+from engine.casebook.keyed import Keyed
 from engine.errors import BookError
 from engine.textsafe import shown_code
 
@@ -31,8 +33,11 @@ CLOSED_STATUSES = ("closed", "declined", "attended")
 
 
 def add(conn: sqlite3.Connection, decision_id: int, code: str, provider: str, actor: str,
-        appointment: dt.date | None, notes: str) -> int:
-    """Log a referral the decision calls for (in the caller's write); starts 'proposed', or 'booked' with a date."""
+        appointment: dt.date | None, notes: str, *, keyed: Keyed | None = None, os_user: str | None = None) -> int:
+    """Log a referral the decision calls for (in the caller's write); starts 'proposed', or 'booked' with a date.
+
+    With `keyed`, the row hashes are keyed; with `os_user`, the event names it and `actor` as on behalf of.
+    """
     row = conn.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()
     if row is None:
         raise BookError(f"no decision {decision_id} in this case book", key="decision")
@@ -54,11 +59,11 @@ def add(conn: sqlite3.Connection, decision_id: int, code: str, provider: str, ac
     referral_id = _lastrowid(cur)
     status = "booked" if appointment else "proposed"
     event_id = _status_row(conn, referral_id, status, appointment, notes, actor, stamp)
-    rows = {"referrals": _row_hashes(conn, "referrals", referral_id),
-            "referral_events": _row_hashes(conn, "referral_events", event_id)}
-    audit.append(conn, actor, "referral.added",
-                 {"referral": referral_id, "decision": decision_id, "code": code, "status": status, "rows": rows},
-                 ts=stamp)
+    rows = {"referrals": _row_hashes(conn, "referrals", referral_id, keyed),
+            "referral_events": _row_hashes(conn, "referral_events", event_id, keyed)}
+    audit.append(conn, os_user or actor, "referral.added",
+                 _on_behalf({"referral": referral_id, "decision": decision_id, "code": code, "status": status,
+                             "rows": rows}, actor, os_user), ts=stamp)
     return referral_id
 
 
@@ -71,7 +76,7 @@ def _check_status(status: str, appointment: dt.date | None) -> None:
 
 
 def update(conn: sqlite3.Connection, referral_id: int, status: str, actor: str, appointment: dt.date | None,
-           notes: str) -> None:
+           notes: str, *, keyed: Keyed | None = None, os_user: str | None = None) -> None:
     """Move a referral along its lifecycle (in the caller's write), refusing transitions it does not allow."""
     _check_status(status, appointment)
     current = conn.execute(
@@ -84,9 +89,15 @@ def update(conn: sqlite3.Connection, referral_id: int, status: str, actor: str, 
         raise BookError(f"a {current[0]} referral cannot become {status}", key="status", allowed=allowed)
     stamp = audit.now()
     event_id = _status_row(conn, referral_id, status, appointment, notes, actor, stamp)
-    audit.append(conn, actor, "referral.updated",
-                 {"referral": referral_id, "status": status,
-                  "rows": {"referral_events": _row_hashes(conn, "referral_events", event_id)}}, ts=stamp)
+    audit.append(conn, os_user or actor, "referral.updated",
+                 _on_behalf({"referral": referral_id, "status": status,
+                             "rows": {"referral_events": _row_hashes(conn, "referral_events", event_id, keyed)}},
+                            actor, os_user), ts=stamp)
+
+
+def _on_behalf(body: dict[str, Any], adviser: str, os_user: str | None) -> dict[str, Any]:
+    """An event body with the adviser recorded as `on_behalf_of` when the actor is the operating-system user."""
+    return body if os_user is None else {**body, "on_behalf_of": adviser}
 
 
 def _status_row(conn: sqlite3.Connection, referral_id: int, status: str, appointment: dt.date | None, notes: str,
@@ -105,9 +116,9 @@ def _lastrowid(cur: sqlite3.Cursor) -> int:
     return int(cur.lastrowid)
 
 
-def _row_hashes(conn: sqlite3.Connection, table: str, ident: int) -> dict[str, str]:
-    """{id: row hash} of a row this write just made, for its audit event."""
+def _row_hashes(conn: sqlite3.Connection, table: str, ident: int, keyed: Keyed | None = None) -> dict[str, str]:
+    """{id: row hash} of a row this write just made, for its audit event (keyed when `keyed` is given)."""
     row = audit.fetch_row(conn, table, audit.ROW_TABLES[table], ident)
     if row is None:
         raise BookError(f"the new {table} row {ident} cannot be read back")
-    return {str(ident): audit.row_hash(row)}
+    return {str(ident): keyed.row_hash(row) if keyed is not None else audit.row_hash(row)}

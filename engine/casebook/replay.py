@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -13,7 +14,7 @@ import attrs
 from engine.casebook import audit as A
 from engine.casebook.book import CaseBook
 from engine.casebook.queries import DecisionRecord
-from engine.errors import InputError, RuleFileError
+from engine.errors import BookError, InputError, RuleFileError
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.adviser import AdviserDecision
@@ -79,6 +80,17 @@ class Replayer:
             self._rulesets[digest] = ruleset
         return self._rulesets[digest]
 
+    def _inputs_hash(self, text: str, stored: str | None) -> str:
+        """The inputs hash in the form stored: keyed (`k1:`, needs the book's key) or, in older rows, sha256."""
+        if stored is not None and stored.startswith(A.KEYED_PREFIX):
+            try:
+                return self.book.keyed.text_hash(text)
+            except BookError:
+                # no key file (the book on another machine): the column is only compared with the audit
+                # event; `audit verify` says the rows cannot be checked without the key
+                return stored
+        return A.sha256_text(text)
+
     def replay(self, decision_id: int, under_current: bool = False) -> ReplayResult:
         """Re-decide one recorded decision and compare it with what was recorded."""
         row = self.book.decision_record(decision_id)
@@ -100,7 +112,7 @@ class Replayer:
         elif _summary(row) != _summary_of_text(recorded_text):
             problems.append("the summary columns differ from the recorded decision")
         inputs_text = row.inputs or ""
-        inputs_hash = A.sha256_text(inputs_text)
+        inputs_hash = self._inputs_hash(inputs_text, row.inputs_hash)
         if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
             return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
                                 recorded=recorded)
@@ -179,12 +191,13 @@ def _outcome_differences(recorded: Decision, replayed: Decision) -> list[str]:
 _WORKER: dict[str, Replayer] = {}
 
 
-def _replay_chunk(args: tuple[str, list[int], bool]) -> list[ReplayResult]:
-    """Worker: replay a chunk of decisions from its own read connection to the book."""
-    path, ids, under_current = args
+def _replay_chunk(args: tuple[str, list[int], bool, str | None]) -> list[ReplayResult]:
+    """Worker: replay a chunk of decisions from its own read connection to the book (its key from `key_dir`)."""
+    path, ids, under_current, key_dir = args
     replayer = _WORKER.get(path)
     if replayer is None:
-        replayer = _WORKER[path] = Replayer(CaseBook(path, create=False))
+        book = CaseBook(path, create=False, key_dir=Path(key_dir) if key_dir else None)
+        replayer = _WORKER[path] = Replayer(book)
     return [attrs.evolve(r, replayed=None, recorded=None) for r in
             (_replay_present(replayer, i, under_current) for i in ids) if r is not None]
 
@@ -215,7 +228,8 @@ def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, wor
             if result is not None:
                 yield result
         return
-    tasks = [(str(book.path), ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk)]
+    key_dir = str(book.key_dir) if book.key_dir else None
+    tasks = [(str(book.path), ids[i:i + chunk], under_current, key_dir) for i in range(0, len(ids), chunk)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         for results in pool.imap(_replay_chunk, tasks):
             yield from results

@@ -246,30 +246,61 @@ def _read_anchor(path: Path | None) -> Any:
 @db_option
 @click.option("--anchor", "anchor_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="An anchor file kept outside the database: also catches truncation and rewrites.")
+@click.option("--pubkey", "pubkey_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The public key (KEY.pub) that signs checkpoints; needed with --checkpoint.")
+@click.option("--checkpoint", "checkpoint_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="A signed checkpoint kept outside the book (repeatable): also catches a rewritten or cut "
+                   "chain and rows erased without a signed erasure; events after the last are named unwitnessed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def audit_verify(db: Path | None, anchor_file: Path | None, as_json: bool) -> None:
+def audit_verify(db: Path | None, anchor_file: Path | None, pubkey_file: Path | None,
+                 checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
     """Check the audit chain and every recorded row; names the first broken event. Exit 1 if broken.
 
     \b
     Examples:
       pathways audit verify
       pathways audit verify --anchor /secure/pathways-anchor.json
+      pathways audit verify --pubkey /secure/checkpoint.key.pub --checkpoint /secure/checkpoint.json
     """
     anchor = _read_anchor(anchor_file)
+    points, public = _read_checkpoints(pubkey_file, checkpoint_files)
+    report = None
     with open_book(db, create=False) as book:
         count, problems = book.verify(anchor)
+        if points:
+            report = book.verify_checkpoints(points, public)
+            problems += report.problems
     if as_json:
         click.echo(json.dumps({"events": count, "ok": not problems,
                                "first_broken": problems[0].seq if problems else None,
-                               "problems": [str(p) for p in problems]}))
+                               "problems": [str(p) for p in problems],
+                               **(report.to_data() if report else {})}))
     elif problems:
         for problem in problems:
             fail(str(problem))
         click.echo(clean(f"audit chain BROKEN: {len(problems)} problem(s) in {count} events; first: {problems[0]}"))
     else:
-        click.echo(f"audit chain OK: {count} events" + (", anchor matched" if anchor else ""))
+        click.echo(f"audit chain OK: {count} events" + (", anchor matched" if anchor else "")
+                   + (f", checkpoint signature good to event {report.witnessed}" if report else ""))
+    if report is not None and report.unwitnessed and not as_json:
+        first, last = report.unwitnessed
+        click.echo(f"unwitnessed: events {first}-{last} came after the last checkpoint; no checkpoint vouches "
+                   "for them yet")
     if problems:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+def _read_checkpoints(pubkey_file: Path | None, files: tuple[Path, ...]) -> tuple[list[Any], Any]:
+    """The checkpoints and the public key that signs them (both or neither, else a usage error)."""
+    if not files and pubkey_file is None:
+        return [], None
+    if not files or pubkey_file is None:
+        raise click.UsageError("--checkpoint and --pubkey go together")
+    from engine.casebook.checkpoints import read_checkpoint
+    from engine.casebook.signing import load_public
+
+    return [read_checkpoint(path) for path in files], load_public(pubkey_file)
 
 
 @audit.command("anchor")
@@ -445,32 +476,106 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
     click.echo(f"replay all MATCH: {figures['replay_all_match']}; audit chain OK: {figures['verify_ok']}")
 
 
+def erasure_options(reasons: tuple[str, ...], default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options erase and retain share: a reason from a fixed list, a reference, the data-protection key."""
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                            help="The data-protection key that signs the erasure (required in a live book; "
+                                 "see `pathways audit register-key`).")(func)
+        func = click.option("--reference", default=None, metavar="REF",
+                            help="The request's reference (ticket or letter number: 1-40 letters, digits, "
+                                 "/ . _ -), never the person.")(func)
+        return click.option("--reason", type=click.Choice(reasons), default=default, show_default=True,
+                            help="Why (kept in the audit log).")(func)
+    return wrap
+
+
+def _erasure_key(path: Path | None) -> Any:
+    """The data-protection private key named by --key, or None."""
+    if path is None:
+        return None
+    from engine.casebook.signing import load_private
+
+    return load_private(path)
+
+
+def _read_nino(source: str) -> str:
+    """The NINO to erase, from a file or standard input (never from the command line, where `ps` shows it)."""
+    from engine.model.nino import nino_problem
+
+    try:
+        if source == "-":
+            import sys
+
+            text = sys.stdin.readline(64)
+        else:
+            with open(source, encoding="ascii") as handle:
+                text = handle.readline(64)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the National Insurance number ({type(exc).__name__})", source,
+                         key="--nino-from") from None
+    nino = text.strip().upper()
+    problem = nino_problem(nino)
+    if problem:
+        raise InputError(f"does not hold a National Insurance number: {problem}", source, key="--nino-from")
+    return nino
+
+
+def _report_erasure(done: Any, as_json: bool, data: dict[str, Any], words: str) -> None:
+    """Print what an erasure did; exit 1, saying so, when the data is not yet scrubbed from the file."""
+    if as_json:
+        click.echo(escape_json(json.dumps({**data, "decisions_erased": done.decisions, "scrubbed": done.scrubbed},
+                                          ensure_ascii=False)))
+    else:
+        click.echo(clean(words))
+    if not done.scrubbed:
+        fail(f"erased {done.decisions} decision(s) from the case book, but their data is not yet scrubbed from "
+             "the file: another program is reading the book; close it, then run `pathways scrub`")
+        raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
 @click.command()
-@click.argument("case_ref", metavar="CASE")
+@click.argument("case_ref", metavar="[CASE]", required=False)
+@click.option("--nino-from", "nino_from", metavar="FILE", default=None,
+              help="Erase every case of the National Insurance number in FILE ('-': standard input), under "
+                   "any case reference.")
 @db_option
-@click.option("--adviser", default=None, help="Who erased it (default: login name).")
-@click.option("--reason", default="erasure request", show_default=True, help="Why (kept in the audit log).")
+@click.option("--adviser", default=None, help="On whose behalf (default: login name).")
+@erasure_options(("erasure_request", "recorded_in_error", "wrong_claimant", "duplicate_record",
+                  "legal_obligation", "court_order"), "erasure_request")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was erased as one JSON object.")
-def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes: bool, as_json: bool) -> None:
-    """Erase a claimant's records (every decision of one case reference) from the case book.
+def erase(case_ref: str | None, nino_from: str | None, db: Path | None, adviser: str | None, reason: str,
+          reference: str | None, key_file: Path | None, yes: bool, as_json: bool) -> None:
+    """Erase a claimant's records: every decision of one case reference, or of one NINO, from the case book.
 
     The rows are deleted and scrubbed from the file (secure_delete, WAL checkpoint); the audit
-    chain keeps only keyed references and still verifies.
+    chain keeps only keyed references and still verifies. In a live book the erasure is signed with
+    the book's data-protection key (--key). Exit 1 if another program holds the book open so the
+    data could not yet be scrubbed from the file.
 
     \b
-    Example:
-      pathways erase TRN-0001 --reason "erasure request 2024-118" --yes
+    Examples:
+      pathways erase TRN-0001 --reference DSAR-2024-118 --yes
+      pathways erase --nino-from request.txt --key ~/dp.key --reason erasure_request --yes
     """
-    if not yes and not click.confirm(f"Erase every record of case {clean(case_ref)}? This cannot be undone",
-                                     err=as_json):
+    if (case_ref is None) == (nino_from is None):
+        raise click.UsageError("give a case reference or --nino-from, not both")
+    if nino_from == "-" and not yes:
+        raise click.UsageError("give --yes when the National Insurance number comes from standard input")
+    nino = _read_nino(nino_from) if nino_from is not None else None
+    what = f"case {clean(case_ref)}" if case_ref is not None else "that National Insurance number"
+    if not yes and not click.confirm(f"Erase every record of {what}? This cannot be undone", err=as_json):
         raise click.exceptions.Exit(1)
+    key = _erasure_key(key_file)
     with open_book(db, create=False) as book:
-        removed = book.erase(case_ref, adviser or default_adviser(), reason)
-    if as_json:
-        click.echo(escape_json(json.dumps({"case": case_ref, "decisions_erased": removed}, ensure_ascii=False)))
-    else:
-        click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
+        who = adviser or default_adviser()
+        if nino is not None:
+            done = book.erase_nino(nino, who, reason, reference, key)
+        else:
+            done = book.erase(str(case_ref), who, reason, reference, key)
+    data = {"case": case_ref} if case_ref is not None else {"nino": "(given)"}
+    _report_erasure(done, as_json, data, f"erased {what}: {done.decisions} decision(s) and their referrals")
 
 
 def parse_duration(text: str, now: Any) -> Any:
@@ -497,15 +602,19 @@ def parse_duration(text: str, now: Any) -> Any:
 @db_option
 @click.option("--older-than", "older_than", required=True, metavar="DURATION",
               help="Erase cases recorded longer ago than this: 7y, 18m, 6w or 90d.")
-@click.option("--adviser", default=None, help="Who applied it (default: login name).")
+@click.option("--adviser", default=None, help="On whose behalf (default: login name).")
+@erasure_options(("retention_schedule", "legal_obligation"), "retention_schedule")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was erased as one JSON object.")
-def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool, as_json: bool) -> None:
+def retain(db: Path | None, older_than: str, adviser: str | None, reason: str, reference: str | None,
+           key_file: Path | None, yes: bool, as_json: bool) -> None:
     """Apply a retention period: erase every case recorded before it, recorded in the audit log.
+
+    In a live book the erasure is signed with the book's data-protection key (--key).
 
     \b
     Example:
-      pathways retain --older-than 6y --yes
+      pathways retain --older-than 6y --key ~/dp.key --yes
     """
     import datetime as dt
 
@@ -514,12 +623,28 @@ def retain(db: Path | None, older_than: str, adviser: str | None, yes: bool, as_
     cutoff = parse_duration(older_than, dt.datetime.fromisoformat(audit_now())).isoformat()
     if not yes and not click.confirm(f"Erase every case recorded before {cutoff}?", err=as_json):
         raise click.exceptions.Exit(1)
+    key = _erasure_key(key_file)
     with open_book(db, create=False) as book:
-        removed = book.retain(cutoff, adviser or default_adviser())
-    if as_json:
-        click.echo(json.dumps({"before": cutoff, "decisions_erased": removed}))
-    else:
-        click.echo(f"retention applied: {removed} decision(s) recorded before {cutoff} erased")
+        done = book.retain(cutoff, adviser or default_adviser(), reason, reference, key)
+    _report_erasure(done, as_json, {"before": cutoff},
+                    f"retention applied: {done.decisions} decision(s) recorded before {cutoff} erased")
+
+
+@click.command()
+@db_option
+def scrub(db: Path | None) -> None:
+    """Push erased data out of the case book file now (exit 1 while another program still reads the book).
+
+    \b
+    Example:
+      pathways scrub
+    """
+    with open_book(db, create=False) as book:
+        done = book.scrub()
+    if not done:
+        fail("not yet scrubbed from the file: another program is reading the case book; close it and try again")
+        raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+    click.echo("scrubbed: erased data has left the file")
 
 
 def _report_copy(report: Any, as_json: bool, what: str) -> None:

@@ -92,7 +92,8 @@ def show(decision_id: int, db: Path | None, as_json: bool) -> None:
         lines.append(f"  referral {ref['referral']}: {ref['code']} to {ref['provider']}, {ref['status']}")
     if data["audit_event"]:
         event = data["audit_event"]
-        lines.append(f"Audit event {event['seq']} at {event['ts']} ({event['hash'][:16]}...)")
+        by = f" by account {event['actor']}" if event["actor"] != data["adviser"] else ""  # live books (#15)
+        lines.append(f"Audit event {event['seq']} at {event['ts']}{by} ({event['hash'][:16]}...)")
     click.echo(clean("\n".join(lines), keep_newlines=True))
 
 

@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 
 import click
 
-from engine.cli import book, cases, evaluate, explain, impact, rules
+from engine.cli import book, cases, checkpoint, evaluate, explain, impact, rules
 from engine.cli import decisions as recorded
 from engine.cli.root import cli, fail
 from engine.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, PathwaysError, storage_problem
@@ -36,13 +36,18 @@ ENGINE_COMMANDS: tuple[click.Command, ...] = (
     book.bench,
     book.erase,
     book.retain,
+    book.scrub,
     book.backup,
     book.restore,
     book.datasette_metadata,
     cases.cases,
     rules.rules,
 )
-"""The commands the engine itself provides."""
+"""The commands the engine itself provides (`checkpoint` adds keygen, checkpoint and register-key to `audit`)."""
+
+AUDIT_COMMANDS: tuple[click.Command, ...] = (checkpoint.audit_keygen, checkpoint.audit_checkpoint,
+                                             checkpoint.audit_register_key)
+"""Subcommands engine.cli.checkpoint adds to `audit` when imported (#15)."""
 
 
 def build() -> click.Group:

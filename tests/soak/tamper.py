@@ -29,6 +29,7 @@ from engine.casebook.audit import Anchor
 from engine.casebook.batch import run_batch
 from engine.casebook.book import CaseBook
 from engine.casebook.db import BookError, protected_triggers
+from engine.casebook.keyed import Keyed, keyed_for
 from engine.casebook.replay import MATCH, Replayer
 from engine.intake.generate import generate_cases
 from engine.policy.driver import Engine
@@ -270,13 +271,13 @@ def rehash(conn: sqlite3.Connection, rng: random.Random) -> str | None:
                 row[column] = row[column].decode("utf-8", "replace") + "!"
             if repr(row[column]) == repr(old):
                 return None  # no change: the appended events alone would make it a forged append
-            _follow_hashes(table, row, column, body)
+            _follow_hashes(table, row, column, body, keyed_for(conn))
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
                          (row[column], row["_rowid"]))
             if table == "cases" and column == "inputs_hash":
                 body["inputs_hash"] = row[column]
             stored = {k: v for k, v in row.items() if k != "_rowid"}
-            body["rows"][table][str(row[key])] = A.row_hash(stored)
+            body["rows"][table][str(row[key])] = _row_hash(conn, stored)
             detail = f"{how} of {table}.{column}: {str(old)[:30]!r} -> {str(row[column])[:30]!r}"
         events[index][4] = A.canonical_json(body)
         start = index
@@ -311,13 +312,23 @@ def rehash(conn: sqlite3.Connection, rng: random.Random) -> str | None:
     return f"rehash after {detail}" + (f" and {extra} appended" if extra else "")
 
 
-def _follow_hashes(table: str, row: dict[str, Any], column: str, body: dict[str, Any]) -> None:
+def _follow_hashes(table: str, row: dict[str, Any], column: str, body: dict[str, Any],
+                   keyed: Keyed | None = None) -> None:
     """A careful forger also fixes the hashes a row carries of itself (decision and inputs hashes)."""
     if table == "decisions" and column == "decision" and isinstance(row["decision"], str):
         row["decision_hash"] = A.sha256_text(row["decision"])
     if table == "cases" and column == "inputs" and isinstance(row["inputs"], str):
-        row["inputs_hash"] = A.sha256_text(row["inputs"])
+        old = row.get("inputs_hash")
+        keyed_form = keyed is not None and isinstance(old, str) and old.startswith(A.KEYED_PREFIX)
+        row["inputs_hash"] = keyed.text_hash(row["inputs"]) if keyed_form and keyed else A.sha256_text(row["inputs"])
         body["inputs_hash"] = row["inputs_hash"]
+
+
+def _row_hash(conn: sqlite3.Connection, row: dict[str, Any]) -> str:
+    """A row hash as Pathways would write it: keyed when the forger can read the book's key file (the same
+    account can: it lives beside the user's config), as a careful forger running as the adviser would (#15)."""
+    keyed = keyed_for(conn)
+    return keyed.row_hash(row) if keyed is not None else A.row_hash(row)
 
 
 def drop_trigger(conn: sqlite3.Connection, rng: random.Random) -> str | None:
@@ -345,8 +356,9 @@ def forged_append(conn: sqlite3.Connection, rng: random.Random) -> str | None:
                      list(row.values()))
     body = {"decision": decision_id, "case": case_id, "case_key": "forged", "inputs_hash": case["inputs_hash"],
             "ruleset": decision["ruleset"],
-            "rows": {"cases": {str(case_id): A.row_hash(case)}, "claimants": {str(case_id): A.row_hash(claimant)},
-                     "decisions": {str(decision_id): A.row_hash(decision)}}}
+            "rows": {"cases": {str(case_id): _row_hash(conn, case)},
+                     "claimants": {str(case_id): _row_hash(conn, claimant)},
+                     "decisions": {str(decision_id): _row_hash(conn, decision)}}}
     last = events[-1]
     seq = last[0] + 1
     A.append(conn, "T1", "decision.recorded", body, ts=last[1])

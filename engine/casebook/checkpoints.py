@@ -1,0 +1,314 @@
+"""Signed checkpoints of the audit chain, and the signatures erasures carry (#15).
+
+A checkpoint is the chain's head signed with an Ed25519 key kept away from the book:
+`{book id, seq, head hash, count, time}`. Whoever can write the book can still append events that
+look like real writes, but not unsign what a checkpoint witnessed: verifying against a checkpoint
+fails when its head is gone from the chain, when it is another book's, when its signature is bad,
+or when a row a checkpointed event vouched for is gone without an erasure signed by a
+data-protection key registered in the book before the checkpoint. Events after the last checkpoint
+are named as unwitnessed.
+
+Erasure and retention in a live book are signed with a data-protection key whose public half was
+registered in the book by an audited `dpkey.registered` event (the first one signed by the key
+itself, later ones by a key already registered). The signature covers the book id, the event's
+sequence number, the previous hash, time, actor, name and body, rows included, so it cannot be
+moved to another event. Plain `audit verify` checks every signature it finds, and refuses an
+unsigned erasure once the book requires them (a key is registered, or a live book made since #15).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from engine.casebook import audit
+from engine.casebook.audit import KEYED_PREFIX, ROW_HASH_PREFIX, Problem
+from engine.casebook.signing import fingerprint, public_from_hex, raw_public, sign, valid
+from engine.errors import BookError, InputError
+from engine.policy.rulebook import canonical_json
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+DPKEY_EVENT = "dpkey.registered"
+"""The audited event that registers a data-protection key's public half in a book."""
+
+ERASURE_EVENTS = ("case.erased", "retention.applied")
+"""The only events that may erase rows."""
+
+SIGNED_EVENT_DOMAIN = "pathways.signed-event.v1"
+"""Names what an event signature signs, so it cannot be taken for any other signed message."""
+
+CHECKPOINT_TYPE = "pathways.checkpoint"
+"""The `type` of a checkpoint's signed payload."""
+
+GENESIS_ERASURE = "erasure"
+"""Genesis body key: `signed` in a live book made since #15 (every erasure must be signed)."""
+
+GENESIS_HASHES = "hashes"
+"""Genesis body key: `keyed` in a book made since #15 (every row and inputs hash is keyed)."""
+
+
+def event_message(book_id: str, seq: int, prev: str, ts: str, actor: str, event: str,
+                  body: dict[str, Any]) -> bytes:
+    """What a signed event's signature signs: the event as it is chained, less the signature itself."""
+    unsigned = {key: value for key, value in body.items() if key != "signature"}
+    return canonical_json({"domain": SIGNED_EVENT_DOMAIN, "book_id": book_id, "seq": seq, "prev": prev, "ts": ts,
+                           "actor": actor, "event": event, "body": unsigned}).encode("utf-8")
+
+
+def sign_next_event(conn: sqlite3.Connection, key: Ed25519PrivateKey, book_id: str, actor: str, ts: str,
+                    event: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` signed for the event about to be appended (call inside the write that appends it)."""
+    head = audit.head(conn)
+    seq, prev = (head.seq + 1, head.hash) if head else (1, "")
+    signed = {**body, "signed_by": fingerprint(key.public_key())}
+    return {**signed, "signature": sign(key, event_message(book_id, seq, prev, ts, actor, event, signed))}
+
+
+@attrs.define
+class ChainSignatures:
+    """What the signed parts of a chain say: registered keys, signed erasures, and which rows went when."""
+
+    count: int = 0
+    hashes: dict[int, str] = attrs.field(factory=dict)
+    keys: dict[str, Ed25519PublicKey] = attrs.field(factory=dict)
+    first_key_seq: int | None = None
+    vouched: dict[tuple[str, int], int] = attrs.field(factory=dict)
+    erased: dict[tuple[str, int], int] = attrs.field(factory=dict)
+    signed_erasures: set[int] = attrs.field(factory=set)
+    problems: list[Problem] = attrs.field(factory=list)
+
+
+def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignatures:
+    """Read the chain for its signatures and key registrations; never raises on a damaged book.
+
+    The chain's own integrity (links, hashes, rows) is `audit.verify`'s: this adds only what
+    signatures and keyed hashes must say. `book_id` defaults to the one in the book's meta.
+    """
+    if book_id is None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'book_id'").fetchone()
+        book_id = str(row[0]) if row else ""
+    out = ChainSignatures()
+    signed_required = False
+    keyed_from: int | None = None
+    for seq, ts, actor, event, body_text, prev, digest in audit.events(conn):
+        out.count += 1
+        out.hashes[seq] = digest
+        try:
+            body = json.loads(body_text)
+        except (TypeError, ValueError, RecursionError):
+            continue
+        if not isinstance(body, dict):
+            continue
+        if event == "book.created":
+            signed_required = body.get(GENESIS_ERASURE) == "signed"
+            keyed_from = seq if body.get(GENESIS_HASHES) == "keyed" else None
+        where = f"audit event {seq}"
+        if event == DPKEY_EVENT:
+            _register(out, seq, book_id, (ts, actor, event, prev), body)
+            continue
+        erasing = False
+        rows = body.get("rows")
+        for table, hashes in (rows.items() if isinstance(rows, dict) else ()):
+            if table not in audit.ROW_TABLES or not isinstance(hashes, dict):
+                continue
+            for ident, value in hashes.items():
+                if not (isinstance(ident, str) and ident.isascii() and ident.isdigit()):
+                    continue
+                if value is None:
+                    erasing = True
+                    out.erased[(table, int(ident))] = seq
+                elif isinstance(value, str):
+                    out.vouched.setdefault((table, int(ident)), seq)
+                    if value.startswith(KEYED_PREFIX) and keyed_from is None:
+                        keyed_from = seq
+                    elif value.startswith(ROW_HASH_PREFIX) and keyed_from is not None:
+                        out.problems.append(Problem(where, "holds an unkeyed row hash after keyed hashes began "
+                                                           "(written outside Pathways)", seq))
+        inputs = body.get("inputs_hash")
+        if keyed_from is not None and isinstance(inputs, str) and not inputs.startswith(KEYED_PREFIX):
+            out.problems.append(Problem(where, "holds an unkeyed inputs hash after keyed hashes began "
+                                               "(written outside Pathways)", seq))
+        if not erasing:
+            continue
+        if event not in ERASURE_EVENTS:
+            out.problems.append(Problem(where, f"erases rows but is a {event} event, not an erasure", seq))
+        elif "signature" in body or "signed_by" in body:
+            public = out.keys.get(str(body.get("signed_by")))
+            if public is not None and valid(public, event_message(book_id, seq, prev, ts, actor, event, body),
+                                            body.get("signature")):
+                out.signed_erasures.add(seq)
+            else:
+                out.problems.append(Problem(where, "erasure is not validly signed by a data-protection key "
+                                                   "registered in this book", seq))
+        elif signed_required or out.keys:
+            out.problems.append(Problem(where, "erasure is not signed, though this book requires its erasures "
+                                               "to be signed with its data-protection key", seq))
+    return out
+
+
+def _register(out: ChainSignatures, seq: int, book_id: str, context: tuple[str, str, str, str],
+              body: dict[str, Any]) -> None:
+    """Take in one key registration: self-signed when it is the first, else signed by a registered key."""
+    ts, actor, event, prev = context
+    public = public_from_hex(body.get("public_key"))
+    signer = out.keys.get(str(body.get("signed_by"))) if out.keys else public
+    ok = (public is not None and signer is not None and body.get("key") == fingerprint(public)
+          and (out.keys or body.get("signed_by") == body.get("key"))
+          and valid(signer, event_message(book_id, seq, prev, ts, actor, event, body), body.get("signature")))
+    if not ok or public is None:
+        out.problems.append(Problem(f"audit event {seq}", "registers a data-protection key without a valid "
+                                                          "signature (by the key itself if first, else by a "
+                                                          "key already registered)", seq))
+        return
+    out.keys[fingerprint(public)] = public
+    if out.first_key_seq is None:
+        out.first_key_seq = seq
+
+
+def registration_body(conn: sqlite3.Connection, book_id: str, signer: Ed25519PrivateKey,
+                      public: Ed25519PublicKey, actor: str, ts: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """The signed body of a `dpkey.registered` event (call inside the write that appends it).
+
+    The first key a book registers must sign its own registration; any later one is signed by a
+    key already registered. Refused (BookError) otherwise, or when the key is registered already.
+    """
+    chain = scan(conn, book_id)
+    new = fingerprint(public)
+    if new in chain.keys:
+        raise BookError(f"data-protection key {new} is already registered in this book", key="--pubkey")
+    signer_fp = fingerprint(signer.public_key())
+    if not chain.keys and signer_fp != new:
+        raise BookError("the book has no data-protection key yet: the first one must sign its own "
+                        "registration (give its private key as --key)", key="--key")
+    if chain.keys and signer_fp not in chain.keys:
+        raise BookError("a new data-protection key must be registered with a key already registered in this "
+                        "book", key="--key", allowed=", ".join(sorted(chain.keys)))
+    body = {**extra, "key": new, "public_key": raw_public(public).hex()}
+    return sign_next_event(conn, signer, book_id, actor, ts, DPKEY_EVENT, body)
+
+
+def registered_keys(conn: sqlite3.Connection, book_id: str) -> dict[str, Ed25519PublicKey]:
+    """The data-protection keys validly registered in the book, by fingerprint."""
+    return scan(conn, book_id).keys
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Checkpoint:
+    """A signed checkpoint as read from its file."""
+
+    book_id: str
+    seq: int
+    head: str
+    count: int
+    time: str
+    key: str
+    signature: str
+    where: str
+
+    def payload(self) -> dict[str, Any]:
+        """What the signature signs."""
+        return checkpoint_payload(self.book_id, self.seq, self.head, self.count, self.time, self.key)
+
+
+def checkpoint_payload(book_id: str, seq: int, head: str, count: int, time: str, key: str) -> dict[str, Any]:
+    """The signed part of a checkpoint."""
+    return {"type": CHECKPOINT_TYPE, "version": 1, "book_id": book_id, "seq": seq, "head": head, "count": count,
+            "time": time, "key": key}
+
+
+def make_checkpoint(conn: sqlite3.Connection, book_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The chain's head signed with `key`, read in one snapshot; refused (InputError) for an empty log."""
+    conn.execute("BEGIN")
+    try:
+        head = audit.head(conn)
+        count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    finally:
+        conn.execute("COMMIT")
+    if head is None:
+        raise InputError("the audit log is empty: nothing to checkpoint")
+    payload = checkpoint_payload(book_id, head.seq, head.hash, count, audit.now(), fingerprint(key.public_key()))
+    return {"checkpoint": payload, "signature": sign(key, canonical_json(payload).encode("utf-8"))}
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """A checkpoint file written by `audit checkpoint -o`; refused (InputError) when unreadable or malformed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        body = data["checkpoint"]
+        if body.get("type") != CHECKPOINT_TYPE or body.get("version") != 1:
+            raise ValueError
+        fields = (str(body["book_id"]), int(body["seq"]), str(body["head"]), int(body["count"]),
+                  str(body["time"]), str(body["key"]), str(data["signature"]))
+    except FileNotFoundError:
+        raise InputError("no such checkpoint file", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read checkpoint file ({type(exc).__name__})", str(path)) from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise InputError("not a checkpoint file written by `pathways audit checkpoint`", str(path)) from None
+    return Checkpoint(*fields, where=path.name)
+
+
+@attrs.frozen
+class CheckpointReport:
+    """What checking the chain against checkpoints found, and which events no checkpoint witnessed."""
+
+    problems: list[Problem]
+    witnessed: int
+    unwitnessed: tuple[int, int] | None
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        span = {"from": self.unwitnessed[0], "to": self.unwitnessed[1]} if self.unwitnessed else None
+        return {"witnessed_to": self.witnessed, "unwitnessed": span}
+
+
+def check(conn: sqlite3.Connection, book_id: str | None, checkpoints: Iterable[Checkpoint],
+          public: Ed25519PublicKey) -> CheckpointReport:
+    """Check the chain against signed checkpoints: signature, book, head present, checkpointed rows kept."""
+    chain = scan(conn, book_id or "")
+    problems: list[Problem] = []
+    witnessed = 0
+    for point in checkpoints:
+        where = f"checkpoint {point.where}"
+        if point.key != fingerprint(public) or not valid(public, canonical_json(point.payload()).encode("utf-8"),
+                                                         point.signature):
+            problems.append(Problem(where, "bad signature: not signed by this public key, or altered"))
+            continue
+        if point.book_id != book_id:
+            problems.append(Problem(where, "is another book's checkpoint"))
+            continue
+        if chain.hashes.get(point.seq) != point.head or point.count != point.seq:
+            problems.append(Problem(where, f"its head, event {point.seq}, is missing from the chain: the log "
+                                           "was cut off or rewritten", point.seq))
+            continue
+        witnessed = max(witnessed, point.seq)
+        problems += _unsigned_losses(chain, point)
+    last = chain.count
+    span = (witnessed + 1, last) if last > witnessed else None
+    return CheckpointReport(problems, witnessed, span)
+
+
+def _unsigned_losses(chain: ChainSignatures, point: Checkpoint) -> list[Problem]:
+    """Rows checkpointed events vouched for, erased after the checkpoint without a witnessed, valid signature."""
+    trusted = chain.first_key_seq is not None and chain.first_key_seq <= point.seq
+    lost: dict[int, int] = {}
+    for row, vouched in chain.vouched.items():
+        gone = chain.erased.get(row)
+        if vouched > point.seq or gone is None or gone <= point.seq:
+            continue
+        if not (trusted and gone in chain.signed_erasures):
+            lost[gone] = lost.get(gone, 0) + 1
+    return [Problem(f"audit event {seq}", f"erases {n} row(s) that checkpoint {point.where} witnessed, without a "
+                                          "valid signature by a data-protection key registered before that "
+                                          "checkpoint", seq)
+            for seq, n in sorted(lost.items())]
