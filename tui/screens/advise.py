@@ -44,7 +44,8 @@ class AdviseScreen(JobScreen):
         self.open_only = False
         self.kind: str | None = None
         self.total: int | None = None
-        self.generation = 0
+        self.generation = 0  # bumped by every new search or filter: pages of an older one are dropped
+        self.shown_generation = 0  # the generation whose first page is in the table
         self.detail_shown = False  # the detail line shows a highlighted case (not the count)
 
     @property
@@ -88,9 +89,9 @@ class AdviseScreen(JobScreen):
     def action_reload(self) -> None:
         """Read the first page of the case list again (and count the cases afresh)."""
         self.total = None
-        self._refill()
+        self.refill()
 
-    def _refill(self) -> None:
+    def refill(self) -> None:
         """Load the first page for the search and filters now in force, in a worker (a newer one supersedes it)."""
         self.generation += 1
         self.workers.cancel_group(self, "advise-more")
@@ -105,6 +106,7 @@ class AdviseScreen(JobScreen):
         described = f"{page.kind} case book" if page.kind else "new case book (created on first record)"
         self.query_one("#banner", Static).update(safe(f"ADVISE · {described}: {self.db}"))
         self.query_one("#cases", CaseTable).show(page.rows, page.next is not None)
+        self.shown_generation = generation
         if self.total is None and page.next is None and self.case_query == CaseQuery():
             self.total = len(page.rows)
         elif self.total is None and page.kind is not None:
@@ -158,7 +160,7 @@ class AdviseScreen(JobScreen):
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:
         """Filter as the adviser types."""
-        self._refill()
+        self.refill()
 
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
@@ -177,13 +179,13 @@ class AdviseScreen(JobScreen):
         """Step the priority filter: any, urgent, priority, routine."""
         self.priority = PRIORITY_CYCLE[(PRIORITY_CYCLE.index(self.priority) + 1) % len(PRIORITY_CYCLE)]
         self._show_filters()
-        self._refill()
+        self.refill()
 
     def action_toggle_open(self) -> None:
         """Only cases with open referrals, or all."""
         self.open_only = not self.open_only
         self._show_filters()
-        self._refill()
+        self.refill()
 
     def action_new_case(self) -> None:
         """Ask for the new case's reference and date, then start the interview."""

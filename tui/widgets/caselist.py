@@ -57,6 +57,9 @@ class CaseTable(OpenTable):
 
     def show(self, rows: tuple[CaseRow, ...], more: bool) -> None:
         """Replace the list with a first page (the cursor stays on its case if that is still listed)."""
+        if list(rows) == self.cases:  # the same cases again (a reload with nothing new): nothing to redraw
+            self.more = more
+            return
         keep = self.current_key()
         self.clear()
         self.cases, self.by_key = [], {}
