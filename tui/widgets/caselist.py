@@ -58,7 +58,7 @@ class CaseTable(OpenTable):
     def show(self, rows: tuple[CaseRow, ...], more: bool) -> None:
         """Replace the list with a first page (the cursor stays on its case if that is still listed)."""
         if list(rows) == self.cases:  # the same cases again (a reload with nothing new): nothing to redraw
-            self.more = more
+            self._add((), more)
             return
         keep = self.current_key()
         self.clear()
@@ -71,10 +71,11 @@ class CaseTable(OpenTable):
         self._add(rows, more)
 
     def _add(self, rows: tuple[CaseRow, ...], more: bool) -> None:
-        """Append rows; note whether more follow."""
+        """Append rows; note whether more follow (a next page asked for before is forgotten: a newer list
+        replaced it or it arrived)."""
         for r in rows:
             key = str(r.decision_id)
-            if key in self.by_key:  # a case recorded again between two pages: listed once
+            if key in self.by_key:  # never listed twice (a table key is unique)
                 continue
             self.cases.append(r)
             self.by_key[key] = r
