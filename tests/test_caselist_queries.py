@@ -158,7 +158,7 @@ def test_pages_use_the_indexes_never_a_full_read(book_path: Path) -> None:
 
         class Spy:
             def execute(self, sql: str, args: tuple = ()):
-                if sql.startswith("SELECT d.id FROM decisions AS d"):
+                if sql.startswith("SELECT d.ref, d.id FROM decisions AS d"):
                     plans.append(" | ".join(r[3] for r in real.execute("EXPLAIN QUERY PLAN " + sql, args)))
                     assert "OFFSET" not in sql
                 return real.execute(sql, args)
@@ -169,10 +169,12 @@ def test_pages_use_the_indexes_never_a_full_read(book_path: Path) -> None:
         case_page(Spy(), CaseQuery(priority="urgent"), None, 10)  # type: ignore[arg-type]
         case_page(Spy(), CaseQuery("0000004"), PageKey("SYN-00000041", 41), 10)  # type: ignore[arg-type]
         case_page(Spy(), CaseQuery(open_only=True, priority="routine"), None, 10)  # type: ignore[arg-type]
+        case_page(Spy(), CaseQuery("qq 70 00 01 a"), None, 10)  # type: ignore[arg-type]
         assert "TEMP B-TREE FOR ORDER BY" not in plans[0] and "decisions_ref_id" in plans[0]
         assert "decisions_priority_id" in plans[1] and "TEMP B-TREE FOR ORDER BY" not in plans[1]
         assert "COVERING INDEX decisions_ref_id" in plans[2] and "TEMP B-TREE FOR ORDER BY" not in plans[2]
         assert "SCAN r USING COVERING INDEX referrals_decision" in plans[3]  # from the referrals, not the book
+        assert len(plans) == 5 and "claimants_nino (nino=?)" in plans[4] and "SCAN d" not in plans[4]
 
 
 def test_verify_knows_the_case_list_indexes(tmp_path: Path, capsys) -> None:

@@ -144,3 +144,27 @@ async def test_search_by_nino_finds_the_case(big_book: Path) -> None:
         await pilot.press("backspace")  # one character short of a NINO
         await settle(pilot)
         assert screen.shown == []
+
+
+def test_the_count_is_read_again_only_after_a_change(tmp_path: Path) -> None:
+    """Counting reads the whole reference index, so it is redone only when the book has a new audit event."""
+    db = tmp_path / "live.db"
+    with CaseBook(db, training=True) as book:
+        record_scenarios(book, limit=3)
+    first = data.case_count(db)
+    assert first.cases == 3
+    stale = data.CaseCount(first.head, 99)  # what a count before would have said, at the same head
+    assert data.case_count(db, stale) is stale
+    with CaseBook(db) as book:
+        ids = book.decision_ids()
+        book.add_referral(ids[0], *_a_referral(book, ids[0]))
+    assert data.case_count(db, stale) == data.CaseCount(first.head + 1, 3)
+
+
+def _a_referral(book: CaseBook, decision_id: int) -> tuple[str, str, str]:
+    """A referral the decision calls for: code, provider, actor."""
+    import json
+
+    text = book.decision_record(decision_id).decision  # type: ignore[union-attr]
+    code = next(o["code"] for o in json.loads(text)["outcomes"] if o["kind"] == "referral")
+    return code, "Provider", "T1"

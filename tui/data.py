@@ -130,12 +130,28 @@ PROGRESS_STEPS = 20_000
 """SQLite virtual machine steps between two checks whether a case list query was superseded."""
 
 
-def case_count(path: Path) -> int:
-    """How many cases (distinct case references) the book holds; 0 when it does not exist yet."""
+@attrs.frozen
+class CaseCount:
+    """How many cases a book held when its audit chain ended at event `head`."""
+
+    head: int
+    cases: int
+
+
+def case_count(path: Path, known: CaseCount | None = None) -> CaseCount:
+    """How many cases (distinct case references) the book holds; `known` again when no event was added since.
+
+    Counting reads the whole reference index (most of a second on a million cases), so coming back
+    to the list recounts only after a change: every change to a book appends an audit event.
+    """
     if not path.exists():
-        return 0
+        return CaseCount(0, 0)
     with CaseBook(path, create=False) as book:
-        return book.case_count()
+        anchor = book.head()
+        head = anchor.seq if anchor is not None else 0
+        if known is not None and known.head == head:
+            return known
+        return CaseCount(head, book.case_count())
 
 
 @attrs.frozen

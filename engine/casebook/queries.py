@@ -341,36 +341,36 @@ def case_page(conn: sqlite3.Connection, query: CaseQuery = EVERY_CASE, after: Pa
     reveals nothing.
     """
     search, nino = query.search, query.nino
-    terms: list[tuple[str, tuple[Any, ...]]] = []
-    if search:
-        matches = []
-        if _REF_PART.fullmatch(search):  # case references hold only A-Z, 0-9 and -
-            matches.append(("instr(d.ref, ?) > 0", (search,)))
-        if nino is not None:
-            matches.append((f"d.ref IN ({_NINO_REFS})", (nino,)))
-        if not matches:
-            return CasePage((), None)
-        either = "(" + " OR ".join(sql for sql, _ in matches) + ")"
-        terms.append((either, tuple(a for _, values in matches for a in values)))
-    terms.append((_LATEST, ()))
+    terms: list[tuple[str, tuple[Any, ...]]] = [(_LATEST, ())]
     if query.priority is not None:  # a search, or open referrals, drive by reference: `+` keeps this index out
         terms.append(("+d.priority = ?" if search or query.open_only else "d.priority = ?", (query.priority,)))
     if query.open_only:
         terms.append((f"d.ref IN ({_OPEN_REFS})", (json.dumps(CLOSED_STATUSES),)))
-    if search:
-        order = "d.ref"
-        if after is not None:
-            terms.append(("d.ref > ?", (after.ref,)))
-    else:
-        order = "d.id DESC"
+    if not search:
         if after is not None:
             terms.append(("d.id < ?", (after.decision_id,)))
-    where = " AND ".join(sql for sql, _ in terms)
-    args = [a for _, values in terms for a in values]
-    sql = f"SELECT d.id FROM decisions AS d WHERE {where} ORDER BY {order} LIMIT ?"  # noqa: S608 - constant terms
-    ids = [int(row[0]) for row in conn.execute(sql, (*args, limit + 1))]
+        found = _page_ids(conn, terms, "d.id DESC", limit + 1)
+    else:
+        if after is not None:
+            terms.append(("d.ref > ?", (after.ref,)))
+        found = []
+        if nino is not None:  # the NINO's few cases, looked up by index (claimants_nino)
+            found += _page_ids(conn, [(f"d.ref IN ({_NINO_REFS})", (nino,)), *terms], "d.ref", limit + 1)
+        if _REF_PART.fullmatch(search):  # case references hold only A-Z, 0-9 and -
+            found += _page_ids(conn, [("instr(d.ref, ?) > 0", (search,)), *terms], "d.ref", limit + 1)
+        found = sorted(set(found))
+    ids = [ident for _ref, ident in found[:limit + 1]]
     rows = case_rows(conn, ids[:limit])
     return CasePage(rows, rows[-1].key if len(ids) > limit and rows else None)
+
+
+def _page_ids(conn: sqlite3.Connection, terms: list[tuple[str, tuple[Any, ...]]], order: str,
+              limit: int) -> list[tuple[str, int]]:
+    """(ref, decision id) of the first `limit` decisions meeting every term, in `order`."""
+    where = " AND ".join(sql for sql, _ in terms)
+    args = [a for _, values in terms for a in values]
+    sql = f"SELECT d.ref, d.id FROM decisions AS d WHERE {where} ORDER BY {order} LIMIT ?"  # noqa: S608 - constants
+    return [(_text(ref), int(ident)) for ref, ident in conn.execute(sql, (*args, limit))]
 
 
 def case_rows(conn: sqlite3.Connection, decision_ids: list[int]) -> tuple[CaseListRow, ...]:

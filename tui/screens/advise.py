@@ -44,6 +44,7 @@ class AdviseScreen(JobScreen):
         self.open_only = False
         self.kind: str | None = None
         self.total: int | None = None
+        self.counted: data.CaseCount | None = None  # the last count, kept until the book changes
         self.generation = 0  # bumped by every new search or filter: pages of an older one are dropped
         self.shown_generation = 0  # the generation whose first page is in the table
         self.detail_shown = False  # the detail line shows a highlighted case (not the count)
@@ -110,7 +111,7 @@ class AdviseScreen(JobScreen):
         if self.total is None and page.next is None and self.case_query == CaseQuery():
             self.total = len(page.rows)
         elif self.total is None and page.kind is not None:
-            self.run_job(partial(data.case_count, self.db), self.show_total, group="advise-count")
+            self.run_job(partial(data.case_count, self.db, self.counted), self.show_total, group="advise-count")
         self._show_count()
 
     def show_more(self, generation: int, page: data.CasesPage) -> None:
@@ -120,9 +121,10 @@ class AdviseScreen(JobScreen):
             if not self.detail_shown:
                 self._show_count()
 
-    def show_total(self, total: int) -> None:
+    def show_total(self, count: data.CaseCount) -> None:
         """Show how many cases the book holds (counted after the first page was shown)."""
-        self.total = total
+        self.counted = count
+        self.total = count.cases
         if not self.detail_shown:
             self._show_count()
 
