@@ -139,17 +139,23 @@ async def test_case_list_filters_and_opening_a_recorded_case(tmp_path) -> None:
         screen = app.screen
         assert isinstance(screen, AdviseScreen) and len(screen.shown) == 4
         await pilot.press("o")
+        await settle(pilot)  # each page loads in a worker
         assert [r.ref for r in screen.shown] == ["TRN-0001"]
         await pilot.press("o", "p")
+        await settle(pilot)
         assert {r.priority for r in screen.shown} == {"urgent"}
         await pilot.press("p", "p", "p")
+        await settle(pilot)
         assert screen.priority is None and len(screen.shown) == 4
         await pilot.press("slash")
         await type_text(pilot, "0003")
+        await settle(pilot)
         assert [r.ref for r in screen.shown] == ["TRN-0003"]
         await pilot.press("t")  # typed into the search box: no mode change
+        await settle(pilot)
         assert app.current_mode == "advise" and screen.shown == []
         await pilot.press("backspace", "enter")  # back to the list
+        await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         opened = app.screen

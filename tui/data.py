@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
-from engine.casebook.queries import DecisionRow, ReferralRow
+from engine.casebook.queries import CaseQuery, DecisionRow, PageKey, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
 from engine.files import PrivateFile, create_private, ensure_private_dir
@@ -85,6 +85,11 @@ class CaseRow:
     recorded_at: str
     referrals: tuple[str, ...] = ()
 
+    @property
+    def key(self) -> PageKey:
+        """Where a page of the list ending at this case ends (the next page starts after it)."""
+        return PageKey(self.ref, self.decision_id)
+
 
 def referral_line(ref: ReferralRow) -> str:
     """One referral as a line: id, code, status, provider, appointment and latest notes."""
@@ -93,35 +98,60 @@ def referral_line(ref: ReferralRow) -> str:
     return clean(f"#{ref.id} {ref.code} {ref.status}{when}: {ref.provider}" + (f" ({notes})" if notes else ""))
 
 
-def case_list(path: Path) -> tuple[str | None, list[CaseRow]]:
-    """The book's kind and every case in it (latest decision per case ref), newest first."""
+@attrs.frozen
+class CasesPage:
+    """One page of the case list as the screen shows it: the book's kind, the rows, where the next page starts."""
+
+    kind: str | None
+    rows: tuple[CaseRow, ...]
+    next: PageKey | None
+
+
+def case_page(path: Path, query: CaseQuery, after: PageKey | None = None,
+              cancelled: Callable[[], bool] | None = None) -> CasesPage:
+    """One page of the book's cases (latest decision per case ref) matching `query`, after `after`.
+
+    `cancelled` is polled while SQLite works: when it says True (a newer search superseded this
+    one) the query stops at once instead of running on in its thread.
+    """
     if not path.exists():
-        return None, []
+        return CasesPage(None, (), None)
     with CaseBook(path, create=False) as book:
-        by_decision: dict[int, list[ReferralRow]] = {}
-        for ref in book.referrals():
-            by_decision.setdefault(ref.decision_id, []).append(ref)
-        rows: dict[str, CaseRow] = {}
-        per_ref: dict[str, list[ReferralRow]] = {}
-        for d in book.decisions(limit=100_000):
-            per_ref.setdefault(d.ref, []).extend(by_decision.get(d.id, []))
-            if d.ref not in rows:
-                rows[d.ref] = CaseRow(d.id, d.ref, d.as_of, d.edition, d.priority, len(d.outcomes), 0, d.adviser,
-                                      d.recorded_at)
-        out = []
-        for r in rows.values():
-            refs = per_ref[r.ref]
-            still_open = sum(1 for x in refs if x.is_open)
-            out.append(attrs.evolve(r, open_referrals=still_open, referrals=tuple(referral_line(x) for x in refs)))
-        return book.kind, out
+        if cancelled is not None:
+            book.conn.set_progress_handler(lambda: int(cancelled()), PROGRESS_STEPS)
+        page = book.case_page(query, after)
+        rows = tuple(CaseRow(r.decision_id, r.ref, r.as_of, r.edition, r.priority, r.outcomes, r.open_referrals,
+                             r.adviser, r.recorded_at, tuple(referral_line(x) for x in r.referrals))
+                     for r in page.rows)
+        return CasesPage(book.kind, rows, page.next)
 
 
-def filter_cases(rows: Iterable[CaseRow], query: str = "", priority: str | None = None,
-                 open_only: bool = False) -> list[CaseRow]:
-    """Cases whose ref contains `query` (any case), at `priority`, with open referrals if asked."""
-    q = query.strip().upper()
-    return [r for r in rows if q in r.ref.upper() and (priority is None or r.priority == priority)
-            and (not open_only or r.open_referrals > 0)]
+PROGRESS_STEPS = 20_000
+"""SQLite virtual machine steps between two checks whether a case list query was superseded."""
+
+
+@attrs.frozen
+class CaseCount:
+    """How many cases a book held when its audit chain ended at event `head`."""
+
+    head: int
+    cases: int
+
+
+def case_count(path: Path, known: CaseCount | None = None) -> CaseCount:
+    """How many cases (distinct case references) the book holds; `known` again when no event was added since.
+
+    Counting reads the whole reference index (most of a second on a million cases), so coming back
+    to the list recounts only after a change: every change to a book appends an audit event.
+    """
+    if not path.exists():
+        return CaseCount(0, 0)
+    with CaseBook(path, create=False) as book:
+        anchor = book.head()
+        head = anchor.seq if anchor is not None else 0
+        if known is not None and known.head == head:
+            return known
+        return CaseCount(head, book.case_count())
 
 
 @attrs.frozen

@@ -58,3 +58,8 @@ class JobScreen(Screen[None]):
         """Show a finished job's result or failure."""
         event.stop()
         event.then()
+
+
+def cancelled() -> bool:
+    """True when the worker running this job was cancelled (a newer job in its group superseded it)."""
+    return get_current_worker().is_cancelled

@@ -25,6 +25,7 @@ import sqlite_utils
 
 from engine.casebook import audit, checkpoints, erasure, keys, queries, records, referrals, signing
 from engine.casebook.db import (
+    check_indexes,
     check_triggers,
     check_views,
     connect,
@@ -437,6 +438,15 @@ class CaseBook:
         """Referrals with their current status and history, newest first."""
         return queries.referrals(self.conn, decision_id, open_only)
 
+    def case_page(self, query: queries.CaseQuery = queries.EVERY_CASE, after: queries.PageKey | None = None,
+                  limit: int = queries.CASE_PAGE) -> queries.CasePage:
+        """One page of the case list (each reference's latest decision) matching `query`, after `after`."""
+        return queries.case_page(self.conn, query, after, limit)
+
+    def case_count(self) -> int:
+        """How many cases (distinct case references) the book holds."""
+        return queries.case_count(self.conn)
+
     def ruleset_content(self, digest: str) -> str | None:
         """A stored rule set snapshot's canonical JSON."""
         return queries.ruleset_content(self.conn, digest)
@@ -457,6 +467,10 @@ class CaseBook:
         altered = check_views(self.db)
         if altered:
             problems.append(audit.Problem("schema", "auditors' views are missing or altered: " + ", ".join(altered)))
+        indexes = check_indexes(self.db)
+        if indexes:
+            problems.append(audit.Problem("schema", "the case list's indexes are missing or altered: "
+                                          + ", ".join(indexes)))
         foreign = foreign_objects(self.db)
         if foreign:
             problems.append(audit.Problem("schema", "objects Pathways did not create: " + describe_foreign(foreign)))

@@ -160,6 +160,23 @@ def m004_auditor_views(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@MIGRATIONS()
+def m005_case_list_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes the case list pages through (#12): latest decision per case ref, newest first per priority, NINO."""
+    for sql in CASE_LIST_INDEXES.values():
+        db.execute(sql)
+
+
+CASE_LIST_INDEXES = {
+    "decisions_ref_id": "CREATE INDEX decisions_ref_id ON decisions(ref, id)",
+    "decisions_priority_id": "CREATE INDEX decisions_priority_id ON decisions(priority, id)",
+    "claimants_nino": "CREATE INDEX claimants_nino ON claimants(nino)",
+}
+"""The case list's indexes: a case's latest decision and a search by reference (`ref, id`), a priority
+filter newest first (`priority, id`), an exact NINO (`nino`); a page never scans the whole book. Each
+is kept in `sqlite_master` exactly as written here, which `check_indexes` holds it to."""
+
+
 VIEWS = {
     "decisions_readable": (
         "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
@@ -234,6 +251,14 @@ def check_views(db: sqlite_utils.Database) -> list[str]:
     return sorted(name for name, sql in VIEWS.items() if present.get(name) != sql)
 
 
+def check_indexes(db: sqlite_utils.Database) -> list[str]:
+    """Names of the case list's indexes that differ from what Pathways created, or are missing once created."""
+    if not _applied(db, "m005_case_list_indexes"):
+        return []
+    present = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='index'").fetchall())
+    return sorted(name for name, sql in CASE_LIST_INDEXES.items() if present.get(name) != sql)
+
+
 def _applied(db: sqlite_utils.Database, migration: str) -> bool:
     """True when this book's migrations include `migration`."""
     try:
@@ -303,7 +328,7 @@ KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
 """Every table Pathways creates (sqlite-utils records migrations in `_sqlite_migrations`)."""
 
 KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "decisions_case", "decisions_recorded", "referrals_decision",
-                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name")
+                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name", *CASE_LIST_INDEXES)
 """Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
 
 

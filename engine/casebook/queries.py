@@ -8,6 +8,7 @@ is wrong with it.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -15,6 +16,7 @@ import attrs
 
 from engine.casebook.referrals import CLOSED_STATUSES
 from engine.model.adviser import AdviserDecision
+from engine.model.nino import nino_problem
 
 
 def _text(value: Any) -> str:
@@ -230,3 +232,182 @@ def audited_inputs(conn: sqlite3.Connection) -> dict[int, str]:
         except (ValueError, KeyError, TypeError):
             continue
     return out
+
+
+# -- the case list: one page at a time, from indexes (#12) -------------------------------------------
+
+CASE_PAGE = 100
+"""Cases per page of the case list."""
+
+
+def _nino_key(text: str) -> str | None:
+    """The NINO a search text spells (spaces ignored, any case), or None when it spells none."""
+    candidate = "".join(text.split()).upper()
+    return candidate if nino_problem(candidate) is None else None
+
+
+@attrs.frozen
+class CaseQuery:
+    """What the case list shows: cases whose reference contains `text` (or whose NINO is exactly `text`),
+    at `priority`, and only those with open referrals if `open_only`."""
+
+    text: str = ""
+    priority: str | None = None
+    open_only: bool = False
+
+    @property
+    def search(self) -> str:
+        """The reference part searched for (case references are upper case)."""
+        return self.text.strip().upper()
+
+    @property
+    def nino(self) -> str | None:
+        """The NINO searched for, when the text is one: only an exact NINO matches, never part of one."""
+        return _nino_key(self.text)
+
+
+EVERY_CASE = CaseQuery()
+"""The whole case list: no search, no filter."""
+
+
+@attrs.frozen
+class PageKey:
+    """Where a page of the case list ends: its last case's reference and decision (the next page starts after)."""
+
+    ref: str
+    decision_id: int
+
+
+@attrs.frozen
+class CaseListRow:
+    """One case in the list: its latest decision, and the referrals of every decision of its reference."""
+
+    decision_id: int
+    case_id: int
+    ref: str = attrs.field(converter=_text)
+    as_of: str = attrs.field(converter=_text)
+    edition: str = attrs.field(converter=_text)
+    priority: str = attrs.field(converter=_text)
+    outcomes: int
+    adviser: str = attrs.field(converter=_text)
+    recorded_at: str = attrs.field(converter=_text)
+    referrals: tuple[ReferralRow, ...] = ()
+
+    @property
+    def open_referrals(self) -> int:
+        """How many of the case's referrals are still open."""
+        return sum(1 for r in self.referrals if r.is_open)
+
+    @property
+    def key(self) -> PageKey:
+        """Where a page ending at this row ends."""
+        return PageKey(self.ref, self.decision_id)
+
+
+@attrs.frozen
+class CasePage:
+    """One page of the case list, and where the next starts (None: this is the last page)."""
+
+    rows: tuple[CaseListRow, ...]
+    next: PageKey | None
+
+
+_REF_PART = re.compile(r"[A-Z0-9-]+", re.ASCII)
+"""What part of a case reference can be (CONTRACT.md: 1-32 of A-Z, 0-9 and -)."""
+
+_LATEST = "NOT EXISTS (SELECT 1 FROM decisions AS l WHERE l.ref = d.ref AND l.id > d.id)"
+"""A decision that is its case reference's latest (one index probe, decisions_ref_id)."""
+
+_OPEN_REFS = (
+    "SELECT DISTINCT o.ref FROM referrals AS r CROSS JOIN decisions AS o ON o.id = r.decision_id "
+    "WHERE (SELECT e.status FROM referral_events AS e WHERE e.referral_id = r.id ORDER BY e.id DESC LIMIT 1) "
+    "NOT IN (SELECT value FROM json_each(?))"
+)
+"""Case references with an open referral (reads the referrals, never the whole book)."""
+
+_NINO_REFS = (
+    "SELECT DISTINCT o.ref FROM claimants AS n CROSS JOIN decisions AS o ON o.case_id = n.case_id WHERE n.nino = ?"
+)
+"""Case references recorded with one exact NINO (claimants_nino, then decisions_case)."""
+
+
+def case_page(conn: sqlite3.Connection, query: CaseQuery = EVERY_CASE, after: PageKey | None = None,
+              limit: int = CASE_PAGE) -> CasePage:
+    """One page of cases (each case reference's latest decision) matching `query`, after the page key `after`.
+
+    Without search text the list runs newest first; a search lists by case reference. Pages are
+    keyset queries on indexes (no OFFSET, no full read), so a page costs the same on any book, and
+    a search reads only the reference index. The NINO is matched whole, so typing part of one
+    reveals nothing.
+    """
+    search, nino = query.search, query.nino
+    terms: list[tuple[str, tuple[Any, ...]]] = [(_LATEST, ())]
+    if query.priority is not None:  # a search, or open referrals, drive by reference: `+` keeps this index out
+        terms.append(("+d.priority = ?" if search or query.open_only else "d.priority = ?", (query.priority,)))
+    if query.open_only:
+        terms.append((f"d.ref IN ({_OPEN_REFS})", (json.dumps(CLOSED_STATUSES),)))
+    if not search:
+        if after is not None:
+            terms.append(("d.id < ?", (after.decision_id,)))
+        found = _page_ids(conn, terms, "d.id DESC", limit + 1)
+    else:
+        if after is not None:
+            terms.append(("d.ref > ?", (after.ref,)))
+        found = []
+        if nino is not None:  # the NINO's few cases, looked up by index (claimants_nino)
+            found += _page_ids(conn, [(f"d.ref IN ({_NINO_REFS})", (nino,)), *terms], "d.ref", limit + 1)
+        if _REF_PART.fullmatch(search):  # case references hold only A-Z, 0-9 and -
+            found += _page_ids(conn, [("instr(d.ref, ?) > 0", (search,)), *terms], "d.ref", limit + 1)
+        found = sorted(set(found))
+    ids = [ident for _ref, ident in found[:limit + 1]]
+    rows = case_rows(conn, ids[:limit])
+    return CasePage(rows, rows[-1].key if len(ids) > limit and rows else None)
+
+
+def _page_ids(conn: sqlite3.Connection, terms: list[tuple[str, tuple[Any, ...]]], order: str,
+              limit: int) -> list[tuple[str, int]]:
+    """(ref, decision id) of the first `limit` decisions meeting every term, in `order`."""
+    where = " AND ".join(sql for sql, _ in terms)
+    args = [a for _, values in terms for a in values]
+    sql = f"SELECT d.ref, d.id FROM decisions AS d WHERE {where} ORDER BY {order} LIMIT ?"  # noqa: S608 - constants
+    return [(_text(ref), int(ident)) for ref, ident in conn.execute(sql, (*args, limit))]
+
+
+def case_rows(conn: sqlite3.Connection, decision_ids: list[int]) -> tuple[CaseListRow, ...]:
+    """The case list rows of these decisions, in the order given, each with its reference's referrals."""
+    if not decision_ids:
+        return ()
+    found = {}
+    for ident, case_id, ref, as_of, edition, priority, outcomes, adviser, at in conn.execute(
+            "SELECT id, case_id, ref, as_of, edition, priority, outcomes, adviser, recorded_at FROM decisions "
+            "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(decision_ids),)):
+        found[int(ident)] = CaseListRow(int(ident), int(case_id), ref, as_of, edition, priority,
+                                        len(_codes(outcomes)), adviser, at)
+    by_ref = referrals_of_refs(conn, sorted({row.ref for row in found.values()}))
+    return tuple(attrs.evolve(found[ident], referrals=by_ref.get(found[ident].ref, ()))
+                 for ident in decision_ids if ident in found)
+
+
+def referrals_of_refs(conn: sqlite3.Connection, refs: list[str]) -> dict[str, tuple[ReferralRow, ...]]:
+    """Case reference -> the referrals of every decision of it, newest first, each with its history."""
+    rows = conn.execute(
+        "SELECT r.id, r.decision_id, r.code, r.provider, r.created_by, r.created_at, d.ref FROM referrals AS r "
+        "JOIN decisions AS d ON d.id = r.decision_id WHERE d.ref IN (SELECT value FROM json_each(?)) "
+        "ORDER BY r.id DESC", (json.dumps(refs),)).fetchall()
+    if not rows:
+        return {}
+    history: dict[int, list[ReferralEvent]] = {}
+    for rid, *step in conn.execute(
+            "SELECT referral_id, status, appointment, notes, actor, at FROM referral_events "
+            "WHERE referral_id IN (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps([r[0] for r in rows]),)):
+        history.setdefault(int(rid), []).append(ReferralEvent(*step))
+    out: dict[str, list[ReferralRow]] = {}
+    for rid, did, code, provider, by, at, ref in rows:
+        out.setdefault(_text(ref), []).append(
+            ReferralRow(rid, did, code, provider, by, at, tuple(history.get(int(rid), ()))))
+    return {ref: tuple(items) for ref, items in out.items()}
+
+
+def case_count(conn: sqlite3.Connection) -> int:
+    """How many cases (distinct case references) the book holds (reads the reference index once)."""
+    return int(conn.execute("SELECT COUNT(DISTINCT ref) FROM decisions").fetchone()[0])

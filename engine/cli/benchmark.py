@@ -11,11 +11,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from cases import CASES_DIR
 from engine.casebook.book import CaseBook
+from engine.casebook.queries import EVERY_CASE, CaseQuery, PageKey
 from engine.intake.generate import generate_cases
 from engine.intake.loader import RawCase
 from engine.intake.scenarios import iter_cases
@@ -135,3 +137,76 @@ ROWS = (
     ("Interactive re-decision, median", "interactive_median_ms", "{:,.2f} ms"),
 )
 """The bench table: label, figure key, format."""
+
+
+# -- the case list on the big book (#12) ------------------------------------------------------------
+
+BENCH_PLUGINS = "pathways.bench"
+"""Entry point group: callables `(book path, {label: search text}) -> [(key, label, wall ms, CPU ms), ...]` that
+measure more on the big book (the UI package times its case list there, so the engine never imports it)."""
+
+CASELIST_REPEAT = 7
+"""Runs of each case list measurement (the median is reported)."""
+
+
+def caselist_queries(book_path: Path) -> dict[str, str]:
+    """The searches measured on the big book: label -> search text, chosen from the book itself."""
+    with CaseBook(book_path, create=False) as book:
+        middle = book.conn.execute("SELECT MAX(id) / 2 FROM decisions").fetchone()[0] or 1
+        ref, nino = book.conn.execute(
+            "SELECT d.ref, n.nino FROM decisions AS d JOIN claimants AS n ON n.case_id = d.case_id "
+            "WHERE d.id >= ? AND n.nino IS NOT NULL ORDER BY d.id LIMIT 1", (middle,)).fetchone()
+    spaced = f"{nino[:2]} {nino[2:4]} {nino[4:6]} {nino[6:8]} {nino[8:]}"
+    return {
+        "a whole case reference": ref,
+        "part of a reference, few matches": ref[-5:],
+        "part of a reference, many matches": ref[:6],
+        "a NINO typed as printed (with spaces)": spaced,
+        "a NINO typed without spaces": nino,
+        "nothing matches": "ZZZZZZ",
+    }
+
+
+def _median_ms(func: Callable[[], Any], repeat: int = CASELIST_REPEAT) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of `repeat` calls."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        func()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall) * 1e3, statistics.median(cpu) * 1e3
+
+
+def _open_at_page(book_path: Path, query: CaseQuery, after: PageKey | None = None) -> int:
+    """What the UI does for each page: open the book, read one page of the list, close it."""
+    with CaseBook(book_path, create=False) as book:
+        return len(book.case_page(query, after).rows)
+
+
+def run_caselist_bench(book_path: Path, progress: Callable[[str], None] = lambda _s: None,
+                       plugins: bool = True) -> dict[str, Any]:
+    """Time the case list on a book: opening it at its first page, a page deep in it, and each search,
+    through the engine's query functions (wall and CPU, median of CASELIST_REPEAT runs), then through
+    each `pathways.bench` plug-in (the UI's widget, driven by Textual's Pilot)."""
+    with CaseBook(book_path, create=False) as book:
+        start = time.perf_counter()
+        total = book.case_count()
+        count_ms = (time.perf_counter() - start) * 1e3
+        ref, ident = book.conn.execute("SELECT ref, id FROM decisions ORDER BY id LIMIT 1 OFFSET 1000").fetchone()
+    queries = caselist_queries(book_path)
+    progress("case list: open at the first page, and a page near its end")
+    rows = [("open", "open the book at the first page of the list",
+             *_median_ms(functools.partial(_open_at_page, book_path, EVERY_CASE))),
+            ("deep_page", "a page near the end of the list (keyset)",
+             *_median_ms(functools.partial(_open_at_page, book_path, EVERY_CASE, PageKey(str(ref), int(ident)))))]
+    for n, (label, text) in enumerate(queries.items(), start=1):
+        progress(f"case list: search for {label}")
+        rows.append((f"search_{n}", f"search for {label}",
+                     *_median_ms(functools.partial(_open_at_page, book_path, CaseQuery(text)))))
+    plugin_rows: list[tuple[str, str, float, float]] = []
+    for entry in entry_points(group=BENCH_PLUGINS) if plugins else ():
+        progress(f"case list through {entry.name}")
+        plugin_rows += entry.load()(book_path, queries)
+    return {"caselist_cases": total, "caselist_count_ms": count_ms, "caselist_engine": rows,
+            "caselist_plugins": plugin_rows}

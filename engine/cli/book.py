@@ -448,14 +448,23 @@ def _stderr_console() -> Any:
               help="Synthetic cases for the throughput figures.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Processes (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(cases: int, workers: int, as_json: bool) -> None:
+@click.option("--big", is_flag=True,
+              help="Also measure the case list on a big training book, built once in the cache folder and reused.")
+@click.option("--big-cases", type=click.IntRange(1000, 10_000_000), default=1_000_000, show_default=True,
+              help="Cases in the big book.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where the big book is kept (default: the user's cache folder).")
+def bench(cases: int, workers: int, as_json: bool, big: bool, big_cases: int, cache_dir: Path | None) -> None:
     """Measure this machine: latency, decisions/s with and without recording, replay, audit verify.
 
-    Uses synthetic cases in a temporary training book; nothing else is touched.
+    Uses synthetic cases in a temporary training book; nothing else is touched. With --big, also
+    times the case list (open, search) on a training book of --big-cases generated cases, through
+    the engine's queries and through the UI; building that book takes long the first time.
 
     \b
     Example:
       pathways bench --cases 20000
+      pathways bench --big
     """
     from rich.console import Console
     from rich.table import Table
@@ -464,8 +473,9 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
 
     console = _stderr_console()
     figures = run_bench(cases, workers, progress=lambda s: console.print(f"measuring: {s}", markup=False))
+    big_figures = _bench_big(big_cases, cache_dir, console) if big else None
     if as_json:
-        click.echo(json.dumps(figures, indent=2))
+        click.echo(json.dumps(figures if big_figures is None else {**figures, "big": big_figures}, indent=2))
         return
     table = Table(title=f"Pathways bench: {figures['machine']}, {cases:,} cases")
     table.add_column("measure")
@@ -474,6 +484,39 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
         table.add_row(label, fmt.format(figures[key]))
     Console().print(table)
     click.echo(f"replay all MATCH: {figures['replay_all_match']}; audit chain OK: {figures['verify_ok']}")
+    if big_figures is not None:
+        Console().print(_caselist_table(big_figures))
+
+
+def _bench_big(cases: int, cache_dir: Path | None, console: Any) -> dict[str, Any]:
+    """The big book (built once, then reused) and the case list's figures on it (#12)."""
+    from engine.cli.benchmark import run_caselist_bench
+    from engine.cli.bigbook import big_book
+
+    def say(text: str) -> None:
+        console.print(f"measuring: {text}", markup=False)
+
+    book = big_book(cases, cache_dir, progress=say)
+    figures = run_caselist_bench(book.path, progress=say)
+    return {"book": str(book.path), "built_seconds": book.built_seconds, **figures}
+
+
+def _caselist_table(figures: dict[str, Any]) -> Any:
+    """The case list's figures as a table: engine queries (wall and CPU) and the UI (wall)."""
+    from rich.table import Table
+
+    table = Table(title=f"Case list on a book of {figures['caselist_cases']:,} cases (median ms)")
+    table.add_column("measure")
+    table.add_column("through", justify="left")
+    table.add_column("wall ms", justify="right")
+    table.add_column("CPU ms", justify="right")
+    for _key, label, wall, cpu in figures["caselist_engine"]:
+        table.add_row(label, "engine query", f"{wall:,.1f}", f"{cpu:,.1f}")
+    for _key, label, wall, cpu in figures["caselist_plugins"]:
+        table.add_row(label, "UI (Pilot)", f"{wall:,.1f}", f"{cpu:,.1f}")
+    table.add_row("count the cases (after the first page is shown)", "engine query",
+                  f"{figures['caselist_count_ms']:,.1f}", "")
+    return table
 
 
 def erasure_options(reasons: tuple[str, ...], default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

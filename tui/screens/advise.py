@@ -11,13 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from engine.casebook.queries import CaseQuery
 from engine.intake.interview import Interview
 from tui import data
 from tui.dialogs.new_case import NewCase, NewCaseDialog
-from tui.jobs import JobScreen
+from tui.jobs import JobScreen, cancelled
 from tui.safe import safe
 from tui.screens.interview import InterviewScreen
-from tui.widgets.lists import OpenTable
+from tui.widgets.caselist import CaseTable
 
 PRIORITY_CYCLE = (None, "urgent", "priority", "routine")
 """The priority filter's values, in the order `p` steps through them."""
@@ -28,7 +29,8 @@ class AdviseScreen(JobScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_case", "New case", tooltip="Start a new case interview", id="advise.new"),
-        Binding("slash", "search", "Search", tooltip="Search by case reference", id="advise.search"),
+        Binding("slash", "search", "Search", tooltip="Search by case reference or whole NINO", id="advise.search",
+                priority=True),  # checked as the key arrives, so the keys typed after it reach the box
         Binding("p", "cycle_priority", "Priority", tooltip="Filter by priority (cycles)", id="advise.priority"),
         Binding("o", "toggle_open", "Open refs", tooltip="Only cases with open referrals", id="advise.open"),
         Binding("t", "app.mode('train')", "Train", tooltip="Scenario library (training book)", id="advise.train"),
@@ -38,36 +40,47 @@ class AdviseScreen(JobScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[data.CaseRow] = []
-        self.shown: list[data.CaseRow] = []
         self.priority: str | None = None
         self.open_only = False
+        self.kind: str | None = None
+        self.total: int | None = None
+        self.counted: data.CaseCount | None = None  # the last count, kept until the book changes
+        self.generation = 0  # bumped by every new search or filter: pages of an older one are dropped
+        self.shown_generation = 0  # the generation whose first page is in the table
+        self.detail_shown = False  # the detail line shows a highlighted case (not the count)
 
     @property
     def db(self) -> data.Path:
         """The case book this screen works on."""
         return self.app.db  # type: ignore[attr-defined]
 
+    @property
+    def shown(self) -> list[data.CaseRow]:
+        """The cases listed so far (the pages loaded)."""
+        return self.query_one("#cases", CaseTable).cases
+
+    @property
+    def case_query(self) -> CaseQuery:
+        """What the list shows now: the search box and the filters."""
+        return CaseQuery(self.query_one("#search", Input).value, self.priority, self.open_only)
+
     def compose(self) -> ComposeResult:
         """Banner, search and filters, the case table, referral details."""
         yield Header()
         yield Static("", id="banner", classes="banner", markup=False)
         with Horizontal(id="filter-row"):
-            yield Input(placeholder="/ search case reference", id="search", compact=True)
+            # select_on_focus off: coming back to the box must not select (and so replace) what is typed
+            yield Input(placeholder="/ search case ref or NINO", id="search", compact=True,
+                        select_on_focus=False)
             yield Static("", id="filters", markup=False)
-        table = OpenTable(id="cases", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield CaseTable(id="cases", search="#search")
         yield Static("", id="case-detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        """Set up columns and load the list."""
-        table = self.query_one("#cases", DataTable)
-        for name, width in (("Case", 14), ("As of", 10), ("Edition", 15), ("Priority", 8), ("Out", 3),
-                            ("Open", 4), ("Adviser", 10)):
-            table.add_column(name, width=width)
+        """Show the filters and focus the list (at once: keys may already be on their way)."""
         self._show_filters()
-        table.focus()
+        self.set_focus(self.query_one("#cases"))
 
     def on_screen_resume(self) -> None:
         """Reload whenever the list comes back into view."""
@@ -75,40 +88,71 @@ class AdviseScreen(JobScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        """Read the case list in a worker."""
-        self.run_job(partial(data.case_list, self.db), self.show_cases, group="advise-load",
-                     failed=self.cases_failed)
+        """Read the first page of the case list again (and count the cases afresh)."""
+        self.total = None
+        self.refill()
 
-    def show_cases(self, loaded: tuple[str | None, list[data.CaseRow]]) -> None:
-        """Show the book's kind and its cases."""
-        kind, self.rows = loaded
-        described = f"{kind} case book" if kind else "new case book (created on first record)"
+    def refill(self) -> None:
+        """Load the first page for the search and filters now in force, in a worker (a newer one supersedes it)."""
+        self.generation += 1
+        self.workers.cancel_group(self, "advise-more")
+        job = partial(data.case_page, self.db, self.case_query, cancelled=cancelled)
+        self.run_job(job, partial(self.show_cases, self.generation), group="advise-load", failed=self.cases_failed)
+
+    def show_cases(self, generation: int, page: data.CasesPage) -> None:
+        """Show the book's kind and the first page of its cases."""
+        if generation != self.generation:
+            return
+        self.kind = page.kind
+        described = f"{page.kind} case book" if page.kind else "new case book (created on first record)"
         self.query_one("#banner", Static).update(safe(f"ADVISE · {described}: {self.db}"))
-        self._refill()
+        self.query_one("#cases", CaseTable).show(page.rows, page.next is not None)
+        self.shown_generation = generation
+        if self.total is None and page.next is None and self.case_query == CaseQuery():
+            self.total = len(page.rows)
+        elif self.total is None and page.kind is not None:
+            self.run_job(partial(data.case_count, self.db, self.counted), self.show_total, group="advise-count")
+        self._show_count()
+
+    def show_more(self, generation: int, page: data.CasesPage) -> None:
+        """Add the next page of cases below those listed."""
+        if generation == self.generation:
+            self.query_one("#cases", CaseTable).extend(page.rows, page.next is not None)
+            if not self.detail_shown:
+                self._show_count()
+
+    def show_total(self, count: data.CaseCount) -> None:
+        """Show how many cases the book holds (counted after the first page was shown)."""
+        self.counted = count
+        self.total = count.cases
+        if not self.detail_shown:
+            self._show_count()
+
+    @on(CaseTable.NextPage, "#cases")
+    def next_page(self, event: CaseTable.NextPage) -> None:
+        """Load the next page of the list after its last case."""
+        job = partial(data.case_page, self.db, self.case_query, event.after.key, cancelled=cancelled)
+        self.run_job(job, partial(self.show_more, self.generation), group="advise-more", failed=self.cases_failed)
 
     def cases_failed(self, text: str) -> None:
         """The case list could not be read: say so, and show none."""
-        self.rows = []
         self.query_one("#banner", Static).update(safe(f"ADVISE · case book not readable: {self.db}"))
         self.show_problem(text)
-        self._refill()
+        self.query_one("#cases", CaseTable).show((), False)
+        self._show_count()
 
-    def _refill(self) -> None:
-        """Apply search and filters to the table."""
-        query = self.query_one("#search", Input).value
-        self.shown = data.filter_cases(self.rows, query, self.priority, self.open_only)
-        table = self.query_one("#cases", OpenTable)
-        keep = table.current_key()
-        table.clear()
-        for r in self.shown:
-            style = {"urgent": "bold red", "priority": "yellow"}.get(r.priority, "")
-            table.add_row(safe(r.ref), safe(r.as_of), safe(r.edition), safe(r.priority, style),
-                          safe(r.outcomes), safe(r.open_referrals or ""), safe(r.adviser),
-                          key=str(r.decision_id))
-        table.restore(keep)
-        detail = "No cases recorded yet: press n for a new case." if not self.rows else (
-            f"{len(self.shown)} of {len(self.rows)} cases. Enter opens a case.")
+    def _show_count(self) -> None:
+        """How many cases are listed, of how many."""
+        table = self.query_one("#cases", CaseTable)
+        listed = f"{len(table.cases):,}{'+' if table.more else ''}"
+        if self.total == 0 or (self.kind is None and not table.cases):
+            detail = "No cases recorded yet: press n for a new case."
+        elif self.total is None:
+            detail = f"{listed} cases. Enter opens a case."
+        else:
+            detail = f"{listed} of {self.total:,} cases. Enter opens a case."
         self.query_one("#case-detail", Static).update(safe(detail))
+        self.detail_shown = False
 
     def _show_filters(self) -> None:
         """The filter summary beside the search box."""
@@ -118,7 +162,7 @@ class AdviseScreen(JobScreen):
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:
         """Filter as the adviser types."""
-        self._refill()
+        self.refill()
 
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
@@ -126,8 +170,8 @@ class AdviseScreen(JobScreen):
         self.query_one("#cases").focus()
 
     def action_search(self) -> None:
-        """Focus the search box."""
-        self.query_one("#search").focus()
+        """Focus the search box at once (keys typed straight after `/` must land in it)."""
+        self.set_focus(self.query_one("#search"))
 
     def action_leave_search(self) -> None:
         """Back from the search box to the list."""
@@ -137,13 +181,13 @@ class AdviseScreen(JobScreen):
         """Step the priority filter: any, urgent, priority, routine."""
         self.priority = PRIORITY_CYCLE[(PRIORITY_CYCLE.index(self.priority) + 1) % len(PRIORITY_CYCLE)]
         self._show_filters()
-        self._refill()
+        self.refill()
 
     def action_toggle_open(self) -> None:
         """Only cases with open referrals, or all."""
         self.open_only = not self.open_only
         self._show_filters()
-        self._refill()
+        self.refill()
 
     def action_new_case(self) -> None:
         """Ask for the new case's reference and date, then start the interview."""
@@ -171,7 +215,7 @@ class AdviseScreen(JobScreen):
     @on(DataTable.RowHighlighted, "#cases")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the highlighted case's summary."""
-        row = next((r for r in self.shown if str(r.decision_id) == event.row_key.value), None)
+        row = self.query_one("#cases", CaseTable).by_key.get(str(event.row_key.value))
         if row is not None:
             text = (f"Case {row.ref}: decision {row.decision_id}, {row.outcomes} recommended outcomes, "
                     f"recorded {row.recorded_at} by {row.adviser}")
@@ -179,6 +223,7 @@ class AdviseScreen(JobScreen):
             if len(row.referrals) > 2:
                 lines.append(f"... and {len(row.referrals) - 2} more")
             self.query_one("#case-detail", Static).update(safe("\n".join(lines), keep_newlines=True))
+            self.detail_shown = True
 
     def open_recorded(self, opened: data.OpenedCase) -> None:
         """Start the interview on a recorded case's answers (any can be changed)."""
