@@ -22,7 +22,7 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-from engine.casebook import audit, erasure, keys, queries, records, referrals
+from engine.casebook import audit, erasure, keys, queries, records, referrals, training
 from engine.casebook.db import (
     check_triggers,
     check_views,
@@ -40,6 +40,7 @@ from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
 from engine.model.nino import is_synthetic
+from engine.model.training import Score
 from engine.policy.rulebook import RuleSet
 
 LIVE = "live"
@@ -279,6 +280,22 @@ class CaseBook:
             self._init_meta(kind == TRAINING, adviser)
         with write(self.db) as conn:
             return records.record(conn, prepared, rulesets, adviser, self.pseudonym, skip_recorded)
+
+    # -- training attempts (training.py) ----------------------------------------------------------
+
+    def record_attempt(self, trainee: str, decision: Decision, predicted: Iterable[str],
+                       predicted_priority: str | None) -> tuple[int, Score]:
+        """Score a trainee's prediction on a scenario and record it; only in a training book (never a live one)."""
+        self._writable()
+        if self.kind != TRAINING:
+            raise BookError("is not a training case book: trainees' attempts are kept only in one", str(self.path))
+        trainee = clean_adviser(trainee)
+        with write(self.db) as conn:
+            return training.add(conn, trainee, decision, predicted, predicted_priority)
+
+    def attempts(self, trainee: str | None = None) -> list[training.Attempt]:
+        """Trainees' recorded attempts, oldest first (only `trainee`'s, if given)."""
+        return training.attempts(self.conn, trainee)
 
     # -- referrals (referrals.py) ----------------------------------------------------------------
 
