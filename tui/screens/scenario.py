@@ -279,17 +279,15 @@ class ScenarioScreen(JobScreen):
         """The reveal: the score, each outcome marked, the priority, then why each outcome applies or not."""
         assert self.result is not None and self.decision is not None
         result, decision = self.result, self.decision
-        codes = " ({})" if self.show_codes else ""
         out = Text()
         add_line(out, f"Score: {result.marks} of {result.out_of} marks · {len(result.right)} of "
                       f"{len(decision.codes)} outcomes predicted · {len(result.wrong)} predicted that do not apply",
                  "bold")
-        for code in result.right:
-            add_line(out, f"✔ right: {self.title_of(code)}" + codes.format(code), "green")
-        for code in result.missed:
-            add_line(out, f"✘ missed (it applies): {self.title_of(code)}" + codes.format(code), "red")
-        for code in result.wrong:
-            add_line(out, f"✘ predicted, does not apply: {self.title_of(code)}" + codes.format(code), "yellow")
+        marks = [("✔ right", result.right, "green"), ("✘ missed (it applies)", result.missed, "red"),
+                 ("✘ predicted, does not apply", result.wrong, "yellow")]
+        for words, codes, style in marks:
+            for code in codes:
+                add_line(out, f"{words}: {self.title_of(code)}" + (f" ({code})" if self.show_codes else ""), style)
         mark: Any = ("✔", "green") if result.priority_ok else ("✘", "red")
         add_line(out, f"{mark[0]} priority {decision.priority} (predicted {result.predicted_priority or 'none'})",
                  mark[1])
