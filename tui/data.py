@@ -190,13 +190,6 @@ def record(path: Path, case: Case, decision: Decision, ruleset: RuleSet, adviser
         return book.record(case, decision, ruleset, adviser, choices)
 
 
-def record_scenario(path: Path, case: Case, adviser: str) -> int:
-    """Decide a training scenario and record it in the training book at `path`; returns the decision id."""
-    engine = default_engine()
-    ruleset = engine.ruleset_for(case)
-    return record(path, case, engine.decide(case, ruleset), ruleset, adviser, training=True)
-
-
 @attrs.frozen
 class ReferralInput:
     """What the referral form collected (already validated by the form)."""

@@ -14,6 +14,32 @@ KIND_WORDS = {
 }
 """Each kind of outcome spelt out (the code stays beside it)."""
 
+KIND_NAMES = {
+    "requirement": "requirement",
+    "referral": "referral",
+    "offer": "offer",
+    "priority": "priority",
+    "signpost": "signpost",
+    "note": "note for the adviser",
+}
+"""Each kind of outcome in a word or three, for one line of a list (never cut to an abbreviation)."""
+
+STATE_WORDS = {"applies": "applies", "undecided": "open: waits on answers", "does not apply": "does not apply"}
+"""Each state of an outcome in words."""
+
+LEGEND = "✔ applies  ? open  · doesn't apply"
+"""The key to the marks in the outcome lists."""
+
+
+def kind_name(kind: str) -> str:
+    """A kind of outcome in a few words (an unknown kind as itself)."""
+    return KIND_NAMES.get(kind, kind)
+
+
+def state_words(state: str) -> str:
+    """An outcome's state in words (an unknown state as itself)."""
+    return STATE_WORDS.get(state, state)
+
 
 def kind_words(kind: str) -> str:
     """A kind of outcome in words (an unknown kind as itself)."""

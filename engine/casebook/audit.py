@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from engine.casebook.db import ERASABLE, PRIMARY_KEYS
+from engine.casebook.db import ERASABLE, PRIMARY_KEYS, TRAINING_TABLES
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
 
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 KEYED_PREFIX = "k1:"
 """Marks a keyed row hash (engine.casebook.keyed): checking it needs the book's key file."""
 
-ROW_TABLES = {table: PRIMARY_KEYS[table] for table in ERASABLE}
-"""Tables whose every row is vouched for by a row hash in an audit event (the erasable ones), by key."""
+ROW_TABLES = {table: PRIMARY_KEYS[table] for table in (*ERASABLE, *TRAINING_TABLES)}
+"""Tables whose every row is vouched for by a row hash in an audit event (the erasable ones and the
+training attempts), by key."""
 
 
 def sha256_text(text: str) -> str:
@@ -321,8 +322,13 @@ def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | No
     """Every row must match the hash its audit event recorded; no row may lack one."""
     out = []
     unchecked = 0
+    present = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table, key in ROW_TABLES.items():
         want = expected[table]
+        if table not in present and table in TRAINING_TABLES:  # a book opened read-only before it was migrated
+            out += [Problem(f"{table} {ident}", "recorded row is missing") for ident, value in want.items()
+                    if value is not None]
+            continue
         cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - table names are constants
         names = [d[0] for d in cur.description]
         seen = set()

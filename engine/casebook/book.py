@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 import sqlite_utils
 
-from engine.casebook import audit, checkpoints, erasure, keys, queries, records, referrals, signing
+from engine.casebook import audit, checkpoints, erasure, keys, queries, records, referrals, signing, training
 from engine.casebook.db import (
     check_indexes,
     check_triggers,
@@ -44,6 +44,7 @@ from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
 from engine.model.nino import is_synthetic
+from engine.model.training import Score
 from engine.policy.rulebook import RuleSet
 
 if TYPE_CHECKING:
@@ -308,6 +309,22 @@ class CaseBook:
         with write(self.db) as conn:
             return records.record(conn, prepared, rulesets, adviser, self.pseudonym, skip_recorded,
                                   keyed=self.keyed, os_user=self._os_user(kind))
+
+    # -- training attempts (training.py) ----------------------------------------------------------
+
+    def record_attempt(self, trainee: str, decision: Decision, predicted: Iterable[str],
+                       predicted_priority: str | None) -> tuple[int, Score]:
+        """Score a trainee's prediction on a scenario and record it; only in a training book (never a live one)."""
+        self._writable()
+        if self.kind != TRAINING:
+            raise BookError("is not a training case book: trainees' attempts are kept only in one", str(self.path))
+        trainee = clean_adviser(trainee)
+        with write(self.db) as conn:
+            return training.add(conn, trainee, decision, predicted, predicted_priority)
+
+    def attempts(self, trainee: str | None = None) -> list[training.Attempt]:
+        """Trainees' recorded attempts, oldest first (only `trainee`'s, if given)."""
+        return training.attempts(self.conn, trainee)
 
     # -- referrals (referrals.py) ----------------------------------------------------------------
 

@@ -31,11 +31,14 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
-               "referral_events", "meta")
+               "referral_events", "meta", "training_attempts")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
 ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events")
 """Tables whose rows erasure may delete, only while it holds the erasure gate open."""
+
+TRAINING_TABLES = ("training_attempts",)
+"""Tables only a training book writes to (trainees' predictions and scores: no claimant data)."""
 
 
 PRIMARY_KEYS = {
@@ -47,6 +50,7 @@ PRIMARY_KEYS = {
     "adviser_decisions": "decision_id",
     "referrals": "id",
     "referral_events": "id",
+    "training_attempts": "id",
     "audit": "seq",
 }
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
@@ -175,6 +179,19 @@ CASE_LIST_INDEXES = {
 """The case list's indexes: a case's latest decision and a search by reference (`ref, id`), a priority
 filter newest first (`priority, id`), an exact NINO (`nino`); a page never scans the whole book. Each
 is kept in `sqlite_master` exactly as written here, which `check_indexes` holds it to."""
+
+
+@MIGRATIONS()
+def m006_training_attempts(db: sqlite_utils.Database) -> None:
+    """A trainee's prediction on a training scenario and its score, kept in the training book (#12)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS training_attempts (id INTEGER PRIMARY KEY, trainee TEXT NOT NULL, "
+        "scenario TEXT NOT NULL, as_of TEXT NOT NULL, edition TEXT NOT NULL, predicted TEXT NOT NULL, "
+        "predicted_priority TEXT, outcomes TEXT NOT NULL, priority TEXT NOT NULL, marks INTEGER NOT NULL, "
+        "out_of INTEGER NOT NULL, recorded_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS training_attempts_trainee ON training_attempts(trainee)")
+    _create_triggers(db)
 
 
 VIEWS = {
@@ -328,7 +345,8 @@ KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
 """Every table Pathways creates (sqlite-utils records migrations in `_sqlite_migrations`)."""
 
 KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "decisions_case", "decisions_recorded", "referrals_decision",
-                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name", *CASE_LIST_INDEXES)
+                 "referral_events_referral", "training_attempts_trainee", "idx__sqlite_migrations_migration_set_name",
+                 *CASE_LIST_INDEXES)
 """Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
 
 

@@ -56,6 +56,12 @@ class Question:
     high: int = 0
     nullable: bool = False
     unknowable: bool = False
+    label: str = ""
+
+    @property
+    def short(self) -> str:
+        """The question's short label for lists (its `label`, else its text)."""
+        return self.label or self.text
 
     def parse_text(self, text: str) -> Any:
         """A typed answer from text (numbers; empty means none where allowed)."""
@@ -158,7 +164,8 @@ class Interview:
             choices += UNKNOWN_CHOICES
         text = str(raw.get("question") or fact.replace(".", ": ").replace("_", " ").capitalize() + "?")
         return Question(fact, text, " ".join(str(raw.get("help", "")).split()),
-                        spec.kind, choices, spec.low, spec.high, nullable, spec.unknowable)
+                        spec.kind, choices, spec.low, spec.high, nullable, spec.unknowable,
+                        str(raw.get("label") or ""))
 
     def question(self, fact: str) -> Question:
         """The question for an input fact."""

@@ -173,6 +173,8 @@ class WhyNot:
     failed: str
     fact: str
     seen: Any
+    test: C.Test | None = attrs.field(default=None, eq=False)
+    """The condition that failed (for putting it into words)."""
 
 
 def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyNot]:
@@ -190,7 +192,7 @@ def why_not(ruleset: RuleSet, values: Mapping[str, Any], code: str) -> list[WhyN
             seen: Any = False
         else:
             seen = look.get(test.fact)
-        out.append(WhyNot(rule.id, rule.title, test.describe(), test.fact, seen))
+        out.append(WhyNot(rule.id, rule.title, test.describe(), test.fact, seen, test))
     return out
 
 

@@ -102,6 +102,7 @@ def lint_book(book: Book) -> list[Finding]:
         if code not in book.outcomes:
             found.append(Finding("outcomes.yaml priority", f"{level} names unknown outcome {code}"))
     asked = {q.get("fact") for q in book.questions}
+    found += label_findings(book)
     for name in INPUT_FACTS:
         if name != "as_of" and name not in asked:
             found.append(Finding("questions.yaml", f"no question for input fact {name}"))
@@ -117,6 +118,28 @@ def lint_book(book: Book) -> list[Finding]:
             _ = ruleset.derived_names
         except (RuleFileError, KeyError) as exc:
             found.append(Finding(f"edition {ruleset.edition.id}", str(exc)))
+    return found
+
+
+LABEL_WIDTH = 24
+"""The most characters a question's short `label` may take: with its answer it fits one line of the
+answers list at 80 columns."""
+
+
+def label_findings(book: Book) -> list[Finding]:
+    """Each question needs a short label that fits LABEL_WIDTH, different from every other question's."""
+    found: list[Finding] = []
+    seen: dict[str, str] = {}
+    for q in book.questions:
+        fact, label = q.get("fact"), str(q.get("label") or "")
+        where = f"questions.yaml {fact}"
+        if not label.strip():
+            found.append(Finding(where, "no short label (`label`) for lists of answers"))
+        elif len(label) > LABEL_WIDTH:
+            found.append(Finding(where, f"label is {len(label)} characters, more than {LABEL_WIDTH}"))
+        elif label.casefold() in seen:
+            found.append(Finding(where, f"label {label!r} is also {seen[label.casefold()]}'s"))
+        seen.setdefault(label.casefold(), str(fact))
     return found
 
 

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 import attrs
-from rich.text import Text
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.safe import safe
 
@@ -25,6 +25,17 @@ class KeyRow:
     tooltip: str
 
 
+def key_table(rows: Iterable[KeyRow]) -> Table:
+    """The keys as a table whose last column wraps to the width it is given (nothing is cut)."""
+    table = Table(expand=True, box=None, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("Key", no_wrap=True, min_width=6)
+    table.add_column("Does", no_wrap=True)
+    table.add_column("More", ratio=1, overflow="fold")
+    for row in rows:
+        table.add_row(safe(row.key, "bold"), safe(row.description), safe(row.tooltip, "dim"))
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the bindings active on the screen it was opened from."""
 
@@ -36,22 +47,16 @@ class HelpScreen(ModalScreen[None]):
         self.rows = list(rows)
 
     def compose(self) -> ComposeResult:
-        """A title and the key table."""
+        """A title and the key table (scrolls when it is taller than the screen)."""
         with Vertical(classes="dialog help"):
-            yield Static(safe(f"Keys: {self.title_text}", "bold"), classes="dialog-title")
-            table: DataTable[Text] = DataTable(id="keys", cursor_type="row", zebra_stripes=True)
-            yield table
+            yield Static(safe(f"Keys: {self.title_text}", "bold"), classes="dialog-title", markup=False)
+            with VerticalScroll(id="keys"):
+                yield Static(key_table(self.rows), id="key-table", markup=False)
             yield Static(safe("Ctrl+P opens the command palette. Escape closes this help."), markup=False)
 
     def on_mount(self) -> None:
-        """Fill the table."""
-        table = self.query_one("#keys", DataTable)
-        table.add_column("Key", width=12)
-        table.add_column("Does", width=16)
-        table.add_column("More", width=40)
-        for row in self.rows:
-            table.add_row(safe(row.key, "bold"), safe(row.description), safe(row.tooltip))
-        table.focus()
+        """Focus the table so the arrows scroll it."""
+        self.query_one("#keys", VerticalScroll).focus()
 
     def action_close(self) -> None:
         """Close the help."""

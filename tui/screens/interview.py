@@ -23,7 +23,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.letter import LetterDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.jobs import JobScreen
-from tui.safe import clip, safe
+from tui.safe import safe
 from tui.screens.review import ReviewScreen
 from tui.widgets.decision import DecisionPanel
 from tui.widgets.question import QuestionPanel
@@ -40,7 +40,14 @@ class InterviewScreen(JobScreen):
         Binding("ctrl+g", "letter", "Claimant's copy", tooltip="Write the claimant's letter and show it to read out",
                 id="interview.letter"),
         Binding("ctrl+o", "close", "Close", tooltip="Close this case and return to the list", id="interview.close"),
+        Binding("ctrl+t", "toggle_codes", "Codes", tooltip="Show or hide the outcome codes beside their titles",
+                id="interview.codes"),
     ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (150, "-widest")]  # noqa: RUF012 - Textual types it as an instance attribute
+    """At 110 columns and more the columns widen; at 150 the recommendation's list and explanation stand side
+    by side."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012 - Textual types it as an instance attribute
+    """At 32 rows and more the question's help and choices get more room."""
 
     def __init__(self, interview: Interview, db: Path, adviser: str, *, decision_id: int | None = None,
                  decision: Decision | None = None, choices: tuple[AdviserDecision, ...] | None = None) -> None:
@@ -119,9 +126,9 @@ class InterviewScreen(JobScreen):
         answers = self.query_one("#answers", OptionList)
         answers.clear_options()
         for question, value in iv.answered():
-            line = Text()
-            line.append(safe(f"{_short(question.text, 20)}: ", "dim"))
-            line.append(safe(clip(iv.label(question.fact, value), 16)))
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(safe(f"{question.short}: ", "dim"))
+            line.append(safe(iv.label(question.fact, value)))
             answers.add_option(Option(line, id=question.fact))
         self.query_one(DecisionPanel).refresh_from(iv)
         self._show_status()
@@ -145,6 +152,11 @@ class InterviewScreen(JobScreen):
         if self.status:
             text += " " + self.status
         self.query_one("#status", Static).update(safe(text))
+
+    def action_toggle_codes(self) -> None:
+        """Show or hide the outcome codes in the recommendation."""
+        shown = self.query_one(DecisionPanel).toggle_codes()
+        self.notify("Outcome codes shown." if shown else "Outcome codes hidden.", markup=False, timeout=2)
 
     # -- answering -----------------------------------------------------------------------------
 
@@ -275,8 +287,3 @@ class InterviewScreen(JobScreen):
             return
         self.dismiss(None)
 
-
-def _short(text: str, width: int = 30) -> str:
-    """A question shortened for the answers list."""
-    text = text.rstrip("?")
-    return text if len(text) <= width else text[: width - 1] + "…"

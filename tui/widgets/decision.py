@@ -1,4 +1,9 @@
-"""The live recommendation panel: every outcome with its state and citation, and why (or why not)."""
+"""The live recommendation panel: every outcome by its title and state, and why (or why not).
+
+The outcome list shows titles from the rules, each kind in words; the codes appear only on demand
+(`show_codes`). The explanation of the highlighted outcome starts with the claimant's words (what to
+read out), then the adviser's note, then why: the rule, the answers it saw, and its sources.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -16,7 +21,8 @@ from engine.intake.counterfactual import Explainer, change_words
 from engine.intake.interview import APPLIES, UNDECIDED, Explanation, Interview
 from engine.policy.rulebook import Book
 from engine.policy.wording import Words, read_words
-from tui.safe import add_line, clip, safe, words
+from tui.safe import add_line, safe, words
+from tui.words import LEGEND, kind_name, state_words
 
 GLYPH = {APPLIES: ("✔", "green"), UNDECIDED: ("?", "yellow"), "does not apply": ("·", "dim")}
 """How each outcome state is marked in the list."""
@@ -30,6 +36,11 @@ def _explainer(book: Book) -> tuple[Explainer, Words]:
     return Explainer(book), read_words(book)
 
 
+def vocabulary(interview: Interview) -> Words:
+    """The rules' words for an interview's rules folder (made once per folder)."""
+    return _explainer(interview.engine.book)[1]
+
+
 def changes_text(interview: Interview, code: str) -> Text:
     """For a finished interview, the smallest changes of answers that would flip an outcome, in words."""
     out = Text()
@@ -37,7 +48,7 @@ def changes_text(interview: Interview, code: str) -> Text:
         case = interview.to_case()
     except PathwaysError:
         return out
-    explainer, vocabulary = _explainer(interview.engine.book)
+    explainer, vocab = _explainer(interview.engine.book)
     (item,) = explainer.explain(case, [code])
     wanted = [True, False] if item.applies is None else [not item.applies]
     for outcome in wanted:
@@ -45,51 +56,113 @@ def changes_text(interview: Interview, code: str) -> Text:
         if sets:
             add_line(out, f"It would {'apply' if outcome else 'not apply'} if:")
             for change_set in sets:
-                add_line(out, f"  - {change_words(change_set, vocabulary, explainer.space)}")
+                add_line(out, f"  - {change_words(change_set, vocab, explainer.space)}")
     return out
 
 
-def explanation_text(ex: Explanation, label: Any = None) -> Text:
-    """An outcome's explanation: what to say to the claimant first, then what to do, why, and the source."""
-    name = label or (lambda fact, value: words(value))
+def fact_line(interview: Interview | None, vocab: Words | None, fact: str, value: Any) -> str:
+    """One fact a rule saw, in words: a question's short label and the answer, or a derived fact's statement."""
+    if interview is not None:
+        try:
+            question = interview.question(fact)
+        except KeyError:
+            question = None
+        if question is not None:
+            return f"{question.short}: {interview.label(fact, value)}"
+    statement = vocab.facts.get(fact) if vocab is not None else None
+    if statement is not None and isinstance(value, bool) and statement.says:
+        return statement.says if value else (statement.says_not or f"not: {statement.says}")
+    return f"{fact.replace('.', ' ').replace('_', ' ')}: {words(value)}"
+
+
+def question_names(interview: Interview | None, facts: tuple[str, ...]) -> str:
+    """Facts as their questions' short labels, joined."""
+    names = []
+    for fact in facts:
+        try:
+            names.append(interview.question(fact).short if interview is not None else fact)
+        except KeyError:
+            names.append(fact)
+    return ", ".join(names) or "other answers"
+
+
+def rule_title(interview: Interview | None, rule_id: str) -> str:
+    """A rule's title from the interview's rule set (its id when it has none, or it is not there)."""
+    if interview is None or not rule_id:
+        return rule_id or "no rule"
+    try:
+        return interview.ruleset.rule(rule_id).title or rule_id
+    except KeyError:
+        return rule_id
+
+
+def explanation_text(ex: Explanation, interview: Interview | None = None, *, show_codes: bool = False) -> Text:
+    """An outcome's explanation: what to say to the claimant first, then what to do, why, and the sources."""
+    vocab = vocabulary(interview) if interview is not None else None
     out = Text()
-    add_line(out, f"{ex.title}", "bold")
-    add_line(out, f"{ex.code} · {ex.kind} · {ex.state}", "dim")
+    add_line(out, ex.title or ex.code, "bold")
     if ex.state == APPLIES:
         if ex.text:
-            add_line(out, f"Say: {ex.text}", "bold")
+            add_line(out, f"Say to the claimant: {ex.text}", "bold")
         if ex.adviser_note:
             add_line(out, f"For you (not to read out): {ex.adviser_note}", "italic")
-        add_line(out, f"Because (rule {ex.rule}):")
+    add_line(out, f"{kind_name(ex.kind)} · {state_words(ex.state)}" + (f" · {ex.code}" if show_codes else ""), "dim")
+    if ex.state == APPLIES:
+        add_line(out, f"Because the rule “{rule_title(interview, ex.rule)}”" + (f" ({ex.rule})" if show_codes else "")
+                 + " saw:")
         for fact, value in ex.because.items():
-            add_line(out, f"  {fact} = {name(fact, value)}")
+            add_line(out, f"  {fact_line(interview, vocab, fact, value)}")
     elif ex.state == UNDECIDED:
-        add_line(out, "Open: it depends on answers not known yet: " + (", ".join(ex.waiting_on) or "other answers"))
+        add_line(out, "Open: it depends on answers not known yet: " + question_names(interview, ex.waiting_on))
     else:
         if not ex.why_not:
             add_line(out, "No rule in this edition concludes it.")
         for wn in ex.why_not:
-            add_line(out, f"Why not ({wn.rule}): {wn.failed}; it is {words(wn.seen)}")
+            needs = vocab.test(wn.test) if vocab is not None and wn.test is not None else wn.failed
+            rule = f" ({wn.rule})" if show_codes else ""
+            add_line(out, f"Why not{rule}: it needs “{needs}”; here, {fact_line(interview, vocab, wn.fact, wn.seen)}")
     if ex.citation:
-        add_line(out, f"Source: {ex.citation}", "italic dim")
+        add_line(out, f"Sources: {ex.citation}", "italic dim")
     return out
 
 
+def row_prompt(title: str, kind: str, code: str, state: str, show_codes: bool) -> Text:
+    """One outcome in the list: its mark and title, then its kind in words (and its code on demand)."""
+    glyph, style = GLYPH[state]
+    prompt = Text(no_wrap=True, overflow="ellipsis")
+    prompt.append(f"{glyph} ", style=style)
+    prompt.append(safe(title or code, "bold" if state == APPLIES else style))
+    prompt.append("\n  ")
+    prompt.append(safe(kind_name(kind) + (f" · {code}" if show_codes else ""), "dim"))
+    return prompt
+
+
 class DecisionPanel(Vertical):
-    """The recommendation as it forms: priority, the outcome list, and the explanation of the highlighted one."""
+    """The recommendation as it forms: priority, a legend, the outcome list, and the highlighted one explained."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.interview: Interview | None = None
         self.codes: list[str] = []
+        self.show_codes = False
+        self.applying: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
-        """Title, priority line, outcome list, explanation."""
+        """Title, priority line, legend, then the outcome list and the explanation (side by side when wide)."""
         yield Static(Text("Recommendation (you decide: ctrl+r)", style="bold"), classes="section", markup=False)
         yield Static("", id="priority", markup=False)
-        yield OptionList(id="outcomes")
-        with VerticalScroll(id="explain-box"):
-            yield Static("", id="explain", markup=False)
+        yield Static(safe(LEGEND, "dim"), id="legend", markup=False)
+        with Container(id="decision-body"):
+            yield OptionList(id="outcomes")
+            with VerticalScroll(id="explain-box"):
+                yield Static("", id="explain", markup=False)
+
+    def toggle_codes(self) -> bool:
+        """Show or hide the outcome codes beside the titles; returns whether they are shown now."""
+        self.show_codes = not self.show_codes
+        if self.interview is not None:
+            self.refresh_from(self.interview)
+        return self.show_codes
 
     def refresh_from(self, interview: Interview) -> None:
         """Re-evaluate and redraw (keeps the highlighted outcome)."""
@@ -103,17 +176,15 @@ class DecisionPanel(Vertical):
         rows = interview.outcome_rows(ev, decision)
         olist = self.query_one("#outcomes", OptionList)
         keep = self.highlighted_code()
+        applying = tuple(r.code for r in rows if r.state == APPLIES)
+        if applying and applying != self.applying:
+            keep = applying[0]  # something new applies: show it (and what to say) first
+        self.applying = applying
         olist.clear_options()
         self.codes = [r.code for r in rows]
         for row in rows:
-            glyph, style = GLYPH[row.state]
-            prompt = Text(no_wrap=True, overflow="ellipsis")
-            prompt.append(f"{glyph} ", style=style)
-            prompt.append(safe(f"{row.kind[:3]} {row.code}", "bold" if row.state == APPLIES else style))
-            if row.state == APPLIES and row.citation:
-                prompt.append("\n    ")
-                prompt.append(safe(clip(row.citation, 30), "dim italic"))
-            olist.add_option(Option(prompt, id=row.code))
+            olist.add_option(Option(row_prompt(row.title, row.kind, row.code, row.state, self.show_codes),
+                                    id=row.code))
         if self.codes:
             olist.highlighted = self.codes.index(keep) if keep in self.codes else 0
         self.show_explanation()
@@ -133,7 +204,7 @@ class DecisionPanel(Vertical):
         if code is None or self.interview is None:
             target.update("")
             return
-        text = explanation_text(self.interview.explain(code), self.interview.label)
+        text = explanation_text(self.interview.explain(code), self.interview, show_codes=self.show_codes)
         if self.interview.is_complete():
             text.append(changes_text(self.interview, code))
         target.update(text)
