@@ -84,6 +84,20 @@ class CaseRow:
     adviser: str
     recorded_at: str
     referrals: tuple[str, ...] = ()
+    status: str = "open"
+    draft_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The row's key in the case table: its decision, or its draft when nothing is recorded yet."""
+        return f"decision-{self.decision_id}" if self.decision_id else f"draft-{self.draft_id}"
+
+    @property
+    def status_words(self) -> str:
+        """The status as the list shows it: open or closed, and a draft held (#12)."""
+        if not self.decision_id:
+            return "DRAFT"
+        return f"{self.status}+draft" if self.draft_id else self.status
 
 
 def referral_line(ref: ReferralRow) -> str:
@@ -108,11 +122,16 @@ def case_list(path: Path) -> tuple[str | None, list[CaseRow]]:
             if d.ref not in rows:
                 rows[d.ref] = CaseRow(d.id, d.ref, d.as_of, d.edition, d.priority, len(d.outcomes), 0, d.adviser,
                                       d.recorded_at)
-        out = []
+        statuses = book.case_statuses()
+        drafts = {d.ref: d for d in reversed(book.drafts())}  # the newest draft of each case
+        out = [CaseRow(0, d.ref, d.as_of, "", "", 0, 0, d.saved_by, d.saved_at, draft_id=d.id)
+               for d in drafts.values() if d.ref not in rows]
         for r in rows.values():
             refs = per_ref[r.ref]
             still_open = sum(1 for x in refs if x.is_open)
-            out.append(attrs.evolve(r, open_referrals=still_open, referrals=tuple(referral_line(x) for x in refs)))
+            held = drafts.get(r.ref)
+            out.append(attrs.evolve(r, open_referrals=still_open, referrals=tuple(referral_line(x) for x in refs),
+                                    status=statuses.get(r.ref, "open"), draft_id=held.id if held else None))
         return book.kind, out
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
-from engine.casebook import audit, erasure, keys, queries, records, referrals
+from engine.casebook import audit, casework, erasure, keys, queries, records, referrals
 from engine.casebook.db import (
     check_triggers,
     check_views,
@@ -301,6 +301,54 @@ class CaseBook:
         with write(self.db) as conn:
             referrals.update(conn, referral_id, status, actor, appointment, notes)
 
+    # -- drafts and case status (casework.py) ----------------------------------------------------
+
+    def _ready_for(self, nino: str | None, actor: str) -> None:
+        """Writable, the NINO of the right kind, and a new book given its kind (from the NINO, as `record` does)."""
+        self._writable()
+        kind = self.kind or (TRAINING if nino is not None and is_synthetic(nino) else LIVE)
+        self._check_kind(nino, kind)
+        if self.kind is None:
+            self._init_meta(kind == TRAINING, actor)
+
+    def save_draft(self, ref: str, as_of: dt.date, nino: str | None, answers: dict[str, object], actor: str) -> int:
+        """Save an unfinished interview as its case's draft (replacing an earlier one); returns the draft id."""
+        actor = clean_adviser(actor)
+        self._ready_for(nino, actor)
+        with write(self.db) as conn:
+            return casework.save_draft(conn, ref, as_of.isoformat(), nino, answers, actor, self.pseudonym)
+
+    def remove_drafts(self, ref: str, actor: str, why: str = "discarded") -> int:
+        """Remove a case's draft (discarded, or its case recorded); returns how many went."""
+        if self.kind is None or not casework.draft_ids(self.conn, ref):
+            return 0
+        self._writable()
+        with write(self.db) as conn:
+            removed = casework.remove_drafts(conn, ref, clean_adviser(actor), self.pseudonym, why)
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the answers leave the WAL too
+        return removed
+
+    def drafts(self) -> list[casework.Draft]:
+        """Every draft held, newest first."""
+        return casework.drafts(self.conn)
+
+    def draft(self, draft_id: int) -> casework.Draft | None:
+        """One draft by id."""
+        return casework.draft(self.conn, draft_id)
+
+    def set_case_status(self, ref: str, status: str, actor: str, notes: str = "") -> int:
+        """Open or close a case (a new status row with its audit event); returns the row id."""
+        self._writable()
+        notes = clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
+        actor = clean_adviser(actor)
+        with write(self.db) as conn:
+            return casework.set_status(conn, ref, status, actor, notes, self.pseudonym)
+
+    def case_statuses(self, refs: list[str] | None = None) -> dict[str, str]:
+        """ref -> current status for cases whose status was ever changed (the rest are open)."""
+        return casework.statuses(self.conn, refs)
+
     # -- erasure and retention (erasure.py) ------------------------------------------------------
 
     def erase(self, ref: str, actor: str, reason: str = "erasure request") -> int:
@@ -308,15 +356,16 @@ class CaseBook:
         ids = erasure.case_ids_for_ref(self.conn, ref)
         self._writable()
         return erasure.erase_cases(self.db, ids, clean_adviser(actor), "case.erased",
-                                   {"case_key": self.pseudonym(ref), "reason": reason})
+                                   {"case_key": self.pseudonym(ref), "reason": reason}, refs=[ref])
 
     def retain(self, cutoff: str, actor: str) -> int:
         """Erase every case recorded before `cutoff` (ISO time); returns how many decisions went."""
-        ids = erasure.case_ids_before(self.conn, cutoff)
-        if not ids:
+        ids, old_drafts = erasure.case_ids_or_drafts_before(self.conn, cutoff)
+        if not ids and not old_drafts:
             return 0
         self._writable()
-        return erasure.erase_cases(self.db, ids, clean_adviser(actor), "retention.applied", {"before": cutoff})
+        return erasure.erase_cases(self.db, ids, clean_adviser(actor), "retention.applied", {"before": cutoff},
+                                   drafts_before=cutoff)
 
     # -- reading (queries.py) --------------------------------------------------------------------
 

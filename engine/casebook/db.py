@@ -31,10 +31,11 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
-               "referral_events", "meta")
+               "referral_events", "meta", "drafts", "case_status")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
-ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events")
+ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events", "drafts",
+            "case_status")
 """Tables whose rows erasure may delete, only while it holds the erasure gate open."""
 
 
@@ -48,6 +49,8 @@ PRIMARY_KEYS = {
     "referrals": "id",
     "referral_events": "id",
     "audit": "seq",
+    "drafts": "id",
+    "case_status": "id",
 }
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
 
@@ -158,6 +161,27 @@ def m004_auditor_views(db: sqlite_utils.Database) -> None:
     """Views for auditors with consistent names: decisions, current referrals, audit events, case history (#16)."""
     for sql in VIEWS.values():
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m005_drafts_and_case_status(db: sqlite_utils.Database) -> None:
+    """Interviews saved as drafts, and each case's open/closed status as a history of changes (#12).
+
+    Both hold personal data (a draft's answers and NINO; the case reference), so both are
+    erasable, and every row is vouched for by its audit event like the other case rows. Draft ids
+    are never reused (AUTOINCREMENT): a draft replaced or removed keeps its id in the audit log.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS drafts (id INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, "
+        "as_of TEXT NOT NULL, nino TEXT, answers TEXT NOT NULL, saved_by TEXT NOT NULL, saved_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS drafts_ref ON drafts(ref)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS case_status (id INTEGER PRIMARY KEY, ref TEXT NOT NULL, status TEXT NOT NULL, "
+        "notes TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS case_status_ref ON case_status(ref)")
+    _create_triggers(db)
 
 
 VIEWS = {
@@ -293,7 +317,8 @@ KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
 """Every table Pathways creates (sqlite-utils records migrations in `_sqlite_migrations`)."""
 
 KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "decisions_case", "decisions_recorded", "referrals_decision",
-                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name")
+                 "referral_events_referral", "idx__sqlite_migrations_migration_set_name", "drafts_ref",
+                 "case_status_ref")
 """Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
 
 
