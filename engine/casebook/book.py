@@ -56,6 +56,27 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("pathways", appauthor=False)) / "pathways.db"
 
 
+def check_nino_for_kind(kind: str | None, nino: str | None) -> None:
+    """Refuse (BookError) a NINO a book of `kind` would refuse: QQ in a live book, anything else in training.
+
+    The terminal UI asks this when a case is opened, so the refusal comes before the interview (#12).
+    """
+    if nino is None:
+        return
+    if kind == LIVE and is_synthetic(nino):
+        raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
+                        key="claimant.nino")
+    if kind == TRAINING and not is_synthetic(nino):
+        raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
+
+
+def check_edition_for_kind(kind: str | None, edition: str, announced: bool) -> None:
+    """Refuse (BookError), unless in a training book, a decision under an edition announced and never in force."""
+    if announced and kind != TRAINING:
+        raise BookError(f"the {edition} policy was announced and never in force: a live case book "
+                        "refuses its decisions (record it in a training book)", key="as_of")
+
+
 class CaseBook:
     """One open case book (use as a context manager, or call close())."""
 
@@ -225,20 +246,11 @@ class CaseBook:
 
     def _check_edition(self, item: Prepared, kind: str | None = None) -> None:
         """Refuse, in a live book, a decision under an edition that was announced and never in force."""
-        if item.announced and (kind or self.kind) != TRAINING:
-            raise BookError(f"the {item.edition} policy was announced and never in force: a live case book "
-                            "refuses its decisions (record it in a training book)", key="as_of")
+        check_edition_for_kind(kind or self.kind, item.edition, item.announced)
 
     def _check_kind(self, nino: str | None, kind: str | None = None) -> None:
         """Refuse a NINO of the wrong kind for this book (or for the kind it is about to take)."""
-        kind = kind or self.kind
-        if nino is None:
-            return
-        if kind == LIVE and is_synthetic(nino):
-            raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
-                            key="claimant.nino")
-        if kind == TRAINING and not is_synthetic(nino):
-            raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
+        check_nino_for_kind(kind or self.kind, nino)
 
     def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
                choices: Sequence[AdviserDecision] | None = None) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.casebook.health import is_foreign
 from engine.errors import BookError
 from engine.files import touch_private
 
@@ -296,6 +297,9 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
     try:
         for pragma in PRAGMAS:
             conn.execute(pragma)
+        if is_foreign(conn):  # before anything writes: not even the journal mode of another program's file (#12)
+            raise BookError("is another program's database, not a Pathways case book: Pathways will not write to it",
+                            str(path))
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise BookError(f"cannot use write-ahead logging (journal mode {mode})", str(path))
