@@ -94,10 +94,8 @@ class CaseRow:
 
     @property
     def status_words(self) -> str:
-        """The status as the list shows it: open or closed, and a draft held (#12)."""
-        if not self.decision_id:
-            return "DRAFT"
-        return f"{self.status}+draft" if self.draft_id else self.status
+        """The status as the list shows it: open, closed, or DRAFT while a draft is held (Enter resumes it, #12)."""
+        return "DRAFT" if self.draft_id else self.status
 
 
 def referral_line(ref: ReferralRow) -> str:

@@ -15,7 +15,7 @@ from engine.intake.interview import Interview
 from tui import casedata, data
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.new_case import NewCase, NewCaseDialog
-from tui.dialogs.referral_steps import STATUS_WORDS, ReferralStepsDialog
+from tui.dialogs.referral_steps import STATUS_WORDS, ReferralStepsDialog, next_steps
 from tui.jobs import JobScreen
 from tui.safe import safe
 from tui.screens.interview import InterviewScreen
@@ -40,7 +40,7 @@ class AdviseScreen(JobScreen):
         Binding("slash", "search", "Search", tooltip="Search by case reference", id="advise.search"),
         Binding("p", "cycle_priority", "Priority", tooltip="Filter by priority (cycles)", id="advise.priority"),
         Binding("o", "toggle_open", "Open refs", tooltip="Only cases with open referrals", id="advise.open"),
-        Binding("c", "toggle_status", "Close/reopen", tooltip="Close the highlighted case, or reopen a closed one",
+        Binding("c", "toggle_status", "Status", tooltip="Close the highlighted case, or reopen a closed one",
                 id="advise.status"),
         Binding("f", "referral_steps", "Referrals", tooltip="Move the highlighted case's referrals on: booked, "
                 "attended, did not attend, closed", id="advise.referrals"),
@@ -78,8 +78,8 @@ class AdviseScreen(JobScreen):
     def on_mount(self) -> None:
         """Set up columns and load the list."""
         table = self.query_one("#cases", DataTable)
-        for name, width in (("Case", 14), ("As of", 10), ("Edition", 15), ("Priority", 8), ("Out", 3),
-                            ("Open", 4), ("Status", 10), ("Adviser", 10)):
+        for name, width in (("Case", 12), ("As of", 10), ("Edition", 14), ("Priority", 8), ("Out", 3),
+                            ("Open", 4), ("Status", 6), ("Adviser", 7)):
             table.add_column(name, width=width)
         self._show_filters()
         table.focus()
@@ -136,7 +136,8 @@ class AdviseScreen(JobScreen):
                           safe(r.status_words, STATUS_STYLE.get(r.status_words, "")), safe(r.adviser), key=r.key)
         table.restore(keep)
         detail = "No cases recorded yet: press n for a new case." if not self.rows else (
-            f"{len(self.shown)} of {len(self.rows)} cases. Enter opens a case.")
+            f"{len(self.shown)} of {len(self.rows)} cases. Enter opens a case; c closes or reopens it; "
+            "f moves its referrals on.")
         self.query_one("#case-detail", Static).update(safe(detail))
 
     def _show_filters(self) -> None:
@@ -242,7 +243,12 @@ class AdviseScreen(JobScreen):
                      group="advise-open")
 
     def show_referral_steps(self, referrals: casedata.CaseReferrals) -> None:
-        """Open the lifecycle dialog; record the step chosen."""
+        """Open the lifecycle dialog; record the step chosen (or say why there is nothing to move on)."""
+        if not any(next_steps(r) for r in referrals.referrals):
+            closed = len(referrals.referrals)
+            self.notify(f"Case {referrals.ref}: " + (f"all {closed} referrals are closed." if closed else
+                        "no referral logged (open the case and log one: ctrl+l)."), markup=False)
+            return
         def done(step: casedata.ReferralStep | None) -> None:
             if step is not None:
                 self.run_job(partial(casedata.update_referral, self.db, step, self.app.adviser),  # type: ignore[attr-defined]
@@ -266,7 +272,8 @@ class AdviseScreen(JobScreen):
                 "Enter resumes the interview."))
         elif row is not None:
             text = (f"Case {row.ref}: decision {row.decision_id}, {row.outcomes} recommended outcomes, "
-                    f"recorded {row.recorded_at} by {row.adviser}")
+                    f"recorded {row.recorded_at} by {row.adviser}, {row.status}"
+                    + (": a DRAFT of changes is held, Enter resumes it" if row.draft_id else ""))
             lines = [text, *(row.referrals[:2] or ["No referrals logged."])]
             if len(row.referrals) > 2:
                 lines.append(f"... and {len(row.referrals) - 2} more")
