@@ -439,7 +439,7 @@ def erase(case_ref: str, db: Path | None, adviser: str | None, reason: str, yes:
     if as_json:
         click.echo(escape_json(json.dumps({"case": case_ref, "decisions_erased": removed}, ensure_ascii=False)))
     else:
-        click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals")
+        click.echo(f"erased case {clean(case_ref)}: {removed} decision(s) and their referrals, draft and status")
 
 
 def parse_duration(text: str, now: Any) -> Any:
