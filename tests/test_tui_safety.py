@@ -373,3 +373,22 @@ async def test_the_case_list_follows_changes_made_elsewhere(tmp_path: Path) -> N
         assert len(screen.rows) == 3 and sum(r.open_referrals for r in screen.rows) == 1
         screen.watch_book()  # nothing changed since: no reload
         assert screen.watcher is not None and not screen.watcher.changed()
+
+
+def test_the_watcher_never_holds_back_erasure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The list's read-only watcher keeps no read open, so erasure still truncates the WAL: the NINO leaves."""
+    from tests.helpers import run_main
+    from tui.watch import BookWatcher
+
+    db = tmp_path / "live.db"
+    with CaseBook(db) as book:
+        book.save_draft("TST-0200", dt.date(2013, 6, 3), "QQ975310B", {"answers": []}, "A1")
+    watcher = BookWatcher(db)
+    watcher.changed()
+    with CaseBook(db) as book:
+        book.save_draft("TST-0201", dt.date(2013, 6, 3), "QQ975311B", {"answers": []}, "A1")
+    assert watcher.changed() and not watcher.changed()
+    assert run_main(capsys, "erase", "TST-0200", "--db", str(db), "--yes").code == 0
+    assert watcher.changed()
+    assert b"QQ975310B" not in file_bytes(db)
+    watcher.close()

@@ -28,7 +28,7 @@ class BookWatcher:
         try:
             self._conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True,
                                          check_same_thread=False)
-            self._version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            self._version = self._look(self._conn)
         except sqlite3.Error:
             self.close()
             return False
@@ -40,13 +40,20 @@ class BookWatcher:
         if self._conn is None:
             return self._open() and looked  # the book appeared while we watched
         try:
-            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            version = self._look(self._conn)
         except sqlite3.Error:
             self.close()
             return True
         moved = version != self._version
         self._version = version
         return moved
+
+    @staticmethod
+    def _look(conn: sqlite3.Connection) -> int:
+        """The connection's data version; the statement read to its end, so no read transaction stays open
+        (an open one would stop erasure's checkpoint from truncating the WAL)."""
+        rows = conn.execute("PRAGMA data_version").fetchall()
+        return int(rows[0][0])
 
     def close(self) -> None:
         """Stop watching (the connection is closed)."""
