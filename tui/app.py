@@ -88,6 +88,8 @@ class PathwaysApp(App[None]):
         if health is None or health.usable:
             self.switch_mode(mode)
             return
+        if isinstance(self.screen, BookProblemScreen) and self.screen.mode == MODE_TITLES.get(mode, mode):
+            return  # already saying what is wrong with it
         recheck = partial(self.book_health, mode)
         self.push_screen(BookProblemScreen(health, MODE_TITLES.get(mode, mode), recheck,  # type: ignore[arg-type]
                                            partial(self.switch_mode, mode)))

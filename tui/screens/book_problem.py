@@ -32,7 +32,7 @@ def problem_words(health: BookHealth, mode: str) -> Text:
     add_line(out, "")
     add_line(out, f"What to do: {health.advice}")
     add_line(out, "")
-    add_line(out, "Nothing was read from or written to the file. Press r to check again, Ctrl+Q to quit.", "dim")
+    add_line(out, "Nothing was written to the file. Press r to check again once it is fixed, Ctrl+Q to quit.", "dim")
     out.rstrip()
     return out
 
