@@ -78,7 +78,7 @@ async def test_questions_that_cannot_matter_are_skipped(tmp_path) -> None:
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await new_case(pilot, "TST-0002", "2008-06-02")
+        await new_case(pilot, "TST-0002", "2008-06-02", "QQ123456C")  # a QQ number: a new training book
         screen = app.screen
         assert await answer_current(pilot, "jsa") == "benefit"
         assert await answer_current(pilot, 40) == "claimant.age"
@@ -103,7 +103,7 @@ async def test_going_back_and_changing_an_answer(tmp_path) -> None:
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await new_case(pilot, "TST-0003", "2008-06-02")
+        await new_case(pilot, "TST-0003", "2008-06-02", "QQ123456C")
         screen = app.screen
         panel = screen.query_one(QuestionPanel)
         await answer_current(pilot, "jsa")

@@ -8,7 +8,7 @@ import html as markup
 import stat
 from typing import Any
 
-import attrs
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
@@ -22,6 +22,7 @@ from engine.policy.driver import default_engine
 from tests.tui_helpers import app_for, new_case, settle, step_through, type_text
 from tui.data import LETTERS_FOLDER
 from tui.dialogs.letter import LetterDialog
+from tui.dialogs.new_case import NewCaseDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.screens.interview import InterviewScreen
 from tui.screens.replay import ReplayScreen
@@ -257,20 +258,18 @@ async def test_open_outcomes_are_listed_apart_and_cannot_be_accepted(tmp_path) -
 
 
 async def test_a_live_book_refuses_the_announced_edition_in_one_line(tmp_path) -> None:
+    """The refusal comes in the new-case form, before any question is asked (#12), not after the review."""
     db = tmp_path / "live.db"
     CaseBook(db, training=False).close()
     app = app_for(tmp_path, db=db)
     async with app.run_test(size=(80, 24)) as pilot:
-        review = await review_case(pilot, attrs.evolve(TODDLERS, nino="AB123456C"))
-        for outcome in review.outcomes:
-            await choose(pilot, review, outcome.code, ACCEPT, focus=True)
-        review.query_one("#reasonable", Checkbox).value = True
-        await pilot.pause()
-        await pilot.press("ctrl+r")
         await settle(pilot)
-        assert app.screen is review, "the choices stay on screen"
-        assert "announced" in review.error and "\n" not in review.error
-        assert all(review.choice(o.code) == ACCEPT for o in review.outcomes) and not review.recording
+        with pytest.raises(AssertionError, match="NewCaseDialog"):
+            await new_case(pilot, TODDLERS.case, TODDLERS.as_of.isoformat(), "AB123456C")
+        form = app.screen
+        assert isinstance(form, NewCaseDialog)
+        error = str(form.query_one("#error").content)
+        assert error.startswith("Date: ") and "announced" in error and "\n" not in error
     with CaseBook(db, create=False) as book:
         assert book.decisions() == []
 

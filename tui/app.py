@@ -17,10 +17,14 @@ from textual.widget import Widget
 from cases import CASES_DIR
 from engine.casebook.book import default_db_path
 from engine.casebook.fields import default_adviser
+from engine.casebook.health import NOT_FOUND, BookHealth, inspect_book
 from tui.data import training_path_for
+from tui.dialogs.unsaved import DISCARD, SAVE, UnsavedDialog
 from tui.screens.advise import AdviseScreen
 from tui.screens.audit import AuditScreen
+from tui.screens.book_problem import BookProblemScreen
 from tui.screens.help import HelpScreen, KeyRow
+from tui.screens.interview import InterviewScreen
 from tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 from tui.screens.train import TrainScreen
 
@@ -63,9 +67,56 @@ class PathwaysApp(App[None]):
         self.locked = locked
 
     def on_mount(self) -> None:
-        """Open the starting mode and check the terminal size."""
-        self.switch_mode(self.start_mode)
+        """Open the starting mode (once its case book checks out) and check the terminal size."""
+        self.open_mode(self.start_mode)
         self.check_size()
+
+    # -- the case book checked before a mode uses it (#12) ---------------------------------------
+
+    def book_health(self, mode: str) -> BookHealth | None:
+        """What is wrong with `mode`'s case book (None when the mode brings its own: train mode)."""
+        if mode == "advise":
+            return inspect_book(self.db, write=True)
+        if mode == "audit":  # a book not there yet is the audit screen's to say (it lists nothing to audit)
+            health = inspect_book(self.audit_db, write=False)
+            return None if health.state == NOT_FOUND else health
+        return None
+
+    def open_mode(self, mode: str) -> None:
+        """Switch to `mode`, or, when its case book cannot be used, to a screen that says why and what to do."""
+        health = self.book_health(mode)
+        if health is None or health.usable:
+            self.switch_mode(mode)
+            return
+        if isinstance(self.screen, BookProblemScreen) and self.screen.mode == MODE_TITLES.get(mode, mode):
+            return  # already saying what is wrong with it
+        recheck = partial(self.book_health, mode)
+        self.push_screen(BookProblemScreen(health, MODE_TITLES.get(mode, mode), recheck,  # type: ignore[arg-type]
+                                           partial(self.switch_mode, mode)))
+
+    # -- quitting with unrecorded answers (#12) --------------------------------------------------
+
+    def unsaved_interviews(self) -> list[InterviewScreen]:
+        """Open interviews, in any mode, whose answers are neither recorded nor saved as a draft."""
+        return [screen for stack in self._screen_stacks.values() for screen in stack
+                if isinstance(screen, InterviewScreen) and screen.unsaved]
+
+    async def action_quit(self) -> None:
+        """Quit; with unrecorded answers open, first ask: save them as drafts, discard them, or cancel."""
+        if isinstance(self.screen, UnsavedDialog):
+            return
+        unsaved = self.unsaved_interviews()
+        if not unsaved:
+            self.exit()
+            return
+
+        def done(choice: str | None) -> None:
+            if choice == SAVE and not all(screen.save_draft_now() for screen in unsaved):
+                return  # a draft could not be written: its screen said why; stay
+            if choice in (SAVE, DISCARD):
+                self.exit()
+
+        self.push_screen(UnsavedDialog([screen.interview.ref for screen in unsaved], "quit"), done)
 
     # -- modes, help, palette ------------------------------------------------------------------
 
@@ -75,8 +126,8 @@ class PathwaysApp(App[None]):
             self.notify(f"This session stays in {MODE_TITLES.get(self.start_mode, self.start_mode)} mode.",
                         severity="warning", markup=False)
             return
-        if mode in self.MODES:
-            self.switch_mode(mode)
+        if mode in self.MODES and mode != self.current_mode:
+            self.open_mode(mode)
 
     def key_rows(self, screen: Screen[Any]) -> list[KeyRow]:
         """The keys active on `screen` now (from the live bindings, so the help never drifts)."""

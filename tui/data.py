@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
+from engine.casebook.casework import Draft
 from engine.casebook.queries import CaseQuery, DecisionRow, PageKey, ReferralRow
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
@@ -84,6 +85,18 @@ class CaseRow:
     adviser: str
     recorded_at: str
     referrals: tuple[str, ...] = ()
+    status: str = "open"
+    draft_id: int | None = None
+
+    @property
+    def row_key(self) -> str:
+        """The row's key in the case table: its decision, or its draft when nothing is recorded yet."""
+        return f"decision-{self.decision_id}" if self.decision_id else f"draft-{self.draft_id}"
+
+    @property
+    def status_words(self) -> str:
+        """The status as the list shows it: open, closed, or DRAFT while a draft is held (Enter resumes it, #12)."""
+        return "DRAFT" if self.draft_id else self.status
 
     @property
     def key(self) -> PageKey:
@@ -120,10 +133,28 @@ def case_page(path: Path, query: CaseQuery, after: PageKey | None = None,
         if cancelled is not None:
             book.conn.set_progress_handler(lambda: int(cancelled()), PROGRESS_STEPS)
         page = book.case_page(query, after)
-        rows = tuple(CaseRow(r.decision_id, r.ref, r.as_of, r.edition, r.priority, r.outcomes, r.open_referrals,
-                             r.adviser, r.recorded_at, tuple(referral_line(x) for x in r.referrals))
-                     for r in page.rows)
-        return CasesPage(book.kind, rows, page.next)
+        statuses = book.case_statuses(sorted({r.ref for r in page.rows}))
+        drafts = {d.ref: d for d in reversed(book.drafts())}  # the newest draft of each case
+        rows = [CaseRow(r.decision_id, r.ref, r.as_of, r.edition, r.priority, r.outcomes, r.open_referrals,
+                        r.adviser, r.recorded_at, tuple(referral_line(x) for x in r.referrals),
+                        status=statuses.get(r.ref, "open"),
+                        draft_id=drafts[r.ref].id if r.ref in drafts else None)
+                for r in page.rows]
+        listed = {r.ref for r in rows}
+        if after is None and query.priority is None and not query.open_only:
+            # cases held only as a draft (nothing recorded yet) head the first page: few, and never paged
+            recorded = book.refs_recorded(sorted(set(drafts) - listed))
+            rows[:0] = [CaseRow(0, d.ref, d.as_of, "", "", 0, 0, d.saved_by, d.saved_at, draft_id=d.id)
+                        for d in drafts.values()
+                        if d.ref not in listed and d.ref not in recorded and _draft_matches(d, query)]
+        return CasesPage(book.kind, tuple(rows), page.next)
+
+
+def _draft_matches(draft: Draft, query: CaseQuery) -> bool:
+    """Whether a draft-only case belongs in the list searched for (by reference, or by its exact NINO)."""
+    if query.nino is not None:
+        return draft.nino == query.nino
+    return query.search in draft.ref.upper()
 
 
 PROGRESS_STEPS = 20_000

@@ -23,7 +23,18 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 import sqlite_utils
 
-from engine.casebook import audit, checkpoints, erasure, keys, queries, records, referrals, signing, training
+from engine.casebook import (
+    audit,
+    casework,
+    checkpoints,
+    erasure,
+    keys,
+    queries,
+    records,
+    referrals,
+    signing,
+    training,
+)
 from engine.casebook.db import (
     check_indexes,
     check_triggers,
@@ -62,6 +73,27 @@ def default_db_path() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir("pathways", appauthor=False)) / "pathways.db"
+
+
+def check_nino_for_kind(kind: str | None, nino: str | None) -> None:
+    """Refuse (BookError) a NINO a book of `kind` would refuse: QQ in a live book, anything else in training.
+
+    The terminal UI asks this when a case is opened, so the refusal comes before the interview (#12).
+    """
+    if nino is None:
+        return
+    if kind == LIVE and is_synthetic(nino):
+        raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
+                        key="claimant.nino")
+    if kind == TRAINING and not is_synthetic(nino):
+        raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
+
+
+def check_edition_for_kind(kind: str | None, edition: str, announced: bool) -> None:
+    """Refuse (BookError), unless in a training book, a decision under an edition announced and never in force."""
+    if announced and kind != TRAINING:
+        raise BookError(f"the {edition} policy was announced and never in force: a live case book "
+                        "refuses its decisions (record it in a training book)", key="as_of")
 
 
 class CaseBook:
@@ -254,20 +286,11 @@ class CaseBook:
 
     def _check_edition(self, item: Prepared, kind: str | None = None) -> None:
         """Refuse, in a live book, a decision under an edition that was announced and never in force."""
-        if item.announced and (kind or self.kind) != TRAINING:
-            raise BookError(f"the {item.edition} policy was announced and never in force: a live case book "
-                            "refuses its decisions (record it in a training book)", key="as_of")
+        check_edition_for_kind(kind or self.kind, item.edition, item.announced)
 
     def _check_kind(self, nino: str | None, kind: str | None = None) -> None:
         """Refuse a NINO of the wrong kind for this book (or for the kind it is about to take)."""
-        kind = kind or self.kind
-        if nino is None:
-            return
-        if kind == LIVE and is_synthetic(nino):
-            raise BookError("a live case book refuses synthetic QQ numbers: use a training book",
-                            key="claimant.nino")
-        if kind == TRAINING and not is_synthetic(nino):
-            raise BookError("a training case book accepts only synthetic QQ numbers", key="claimant.nino")
+        check_nino_for_kind(kind or self.kind, nino)
 
     def record(self, case: Case, decision: Decision, ruleset: RuleSet, adviser: str,
                choices: Sequence[AdviserDecision] | None = None) -> int:
@@ -349,6 +372,54 @@ class CaseBook:
             referrals.update(conn, referral_id, status, actor, appointment, notes,
                              keyed=self.keyed, os_user=self._os_user())
 
+    # -- drafts and case status (casework.py) ----------------------------------------------------
+
+    def _ready_for(self, nino: str | None, actor: str) -> None:
+        """Writable, the NINO of the right kind, and a new book given its kind (from the NINO, as `record` does)."""
+        self._writable()
+        kind = self.kind or (TRAINING if nino is not None and is_synthetic(nino) else LIVE)
+        self._check_kind(nino, kind)
+        if self.kind is None:
+            self._init_meta(kind == TRAINING, actor)
+
+    def save_draft(self, ref: str, as_of: dt.date, nino: str | None, answers: dict[str, object], actor: str) -> int:
+        """Save an unfinished interview as its case's draft (replacing an earlier one); returns the draft id."""
+        actor = clean_adviser(actor)
+        self._ready_for(nino, actor)
+        with write(self.db) as conn:
+            return casework.save_draft(conn, ref, as_of.isoformat(), nino, answers, actor, self.pseudonym)
+
+    def remove_drafts(self, ref: str, actor: str, why: str = "discarded") -> int:
+        """Remove a case's draft (discarded, or its case recorded); returns how many went."""
+        if self.kind is None or not casework.draft_ids(self.conn, ref):
+            return 0
+        self._writable()
+        with write(self.db) as conn:
+            removed = casework.remove_drafts(conn, ref, clean_adviser(actor), self.pseudonym, why)
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the answers leave the WAL too
+        return removed
+
+    def drafts(self) -> list[casework.Draft]:
+        """Every draft held, newest first."""
+        return casework.drafts(self.conn)
+
+    def draft(self, draft_id: int) -> casework.Draft | None:
+        """One draft by id."""
+        return casework.draft(self.conn, draft_id)
+
+    def set_case_status(self, ref: str, status: str, actor: str, notes: str = "") -> int:
+        """Open or close a case (a new status row with its audit event); returns the row id."""
+        self._writable()
+        notes = clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
+        actor = clean_adviser(actor)
+        with write(self.db) as conn:
+            return casework.set_status(conn, ref, status, actor, notes, self.pseudonym)
+
+    def case_statuses(self, refs: list[str] | None = None) -> dict[str, str]:
+        """ref -> current status for cases whose status was ever changed (the rest are open)."""
+        return casework.statuses(self.conn, refs)
+
     # -- erasure and retention (erasure.py) ------------------------------------------------------
 
     def erase(self, ref: str, actor: str, reason: str = "erasure_request", reference: str | None = None,
@@ -356,33 +427,40 @@ class CaseBook:
         """Erase every record of one case reference, scrubbed from the file (signed with `key` in a live book)."""
         ids = erasure.case_ids_for_ref(self.conn, ref)
         return self._erase(ids, actor, "case.erased", {"case_key": self.pseudonym(ref)},
-                           erasure.check_reason(reason, erasure.ERASURE_REASONS, reference), key)
+                           erasure.check_reason(reason, erasure.ERASURE_REASONS, reference), key, refs=[ref])
 
     def erase_nino(self, nino: str, actor: str, reason: str = "erasure_request", reference: str | None = None,
                    key: Ed25519PrivateKey | None = None) -> Erased:
         """Erase every record of one NINO, under every case reference it was recorded with."""
         ids = erasure.case_ids_for_nino(self.conn, nino)
         return self._erase(ids, actor, "case.erased", {"nino_key": self.pseudonym("nino:" + nino)},
-                           erasure.check_reason(reason, erasure.ERASURE_REASONS, reference), key)
+                           erasure.check_reason(reason, erasure.ERASURE_REASONS, reference), key,
+                           refs=erasure.refs_for_nino(self.conn, nino))
 
     def retain(self, cutoff: str, actor: str, reason: str = "retention_schedule", reference: str | None = None,
                key: Ed25519PrivateKey | None = None) -> Erased:
         """Erase every case recorded before `cutoff` (ISO time)."""
         why = erasure.check_reason(reason, erasure.RETENTION_REASONS, reference)
-        ids = erasure.case_ids_before(self.conn, cutoff)
-        if not ids:
+        ids, old_drafts = erasure.case_ids_or_drafts_before(self.conn, cutoff)
+        if not ids and not old_drafts:
             return Erased(0, True)
-        return self._erase(ids, actor, "retention.applied", {"before": cutoff}, why, key)
+        return self._erase(ids, actor, "retention.applied", {"before": cutoff}, why, key, drafts_before=cutoff)
 
     def _erase(self, ids: list[int], actor: str, event: str, body: dict[str, Any], why: dict[str, str],
-               key: Ed25519PrivateKey | None) -> Erased:
-        """Erase these cases with one event: by the OS user on behalf of the adviser, signed, in a live book."""
+               key: Ed25519PrivateKey | None, refs: list[str] | None = None,
+               drafts_before: str | None = None) -> Erased:
+        """Erase these cases with one event: by the OS user on behalf of the adviser, signed, in a live book.
+
+        With `refs`, those case references' drafts and status history go too; with `drafts_before`,
+        every draft saved before then (see `erasure.erase_cases`).
+        """
         self._writable()
         actor = clean_adviser(actor)
         signer = self._dp_signer(key)
         by = self._os_user()
         full = {**body, **why, **({"on_behalf_of": actor} if by else {})}
-        return erasure.erase_cases(self.db, ids, by or actor, event, full, signer)
+        return erasure.erase_cases(self.db, ids, by or actor, event, full, signer, refs=refs,
+                                   drafts_before=drafts_before)
 
     def _dp_signer(self, key: Ed25519PrivateKey | None) -> erasure.Signer | None:
         """What signs an erasure: `key`, which must be registered here; a live book refuses to erase without one."""
@@ -463,6 +541,11 @@ class CaseBook:
     def case_count(self) -> int:
         """How many cases (distinct case references) the book holds."""
         return queries.case_count(self.conn)
+
+    def refs_recorded(self, refs: list[str]) -> set[str]:
+        """Which of these case references have a recorded decision (one indexed look each)."""
+        return {ref for ref in refs
+                if self.conn.execute("SELECT 1 FROM decisions WHERE ref = ? LIMIT 1", (ref,)).fetchone()}
 
     def ruleset_content(self, digest: str) -> str | None:
         """A stored rule set snapshot's canonical JSON."""

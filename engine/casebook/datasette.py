@@ -54,7 +54,7 @@ VIEW_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "seq": "Position in the chain.",
             "event": "book.created, ruleset.stored, decision.recorded, referral.added, referral.updated, "
-                     "case.erased or retention.applied.",
+                     "draft.saved, draft.removed, case.status, case.erased or retention.applied.",
             "recorded_at": WHEN,
             "recorded_by": WHO,
             "decision": "The decision the event recorded or refers to.",
@@ -91,6 +91,9 @@ TABLE_DOCS: dict[str, str] = {
     "claimants": "National Insurance numbers, apart from the inputs so that erasure can remove them.",
     "referrals": "Referrals logged. Current status: referrals_current.",
     "referral_events": "Every step of every referral's lifecycle.",
+    "drafts": "Interviews saved before they were recorded (answers as JSON, NINO): personal data, removed when "
+              "the case is recorded or the draft discarded, and by erasure and retention.",
+    "case_status": "Each change of a case's status (open, closed); the latest is current, none means open.",
     "rulesets": "Every rule set ever used, content-addressed; never deleted.",
     "audit": "The append-only, hash-chained audit log. Readable: audit_events_readable.",
 }

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.casebook.health import is_foreign
 from engine.errors import BookError, storage_problem
 from engine.files import check_own_file, on_read_only_disk, touch_private
 
@@ -31,10 +32,11 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
-               "referral_events", "meta", "training_attempts")
+               "referral_events", "meta", "training_attempts", "drafts", "case_status")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
-ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events")
+ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events", "drafts",
+            "case_status")
 """Tables whose rows erasure may delete, only while it holds the erasure gate open."""
 
 TRAINING_TABLES = ("training_attempts",)
@@ -52,6 +54,8 @@ PRIMARY_KEYS = {
     "referral_events": "id",
     "training_attempts": "id",
     "audit": "seq",
+    "drafts": "id",
+    "case_status": "id",
 }
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
 
@@ -194,6 +198,27 @@ def m006_training_attempts(db: sqlite_utils.Database) -> None:
     _create_triggers(db)
 
 
+@MIGRATIONS()
+def m007_drafts_and_case_status(db: sqlite_utils.Database) -> None:
+    """Interviews saved as drafts, and each case's open/closed status as a history of changes (#12).
+
+    Both hold personal data (a draft's answers and NINO; the case reference), so both are
+    erasable, and every row is vouched for by its audit event like the other case rows. Draft ids
+    are never reused (AUTOINCREMENT): a draft replaced or removed keeps its id in the audit log.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS drafts (id INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, "
+        "as_of TEXT NOT NULL, nino TEXT, answers TEXT NOT NULL, saved_by TEXT NOT NULL, saved_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS drafts_ref ON drafts(ref)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS case_status (id INTEGER PRIMARY KEY, ref TEXT NOT NULL, status TEXT NOT NULL, "
+        "notes TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS case_status_ref ON case_status(ref)")
+    _create_triggers(db)
+
+
 VIEWS = {
     "decisions_readable": (
         "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
@@ -324,6 +349,9 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
     try:
         for pragma in PRAGMAS:
             conn.execute(pragma)
+        if is_foreign(conn):  # before anything writes: not even the journal mode of another program's file (#12)
+            raise BookError("is another program's database, not a Pathways case book: Pathways will not write to it",
+                            str(path))
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise BookError(f"cannot use write-ahead logging (journal mode {mode})", str(path))
@@ -346,7 +374,7 @@ KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
 
 KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "decisions_case", "decisions_recorded", "referrals_decision",
                  "referral_events_referral", "training_attempts_trainee", "idx__sqlite_migrations_migration_set_name",
-                 *CASE_LIST_INDEXES)
+                 "drafts_ref", "case_status_ref", *CASE_LIST_INDEXES)
 """Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
 
 

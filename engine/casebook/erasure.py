@@ -62,9 +62,10 @@ def check_reason(reason: str, allowed: tuple[str, ...], reference: str | None) -
 
 
 def case_ids_for_ref(conn: sqlite3.Connection, ref: str) -> list[int]:
-    """Every case row recorded under one case reference; refused (BookError) when there is none."""
+    """Every case row recorded under one case reference; refused (BookError) when the book holds nothing of it
+    (no case, and no draft)."""
     ids = [r[0] for r in conn.execute("SELECT id FROM cases WHERE ref = ?", (ref,))]
-    if not ids:
+    if not ids and conn.execute("SELECT 1 FROM drafts WHERE ref = ? LIMIT 1", (ref,)).fetchone() is None:
         raise BookError(f"no case {ref} in this case book", key="case")
     return ids
 
@@ -72,9 +73,16 @@ def case_ids_for_ref(conn: sqlite3.Connection, ref: str) -> list[int]:
 def case_ids_for_nino(conn: sqlite3.Connection, nino: str) -> list[int]:
     """Every case row recorded for one NINO, under whatever case reference; refused when there is none."""
     ids = [r[0] for r in conn.execute("SELECT case_id FROM claimants WHERE nino = ?", (nino,))]
-    if not ids:
+    if not ids and conn.execute("SELECT 1 FROM drafts WHERE nino = ? LIMIT 1", (nino,)).fetchone() is None:
         raise BookError("no case with that National Insurance number in this case book", key="nino")
     return ids
+
+
+def refs_for_nino(conn: sqlite3.Connection, nino: str) -> list[str]:
+    """Every case reference a NINO was recorded or drafted under (their drafts and status history go with it)."""
+    rows = conn.execute("SELECT c.ref FROM claimants AS n JOIN cases AS c ON c.id = n.case_id WHERE n.nino = ? "
+                        "UNION SELECT ref FROM drafts WHERE nino = ?", (nino, nino))
+    return sorted(str(r[0]) for r in rows)
 
 
 def case_ids_before(conn: sqlite3.Connection, cutoff: str) -> list[int]:
@@ -87,8 +95,13 @@ Signer = Callable[[sqlite3.Connection, str, str, str, dict[str, Any]], dict[str,
 
 
 def erase_cases(db: sqlite_utils.Database, case_ids: list[int], actor: str, event: str,
-                body: dict[str, Any], signer: Signer | None = None) -> Erased:
-    """Delete these cases' rows under the erasure gate, with one (signed) audit event, then scrub."""
+                body: dict[str, Any], signer: Signer | None = None, refs: list[str] | None = None,
+                drafts_before: str | None = None) -> Erased:
+    """Delete these cases' rows under the erasure gate, with one (signed) audit event, then scrub.
+
+    With `refs`, those case references' drafts and status history go too; with `drafts_before`, every
+    draft saved before that time, and the status history of every case left with no case rows.
+    """
     removed = 0
     with write(db) as conn:
         conn.execute("INSERT INTO erasure_gate (open) VALUES (1)")
@@ -117,6 +130,7 @@ def erase_cases(db: sqlite_utils.Database, case_ids: list[int], actor: str, even
                                   ("referral_events", events)):
                 rows[table].update({str(i): None for i in idents})
             removed += len(decisions)
+        _erase_casework(conn, rows, refs, drafts_before)
         conn.execute("DELETE FROM erasure_gate")
         stamp = audit.now()
         full = {**body, "rows": rows}
@@ -124,6 +138,28 @@ def erase_cases(db: sqlite_utils.Database, case_ids: list[int], actor: str, even
             full = signer(conn, actor, stamp, event, full)
         audit.append(conn, actor, event, full, ts=stamp)
     return Erased(removed, scrub(db.conn))
+
+
+def _erase_casework(conn: sqlite3.Connection, rows: dict[str, dict[str, None]], refs: list[str] | None,
+                    drafts_before: str | None) -> None:
+    """Delete drafts and case status rows with the cases (the gate is open); note them in `rows`."""
+    wanted: list[tuple[str, str, tuple[Any, ...]]] = []
+    for ref in refs or ():
+        wanted += [("drafts", "ref = ?", (ref,)), ("case_status", "ref = ?", (ref,))]
+    if drafts_before is not None:
+        wanted += [("drafts", "saved_at < ?", (drafts_before,)),
+                   ("case_status", "NOT EXISTS (SELECT 1 FROM cases WHERE cases.ref = case_status.ref)", ())]
+    for table, where, args in wanted:
+        idents = [r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE {where}", args)]  # noqa: S608
+        conn.execute(f"DELETE FROM {table} WHERE {where}", args)  # noqa: S608 - constant tables and clauses
+        rows[table].update({str(i): None for i in idents})
+
+
+def case_ids_or_drafts_before(conn: sqlite3.Connection, cutoff: str) -> tuple[list[int], bool]:
+    """Cases recorded before `cutoff`, and whether any draft was saved before it (retention takes both)."""
+    ids = case_ids_before(conn, cutoff)
+    old_draft = conn.execute("SELECT 1 FROM drafts WHERE saved_at < ? LIMIT 1", (cutoff,)).fetchone() is not None
+    return ids, old_draft
 
 
 def scrub(conn: sqlite3.Connection, wait_ms: int | None = None) -> bool:

@@ -57,9 +57,7 @@ def keygen(path: Path) -> tuple[Path, str]:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode("ascii")
     with create_private(path) as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
+        handle.write(pem)  # synced to disk and renamed into place when the file closes
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
     with create_private(public_path) as handle:

@@ -618,7 +618,8 @@ def erase(case_ref: str | None, nino_from: str | None, db: Path | None, adviser:
         else:
             done = book.erase(str(case_ref), who, reason, reference, key)
     data = {"case": case_ref} if case_ref is not None else {"nino": "(given)"}
-    _report_erasure(done, as_json, data, f"erased {what}: {done.decisions} decision(s) and their referrals")
+    _report_erasure(done, as_json, data,
+                    f"erased {what}: {done.decisions} decision(s) and their referrals, draft and status")
 
 
 def parse_duration(text: str, now: Any) -> Any:

@@ -19,7 +19,7 @@ from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.case import Case, input_values
 from engine.model.decision import Decision, reading_order
-from engine.model.facts import DECLINED, INPUT_FACTS, NOT_KNOWN, FactSpec, Unknown
+from engine.model.facts import DECLINED, INPUT_FACTS, NOT_KNOWN, UNKNOWN_ANSWERS, FactSpec, Unknown
 from engine.policy.conditions import UNKNOWN, Truth
 from engine.policy.driver import Engine, default_engine
 from engine.policy.explain import Evaluation, WhyNot, evaluate, inputs_behind, relevant_questions, why_not
@@ -141,6 +141,38 @@ class Interview:
             interview.answers[q.fact] = values[q.fact]
             interview.history.append(q.fact)
         return interview
+
+    def to_draft(self) -> dict[str, Any]:
+        """The answers as JSON-ready data, in the order given (for a draft kept in the case book, #12)."""
+        return {"answers": [[fact, _draft_value(self.answers[fact])] for fact in self.history if fact in self.answers]}
+
+    @classmethod
+    def from_draft(cls, ref: str, as_of: dt.date, nino: str | None, data: Mapping[str, Any],
+                   engine: Engine | None = None) -> Interview:
+        """An interview resumed from a draft: each saved answer given again, in order; an answer this
+        interview no longer accepts is left unanswered (it is asked again)."""
+        interview = cls(ref, as_of, nino=nino, engine=engine)
+        pairs = data.get("answers", [])
+        interview.give((p[0], _from_draft_value(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2
+                        and isinstance(p[0], str))
+        return interview
+
+    def give(self, answers: Iterable[tuple[str, Any]]) -> list[str]:
+        """Give answers in order, skipping those refused; returns the facts refused (asked again)."""
+        refused = []
+        for fact, value in answers:
+            try:
+                self.answer(fact, value)
+            except InputError:
+                refused.append(fact)
+        return refused
+
+    def corrected(self, as_of: dt.date, nino: str | None) -> tuple[Interview, list[str]]:
+        """This interview with its date or NINO corrected: the answers carried over (the edition follows
+        the date); returns it and the facts whose answers the new date refuses (asked again)."""
+        fresh = Interview(self.ref, as_of, nino=nino, engine=self.engine)
+        refused = fresh.give((fact, self.answers[fact]) for fact in self.history if fact in self.answers)
+        return fresh, refused
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -453,6 +485,24 @@ class Interview:
     def decision(self) -> Decision:
         """The engine's recommendation on the finished case (durable_rules, with trace)."""
         return self.engine.decide(self.to_case(), self.ruleset)
+
+
+def _draft_value(value: Any) -> Any:
+    """An answer as JSON: lists for tuples, {"unknown": reason} for an unknown answer."""
+    if isinstance(value, Unknown):
+        return {"unknown": str(value)}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _from_draft_value(value: Any) -> Any:
+    """An answer back from JSON (the reverse of `_draft_value`)."""
+    if isinstance(value, dict):
+        return UNKNOWN_ANSWERS.get(str(value.get("unknown")), NOT_KNOWN)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
 
 
 def _decided_state(decision: Decision, code: str) -> str:

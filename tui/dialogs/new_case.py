@@ -13,10 +13,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from engine.casebook.book import LIVE, TRAINING, check_edition_for_kind, check_nino_for_kind
 from engine.dates import parse_iso_date
-from engine.errors import InputError
+from engine.errors import BookError, InputError
 from engine.model.case import CASE_REF
-from engine.model.nino import nino_problem
+from engine.model.nino import is_synthetic, nino_problem
 from engine.policy.driver import default_engine
 from tui.problems import form_problem
 from tui.safe import safe
@@ -31,8 +32,13 @@ class NewCase:
     nino: str | None
 
 
-def check_new_case(ref: str, day: str, nino: str) -> NewCase:
-    """Validate the form's fields; InputError naming the field, with a one-line reason."""
+def check_new_case(ref: str, day: str, nino: str, kind: str | None = None) -> NewCase:
+    """Validate the form's fields; InputError naming the field, with a one-line reason.
+
+    `kind` is the case book's (live, training, or None for a new book, which takes the kind of its
+    first case): a NINO or date the book would refuse when the case is recorded is refused here,
+    before the interview (#12).
+    """
     ref = ref.strip().upper()
     if not CASE_REF.fullmatch(ref):
         raise InputError("1-32 of A-Z, 0-9 and -", key="Case reference")
@@ -47,6 +53,16 @@ def check_new_case(ref: str, day: str, nino: str) -> NewCase:
         problem = nino_problem(nino)
         if problem:
             raise InputError(problem, key="NINO")
+    will_be = kind or (TRAINING if nino and is_synthetic(nino) else LIVE)
+    try:
+        check_nino_for_kind(will_be, nino or None)
+    except BookError as exc:
+        raise InputError(f"{'this' if kind else 'a new'} {exc.problem[2:]}", key="NINO") from None
+    edition = default_engine().book.calendar.edition_for(as_of)
+    try:
+        check_edition_for_kind(will_be, edition.id, edition.status == "announced")
+    except BookError as exc:
+        raise InputError(exc.problem, key="Date") from None
     return NewCase(ref, as_of, nino or None)
 
 
@@ -55,28 +71,35 @@ class NewCaseDialog(ModalScreen["NewCase | None"]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="newcase.cancel")]
 
-    def __init__(self, today: dt.date | None = None) -> None:
+    def __init__(self, today: dt.date | None = None, kind: str | None = None, current: NewCase | None = None) -> None:
         super().__init__()
         self.today = today or dt.date.today()
+        self.kind = kind
+        self.current = current
 
     def compose(self) -> ComposeResult:
-        """The three fields, an error line and the buttons."""
+        """The three fields, an error line and the buttons (correcting a case: its reference is fixed)."""
+        now = self.current
         with Vertical(classes="dialog"):
-            yield Static(Text("New case", style="bold"), classes="dialog-title", markup=False)
+            title = f"Correct case {now.ref}: date and NINO" if now else "New case"
+            yield Static(Text(title, style="bold"), classes="dialog-title", markup=False)
             yield Label("Case reference (A-Z, 0-9, -)")
-            yield Input(placeholder="e.g. LDS-0042", id="ref", max_length=32, compact=True)
+            yield Input(now.ref if now else "", placeholder="e.g. LDS-0042", id="ref", max_length=32, compact=True,
+                        disabled=now is not None)
             yield Label("Decide as on (YYYY-MM-DD)")
-            yield Input(self.today.isoformat(), id="as_of", max_length=10, compact=True)
+            yield Input((now.as_of if now else self.today).isoformat(), id="as_of", max_length=10, compact=True)
             yield Label("National Insurance number (optional)")
-            yield Input(placeholder="e.g. AB123456C", id="nino", max_length=9, compact=True)
+            yield Input((now.nino or "") if now else "", placeholder="e.g. AB123456C", id="nino", max_length=9,
+                        compact=True)
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Start (enter)", id="start", variant="primary", compact=True)
+                yield Button("Correct (enter)" if now else "Start (enter)", id="start", variant="primary",
+                             compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        """Start in the reference field."""
-        self.query_one("#ref", Input).focus()
+        """Start in the reference field (the date, when correcting)."""
+        self.query_one("#as_of" if self.current else "#ref", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next field, and submits from the last."""
@@ -98,7 +121,7 @@ class NewCaseDialog(ModalScreen["NewCase | None"]):
         """Validate and close with the new case, or show what is wrong."""
         try:
             result = check_new_case(self.query_one("#ref", Input).value, self.query_one("#as_of", Input).value,
-                                    self.query_one("#nino", Input).value)
+                                    self.query_one("#nino", Input).value, self.kind)
         except InputError as exc:
             self.query_one("#error", Static).update(safe(form_problem(exc)))
             return

@@ -14,16 +14,20 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from engine.casebook.queries import ReferralRow
 from engine.errors import InputError
 from engine.intake.interview import Interview
 from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
-from tui import data
+from tui import casedata, data
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.letter import LetterDialog
+from tui.dialogs.new_case import NewCase, NewCaseDialog
 from tui.dialogs.referral import ReferralDialog
+from tui.dialogs.unsaved import DISCARD, SAVE, UnsavedDialog
 from tui.jobs import JobScreen
-from tui.safe import safe
+from tui.problems import problem_text
+from tui.safe import clip, safe
 from tui.screens.review import ReviewScreen
 from tui.widgets.decision import DecisionPanel
 from tui.widgets.question import QuestionPanel
@@ -42,6 +46,8 @@ class InterviewScreen(JobScreen):
         Binding("ctrl+o", "close", "Close", tooltip="Close this case and return to the list", id="interview.close"),
         Binding("ctrl+t", "toggle_codes", "Codes", tooltip="Show or hide the outcome codes beside their titles",
                 id="interview.codes"),
+        Binding("ctrl+s", "save_draft", "Save draft", tooltip="Keep the answers as a draft in the case book, to "
+                "finish later from the case list", id="interview.draft"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (150, "-widest")]  # noqa: RUF012 - Textual types it as an instance attribute
     """At 110 columns and more the columns widen; at 150 the recommendation's list and explanation stand side
@@ -50,9 +56,13 @@ class InterviewScreen(JobScreen):
     """At 32 rows and more the question's help and choices get more room."""
 
     def __init__(self, interview: Interview, db: Path, adviser: str, *, decision_id: int | None = None,
-                 decision: Decision | None = None, choices: tuple[AdviserDecision, ...] | None = None) -> None:
+                 decision: Decision | None = None, choices: tuple[AdviserDecision, ...] | None = None,
+                 kind: str | None = None, from_draft: bool = False) -> None:
         super().__init__()
         self.interview = interview
+        self.kind = kind
+        self.recorded_details = (interview.as_of, interview.nino)
+        self.saved_draft: object = interview.to_draft() if from_draft else None
         self.db = db
         self.adviser = adviser
         self.decision_id = decision_id
@@ -99,9 +109,11 @@ class InterviewScreen(JobScreen):
 
     @property
     def stale(self) -> bool:
-        """True when answers changed since the recommendation was recorded."""
+        """True when answers (or the case's date or NINO) changed since the recommendation was recorded."""
         if self.recorded is None or not self.interview.is_complete():
             return self.recorded is not None
+        if (self.interview.as_of, self.interview.nino) != self.recorded_details:
+            return True
         try:
             now = self.interview.decision()
         except InputError:
@@ -130,6 +142,7 @@ class InterviewScreen(JobScreen):
             line.append(safe(f"{question.short}: ", "dim"))
             line.append(safe(iv.label(question.fact, value)))
             answers.add_option(Option(line, id=question.fact))
+        answers.add_option(Option(case_details_line(iv), id=DETAILS_OPTION))  # last: Home is the first answer
         self.query_one(DecisionPanel).refresh_from(iv)
         self._show_status()
         if q is None and focus_answer:
@@ -172,8 +185,10 @@ class InterviewScreen(JobScreen):
 
     @on(OptionList.OptionSelected, "#answers")
     async def change_answer(self, event: OptionList.OptionSelected) -> None:
-        """Ask an answered question again."""
-        if event.option.id:
+        """Ask an answered question again (or correct the case's date and NINO)."""
+        if event.option.id == DETAILS_OPTION:
+            self.correct_details()
+        elif event.option.id:
             self.interview.reopen(event.option.id)
             await self.redraw()
 
@@ -207,10 +222,14 @@ class InterviewScreen(JobScreen):
                                           partial(self.show_recorded, decision=decision)))
 
     def show_recorded(self, decision_id: int, choices: tuple[AdviserDecision, ...], decision: Decision) -> None:
-        """Show the recorded id and the adviser's decisions."""
+        """Show the recorded id and the adviser's decisions; the case's draft, if any, is now done with."""
         self.decision_id = decision_id
         self.recorded = decision
+        self.recorded_details = (self.interview.as_of, self.interview.nino)
         self.choices = choices
+        self.saved_draft = None
+        self.run_job(partial(casedata.discard_draft, self.db, self.interview.ref, self.adviser, "recorded"),
+                     lambda _n: None, group="draft-write")
         self.referral_ids = []
         self.status = ""
         self._show_status()
@@ -245,11 +264,28 @@ class InterviewScreen(JobScreen):
 
         def done(form: data.ReferralInput | None) -> None:
             if form is not None:
+                self.run_job(partial(casedata.open_duplicates, self.db, decision_id, form.code),
+                             partial(self.log_referral, decision_id=decision_id, form=form), group="book-write",
+                             failed=self.write_failed)
+
+        self.app.push_screen(ReferralDialog(choices, self.interview.ref), done)
+
+    def log_referral(self, duplicates: list[ReferralRow], decision_id: int, form: data.ReferralInput) -> None:
+        """Log the referral; when the same referral is already open for this decision, ask first (#12)."""
+        def write(yes: bool | None = True) -> None:
+            if yes:
                 self.run_job(partial(data.add_referral, self.db, decision_id, form, self.adviser),
                              partial(self.show_referral, code=form.code), group="book-write",
                              failed=self.write_failed)
 
-        self.app.push_screen(ReferralDialog(choices, self.interview.ref), done)
+        if not duplicates:
+            write()
+            return
+        lines = "\n".join(data.referral_line(r) for r in duplicates[:3])
+        self.app.push_screen(ConfirmDialog(
+            "This referral is already open", safe(f"Decision {decision_id} already has an open {form.code} referral:\n"
+                                                  f"{lines}\nLog another one anyway?", keep_newlines=True),
+            yes="Log another"), write)
 
     def show_referral(self, referral_id: int, code: str) -> None:
         """Confirm the referral."""
@@ -276,14 +312,79 @@ class InterviewScreen(JobScreen):
         self.app.push_screen(LetterDialog(letter.text, letter.path))
 
     def action_close(self) -> None:
-        """Close the case (asking first if answers would be lost)."""
-        if self.interview.answers and (self.decision_id is None or self.stale):
-            def done(yes: bool | None) -> None:
-                if yes:
-                    self.dismiss(None)
-
-            self.app.push_screen(ConfirmDialog("Close this case?", safe("The answers are not recorded."),
-                                               yes="Close"), done)
+        """Close the case; with unrecorded answers, first ask: save them as a draft, discard them, or stay."""
+        if not self.unsaved:
+            self.dismiss(None)
             return
-        self.dismiss(None)
+
+        def done(choice: str | None) -> None:
+            if choice == SAVE:
+                self.run_job(partial(casedata.save_draft, self.db, self.interview, self.adviser),
+                             lambda _id: self.dismiss(None), group="draft-write", failed=self.write_failed)
+            elif choice == DISCARD:
+                self.dismiss(None)
+
+        self.app.push_screen(UnsavedDialog([self.interview.ref], "leave it"), done)
+
+    # -- drafts and corrections (#12) --------------------------------------------------------------
+
+    @property
+    def unsaved(self) -> bool:
+        """True when there are answers that are neither recorded (as they are now) nor saved as a draft."""
+        if not self.interview.answers or self.interview.to_draft() == self.saved_draft:
+            return False
+        return self.decision_id is None or self.stale
+
+    def action_save_draft(self) -> None:
+        """Save the answers as the case's draft, in a worker."""
+        if not self.interview.answers:
+            self.notify("Nothing to save yet: no question is answered.", markup=False)
+            return
+        snapshot = self.interview.to_draft()
+        self.run_job(partial(casedata.save_draft, self.db, self.interview, self.adviser),
+                     partial(self.draft_saved, snapshot=snapshot), group="draft-write", failed=self.write_failed)
+
+    def draft_saved(self, draft_id: int, snapshot: object) -> None:
+        """Say the draft is kept."""
+        self.saved_draft = snapshot
+        self.notify(f"Saved as a draft (the case list shows {self.interview.ref} as DRAFT).", markup=False)
+
+    def save_draft_now(self) -> bool:
+        """Save the draft on the UI thread (the app is quitting, so no worker may finish); False when refused."""
+        try:
+            casedata.save_draft(self.db, self.interview, self.adviser)
+        except Exception as exc:  # one line, never a traceback
+            self.app.notify(f"Draft of {self.interview.ref} not saved: {problem_text(exc)}", severity="error",
+                            markup=False, timeout=10)
+            return False
+        self.saved_draft = self.interview.to_draft()
+        return True
+
+    def correct_details(self) -> None:
+        """Correct the case's date or NINO (checked as a new case is); answers are kept where the new date
+        allows them, the others asked again."""
+        iv = self.interview
+
+        async def done(new: NewCase | None) -> None:
+            if new is None or (new.as_of, new.nino) == (iv.as_of, iv.nino):
+                return
+            self.interview, refused = iv.corrected(new.as_of, new.nino)
+            words = [self.interview.question(f).text for f in refused]
+            if words:
+                self.notify("Asked again for the new date: " + "; ".join(words), markup=False, timeout=8)
+            await self.redraw()
+
+        self.app.push_screen(NewCaseDialog(kind=self.kind, current=NewCase(iv.ref, iv.as_of, iv.nino)), done)
+
+
+DETAILS_OPTION = "@case-details"
+"""The answers list's first line: the case's date and NINO, chosen to correct them."""
+
+
+def case_details_line(iv: Interview) -> Text:
+    """The case's date and NINO as the answers list's first line."""
+    line = Text()
+    line.append(safe("Date, NINO: ", "dim"))
+    line.append(safe(clip(f"{iv.as_of.isoformat()}, {iv.nino or 'none'}", 21)))
+    return line
 

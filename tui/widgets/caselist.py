@@ -13,11 +13,15 @@ from tui.data import CaseRow
 from tui.safe import safe
 from tui.widgets.lists import OpenTable
 
-COLUMNS = (("Case", 14), ("As of", 10), ("Edition", 15), ("Priority", 8), ("Out", 3), ("Open", 4), ("Adviser", 10))
+COLUMNS = (("Case", 12), ("As of", 10), ("Edition", 14), ("Priority", 8), ("Out", 3), ("Open", 4), ("Status", 6),
+           ("Adviser", 7))
 """The case list's columns and their widths (80 columns in all)."""
 
 PRIORITY_STYLES = {"urgent": "bold red", "priority": "yellow"}
 """How a priority is shown."""
+
+STATUS_STYLES = {"DRAFT": "bold magenta", "closed": "dim"}
+"""How the status column marks drafts and closed cases."""
 
 TYPE_AHEAD = frozenset("0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 """Characters typed on the list that start a search (those of case references that are not keys of the list)."""
@@ -74,14 +78,15 @@ class CaseTable(OpenTable):
         """Append rows; note whether more follow (a next page asked for before is forgotten: a newer list
         replaced it or it arrived)."""
         for r in rows:
-            key = str(r.decision_id)
+            key = r.row_key
             if key in self.by_key:  # never listed twice (a table key is unique)
                 continue
             self.cases.append(r)
             self.by_key[key] = r
             self.add_row(safe(r.ref), safe(r.as_of), safe(r.edition),
-                         safe(r.priority, PRIORITY_STYLES.get(r.priority, "")), safe(r.outcomes),
-                         safe(r.open_referrals or ""), safe(r.adviser), key=key)
+                         safe(r.priority, PRIORITY_STYLES.get(r.priority, "")),
+                         safe(r.outcomes if r.decision_id else ""), safe(r.open_referrals or ""),
+                         safe(r.status_words, STATUS_STYLES.get(r.status_words, "")), safe(r.adviser), key=key)
         self.more = more
         self.asked = False
         self.call_after_refresh(self.want_more)
