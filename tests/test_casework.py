@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.casebook.book import CaseBook
+from engine.casebook.erasure import Erased
 from engine.casebook.queries import EVERY_CASE
 from engine.errors import BookError
 from engine.policy.driver import default_engine
@@ -93,7 +94,7 @@ def test_retention_takes_old_drafts(tmp_path: Path, capsys: pytest.CaptureFixtur
     db = tmp_path / "book.db"
     with CaseBook(db) as book:
         book.save_draft("OLD-DRAFT", dt.date(2013, 6, 1), NINO, {}, "tester")
-        assert book.retain("9999-01-01T00:00:00+00:00", "tester") == 0
+        assert book.retain("9999-01-01T00:00:00+00:00", "tester") == Erased(0, True)
         assert book.drafts() == []
     assert run_main(capsys, "audit", "verify", "--db", str(db)).code == 0
 

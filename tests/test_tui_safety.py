@@ -286,10 +286,10 @@ async def test_a_case_is_closed_and_reopened_from_the_list(tmp_path: Path) -> No
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
-        assert {r.ref: r.status for r in screen.rows}[ref] == "closed"
+        assert {r.ref: r.status for r in screen.shown}[ref] == "closed"
         await pilot.press("c", "y")
         await settle(pilot)
-        assert {r.ref: r.status for r in screen.rows}[ref] == "open"
+        assert {r.ref: r.status for r in screen.shown}[ref] == "open"
     with CaseBook(db, create=False) as book:
         assert book.verify()[1] == []
 
@@ -364,13 +364,13 @@ async def test_the_case_list_follows_changes_made_elsewhere(tmp_path: Path) -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = app.screen
-        assert isinstance(screen, AdviseScreen) and len(screen.rows) == 2
+        assert isinstance(screen, AdviseScreen) and len(screen.shown) == 2
         with CaseBook(db) as book:  # another program: the command line, another adviser
             record_scenarios(book, limit=3)
             book.add_referral(ids[0], "REFER_HOUSING_ADVICE", "Shelter", "T2")
         screen.watch_book()  # what the screen's timer does every WATCH_SECONDS
         await settle(pilot)
-        assert len(screen.rows) == 3 and sum(r.open_referrals for r in screen.rows) == 1
+        assert len(screen.shown) == 3 and sum(r.open_referrals for r in screen.shown) == 1
         screen.watch_book()  # nothing changed since: no reload
         assert screen.watcher is not None and not screen.watcher.changed()
 

@@ -387,7 +387,8 @@ class CaseBook:
         actor = clean_adviser(actor)
         self._ready_for(nino, actor)
         with write(self.db) as conn:
-            return casework.save_draft(conn, ref, as_of.isoformat(), nino, answers, actor, self.pseudonym)
+            return casework.save_draft(conn, ref, as_of.isoformat(), nino, answers, actor, self.pseudonym,
+                                       keyed=self.keyed, os_user=self._os_user())
 
     def remove_drafts(self, ref: str, actor: str, why: str = "discarded") -> int:
         """Remove a case's draft (discarded, or its case recorded); returns how many went."""
@@ -395,7 +396,8 @@ class CaseBook:
             return 0
         self._writable()
         with write(self.db) as conn:
-            removed = casework.remove_drafts(conn, ref, clean_adviser(actor), self.pseudonym, why)
+            removed = casework.remove_drafts(conn, ref, clean_adviser(actor), self.pseudonym, why,
+                                             os_user=self._os_user())
         with contextlib.suppress(sqlite3.OperationalError):
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the answers leave the WAL too
         return removed
@@ -414,7 +416,8 @@ class CaseBook:
         notes = clean_field(notes, "notes", MAX_NOTE, allow_empty=True)
         actor = clean_adviser(actor)
         with write(self.db) as conn:
-            return casework.set_status(conn, ref, status, actor, notes, self.pseudonym)
+            return casework.set_status(conn, ref, status, actor, notes, self.pseudonym, keyed=self.keyed,
+                                       os_user=self._os_user())
 
     def case_statuses(self, refs: list[str] | None = None) -> dict[str, str]:
         """ref -> current status for cases whose status was ever changed (the rest are open)."""

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from engine.casebook import audit
+from engine.casebook.keyed import Keyed
 from engine.errors import BookError
 
 CASE_STATUSES = ("open", "closed")
@@ -52,12 +53,17 @@ def _lastrowid(cur: sqlite3.Cursor) -> int:
     return int(cur.lastrowid)
 
 
-def _row_hash(conn: sqlite3.Connection, table: str, ident: int) -> str:
-    """The row hash of a row this write just made."""
+def _row_hash(conn: sqlite3.Connection, table: str, ident: int, keyed: Keyed | None) -> str:
+    """The row hash of a row this write just made (keyed with the book's key when `keyed` is given)."""
     row = audit.fetch_row(conn, table, audit.ROW_TABLES[table], ident)
     if row is None:
         raise BookError(f"the new {table} row {ident} cannot be read back")
-    return audit.row_hash(row)
+    return keyed.row_hash(row) if keyed is not None else audit.row_hash(row)
+
+
+def _by(actor: str, os_user: str | None, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The event's actor and body: the OS user, on behalf of the adviser, in a live book; else the adviser."""
+    return (actor, body) if os_user is None else (os_user, {**body, "on_behalf_of": actor})
 
 
 def _delete_drafts(conn: sqlite3.Connection, ids: list[int]) -> dict[str, None]:
@@ -77,7 +83,8 @@ def draft_ids(conn: sqlite3.Connection, ref: str) -> list[int]:
 
 
 def save_draft(conn: sqlite3.Connection, ref: str, as_of: str, nino: str | None, answers: dict[str, Any],
-               actor: str, case_key: Callable[[str], str]) -> int:
+               actor: str, case_key: Callable[[str], str], *, keyed: Keyed | None = None,
+               os_user: str | None = None) -> int:
     """Save an interview as the draft of its case, replacing any earlier draft of it; returns the draft id."""
     old = draft_ids(conn, ref)
     rows: dict[str, dict[str, str | None]] = {"drafts": dict(_delete_drafts(conn, old))}
@@ -85,19 +92,21 @@ def save_draft(conn: sqlite3.Connection, ref: str, as_of: str, nino: str | None,
     cur = conn.execute("INSERT INTO drafts (ref, as_of, nino, answers, saved_by, saved_at) VALUES (?, ?, ?, ?, ?, ?)",
                        (ref, as_of, nino, json.dumps(answers, sort_keys=True), actor, stamp))
     draft_id = _lastrowid(cur)
-    rows["drafts"][str(draft_id)] = _row_hash(conn, "drafts", draft_id)
-    audit.append(conn, actor, DRAFT_SAVED, {"draft": draft_id, "case_key": case_key(ref), "rows": rows}, ts=stamp)
+    rows["drafts"][str(draft_id)] = _row_hash(conn, "drafts", draft_id, keyed)
+    who, body = _by(actor, os_user, {"draft": draft_id, "case_key": case_key(ref), "rows": rows})
+    audit.append(conn, who, DRAFT_SAVED, body, ts=stamp)
     return draft_id
 
 
 def remove_drafts(conn: sqlite3.Connection, ref: str, actor: str, case_key: Callable[[str], str],
-                  why: str) -> int:
+                  why: str, *, os_user: str | None = None) -> int:
     """Remove a case's draft (discarded, or its case recorded); returns how many went (0: none held)."""
     ids = draft_ids(conn, ref)
     if not ids:
         return 0
     rows = {"drafts": _delete_drafts(conn, ids)}
-    audit.append(conn, actor, DRAFT_REMOVED, {"case_key": case_key(ref), "why": why, "rows": rows})
+    who, body = _by(actor, os_user, {"case_key": case_key(ref), "why": why, "rows": rows})
+    audit.append(conn, who, DRAFT_REMOVED, body)
     return len(ids)
 
 
@@ -121,7 +130,7 @@ def draft(conn: sqlite3.Connection, draft_id: int) -> Draft | None:
 
 
 def set_status(conn: sqlite3.Connection, ref: str, status: str, actor: str, notes: str,
-               case_key: Callable[[str], str]) -> int:
+               case_key: Callable[[str], str], *, keyed: Keyed | None = None, os_user: str | None = None) -> int:
     """Record a case's new status (a case held in this book, and a change); returns the status row id."""
     if status not in CASE_STATUSES:
         raise BookError(f"unknown case status {status!r}", key="status", allowed=", ".join(CASE_STATUSES))
@@ -134,9 +143,10 @@ def set_status(conn: sqlite3.Connection, ref: str, status: str, actor: str, note
     cur = conn.execute("INSERT INTO case_status (ref, status, notes, actor, at) VALUES (?, ?, ?, ?, ?)",
                        (ref, status, notes, actor, stamp))
     row_id = _lastrowid(cur)
-    audit.append(conn, actor, CASE_STATUS,
-                 {"case_key": case_key(ref), "status": status,
-                  "rows": {"case_status": {str(row_id): _row_hash(conn, "case_status", row_id)}}}, ts=stamp)
+    who, body = _by(actor, os_user, {"case_key": case_key(ref), "status": status,
+                                     "rows": {"case_status": {str(row_id): _row_hash(conn, "case_status", row_id,
+                                                                                     keyed)}}})
+    audit.append(conn, who, CASE_STATUS, body, ts=stamp)
     return row_id
 
 

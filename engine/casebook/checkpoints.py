@@ -28,6 +28,7 @@ import attrs
 
 from engine.casebook import audit
 from engine.casebook.audit import KEYED_PREFIX, ROW_HASH_PREFIX, Problem
+from engine.casebook.casework import DRAFT_REMOVED, DRAFT_SAVED
 from engine.casebook.signing import fingerprint, public_from_hex, raw_public, sign, valid
 from engine.errors import BookError, InputError
 from engine.policy.rulebook import canonical_json
@@ -121,6 +122,8 @@ def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignature
             for ident, value in hashes.items():
                 if not (isinstance(ident, str) and ident.isascii() and ident.isdigit()):
                     continue
+                if value is None and table == "drafts" and event in (DRAFT_SAVED, DRAFT_REMOVED):
+                    continue  # a draft replaced, discarded or recorded: working notes, not a recorded row
                 if value is None:
                     erasing = True
                     out.erased[(table, int(ident))] = seq
