@@ -209,3 +209,14 @@ def test_other_forged_erasures_fail_plain_verify_and_the_checkpoint(live, capsys
     plain = run_main(capsys, "audit", "verify", "--db", str(live["db"]))
     assert plain.code == 1 and f"audit event {seq}: {expected}" in plain.err
     assert verify(capsys, live).code == 1
+
+
+def test_a_book_that_does_not_verify_is_not_checkpointed(live, capsys, tmp_path: Path) -> None:
+    conn = sqlite3.connect(live["db"])
+    conn.execute("DROP TRIGGER decisions_no_update")
+    conn.execute("UPDATE decisions SET adviser = 'SOMEONE-ELSE' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    result = run_main(capsys, "audit", "checkpoint", "--key", str(live["folder"] / "cp.key"), "--db", str(live["db"]),
+                      "-o", str(tmp_path / "after.json"))
+    assert result.code == 1 and "does not verify" in result.err and not (tmp_path / "after.json").exists()

@@ -226,12 +226,19 @@ def checkpoint_payload(book_id: str, seq: int, head: str, count: int, time: str,
             "time": time, "key": key}
 
 
-def make_checkpoint(conn: sqlite3.Connection, book_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
-    """The chain's head signed with `key`, read in one snapshot; refused (InputError) for an empty log."""
+def make_checkpoint(conn: sqlite3.Connection, book_id: str, key: Ed25519PrivateKey,
+                    upto: int | None = None) -> dict[str, Any]:
+    """The chain's head (or its event `upto`, the last one verified) signed with `key`, read in one snapshot.
+
+    Refused (InputError) for an empty log.
+    """
     conn.execute("BEGIN")
     try:
         head = audit.head(conn)
-        count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        if upto is not None and head is not None and head.seq > upto:
+            row = conn.execute("SELECT seq, hash FROM audit WHERE seq = ?", (upto,)).fetchone()
+            head = audit.Anchor(row[0], row[1]) if row else None
+        count = conn.execute("SELECT COUNT(*) FROM audit WHERE seq <= ?", (head.seq if head else 0,)).fetchone()[0]
     finally:
         conn.execute("COMMIT")
     if head is None:
