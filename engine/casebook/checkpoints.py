@@ -59,7 +59,7 @@ def event_message(book_id: str, seq: int, prev: str, ts: str, actor: str, event:
     """What a signed event's signature signs: the event as it is chained, less the signature itself."""
     unsigned = {key: value for key, value in body.items() if key != "signature"}
     return canonical_json({"domain": SIGNED_EVENT_DOMAIN, "book_id": book_id, "seq": seq, "prev": prev, "ts": ts,
-                           "actor": actor, "event": event, "body": unsigned}).encode("utf-8")
+                           "actor": actor, "event": event, "body": unsigned}).encode("utf-8", "surrogatepass")
 
 
 def sign_next_event(conn: sqlite3.Connection, key: Ed25519PrivateKey, book_id: str, actor: str, ts: str,
