@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.casebook import audit, checkpoints
 from engine.casebook.book import CaseBook
@@ -209,3 +211,67 @@ def test_other_forged_erasures_fail_plain_verify_and_the_checkpoint(live, capsys
     plain = run_main(capsys, "audit", "verify", "--db", str(live["db"]))
     assert plain.code == 1 and f"audit event {seq}: {expected}" in plain.err
     assert verify(capsys, live).code == 1
+
+
+def test_a_book_that_does_not_verify_is_not_checkpointed(live, capsys, tmp_path: Path) -> None:
+    conn = sqlite3.connect(live["db"])
+    conn.execute("DROP TRIGGER decisions_no_update")
+    conn.execute("UPDATE decisions SET adviser = 'SOMEONE-ELSE' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    result = run_main(capsys, "audit", "checkpoint", "--key", str(live["folder"] / "cp.key"), "--db", str(live["db"]),
+                      "-o", str(tmp_path / "after.json"))
+    assert result.code == 1 and "does not verify" in result.err and not (tmp_path / "after.json").exists()
+
+
+@pytest.fixture(scope="module")
+def signed_book(tmp_path_factory) -> tuple[bytes, Path]:
+    """The bytes of a training book with a registered data-protection key and one signed erasure (last event)."""
+    folder = tmp_path_factory.mktemp("signed")
+    db = folder / "t.db"
+    from engine.casebook.signing import keygen
+    from tests.conftest import record_scenarios
+
+    keygen(folder / "dp.key")
+    key = load_private(folder / "dp.key")
+    with CaseBook(db, training=True) as book:
+        record_scenarios(book, 3)
+        book.register_key(key, key.public_key(), "A1")
+        ref = book.decisions(limit=-1)[-1].ref
+        assert book.erase(ref, "A1", key=key).scrubbed
+        book.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db.read_bytes(), folder
+
+
+FIELDS = st.sampled_from(["ts", "actor", "reason", "reference", "case_key", "rows", "signed_by", "note"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=FIELDS, value=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12))
+def test_any_change_to_a_signed_erasure_breaks_its_signature(signed_book, tmp_path: Path, field: str,
+                                                             value: str) -> None:
+    """Law: whatever is altered in a signed erasure event (then re-hashed so the chain itself still links),
+    its signature no longer holds."""
+    data, _folder = signed_book
+    db = tmp_path / f"copy-{abs(hash((field, value)))}.db"
+    db.write_bytes(data)
+    conn = sqlite3.connect(db)
+    seq, ts, actor, event, body, prev = conn.execute(
+        "SELECT seq, ts, actor, event, body, prev_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    body = json.loads(body)
+    if field == "ts":
+        ts = ts + value
+    elif field == "actor":
+        actor = actor + value
+    elif field == "rows":
+        body["rows"]["cases"][str(900 + len(value))] = None
+    else:  # an existing body field changed, or a new one added
+        body[field] = str(body.get(field, "")) + value
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("UPDATE audit SET ts = ?, actor = ?, body = ?, hash = ? WHERE seq = ?",
+                 (ts, actor, audit.canonical_json(body), audit.event_hash(seq, prev, ts, actor, event, body), seq))
+    conn.commit()
+    conn.close()
+    problems = [str(p) for p in checkpoints.scan(sqlite3.connect(db)).problems]
+    assert problems == [f"audit event {seq}: erasure is not validly signed by a data-protection key registered "
+                        "in this book"]

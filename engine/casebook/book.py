@@ -50,7 +50,7 @@ from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_
 from engine.casebook.keyed import Keyed
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
-from engine.errors import BookError
+from engine.errors import BookError, CheckError
 from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
@@ -500,11 +500,19 @@ class CaseBook:
         return erasure.scrub(self.conn)
 
     def checkpoint(self, key: Ed25519PrivateKey) -> dict[str, Any]:
-        """The chain's head signed with `key` (a checkpoint to keep away from the book)."""
+        """The chain's head signed with `key` (a checkpoint to keep away from the book).
+
+        The chain is verified first and only what verified is signed (events appended meanwhile wait
+        for the next checkpoint): a checkpoint never vouches for a book already tampered with.
+        """
         book_id = self._fixed_meta().get("book_id")
         if not book_id:
             raise BookError("has no audit events yet: nothing to checkpoint", str(self.path))
-        return checkpoints.make_checkpoint(self.conn, book_id, key)
+        count, problems = self.verify()
+        if problems:
+            raise CheckError(f"{self.path}: the audit chain does not verify ({problems[0]}): nothing was "
+                             "checkpointed; run `pathways audit verify`")
+        return checkpoints.make_checkpoint(self.conn, book_id, key, count)
 
     def verify_checkpoints(self, points: list[checkpoints.Checkpoint],
                            public: Ed25519PublicKey) -> checkpoints.CheckpointReport:

@@ -60,7 +60,7 @@ def event_message(book_id: str, seq: int, prev: str, ts: str, actor: str, event:
     """What a signed event's signature signs: the event as it is chained, less the signature itself."""
     unsigned = {key: value for key, value in body.items() if key != "signature"}
     return canonical_json({"domain": SIGNED_EVENT_DOMAIN, "book_id": book_id, "seq": seq, "prev": prev, "ts": ts,
-                           "actor": actor, "event": event, "body": unsigned}).encode("utf-8")
+                           "actor": actor, "event": event, "body": unsigned}).encode("utf-8", "surrogatepass")
 
 
 def sign_next_event(conn: sqlite3.Connection, key: Ed25519PrivateKey, book_id: str, actor: str, ts: str,
@@ -229,12 +229,19 @@ def checkpoint_payload(book_id: str, seq: int, head: str, count: int, time: str,
             "time": time, "key": key}
 
 
-def make_checkpoint(conn: sqlite3.Connection, book_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
-    """The chain's head signed with `key`, read in one snapshot; refused (InputError) for an empty log."""
+def make_checkpoint(conn: sqlite3.Connection, book_id: str, key: Ed25519PrivateKey,
+                    upto: int | None = None) -> dict[str, Any]:
+    """The chain's head (or its event `upto`, the last one verified) signed with `key`, read in one snapshot.
+
+    Refused (InputError) for an empty log.
+    """
     conn.execute("BEGIN")
     try:
         head = audit.head(conn)
-        count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        if upto is not None and head is not None and head.seq > upto:
+            row = conn.execute("SELECT seq, hash FROM audit WHERE seq = ?", (upto,)).fetchone()
+            head = audit.Anchor(row[0], row[1]) if row else None
+        count = conn.execute("SELECT COUNT(*) FROM audit WHERE seq <= ?", (head.seq if head else 0,)).fetchone()[0]
     finally:
         conn.execute("COMMIT")
     if head is None:
