@@ -89,6 +89,12 @@ def _term_to_durable(term: tuple[C.Test, ...], derived: set[str]) -> list[dict[s
     return out
 
 
+SESSION_END = "session-end"
+"""A rule of no policy that matches only a closing fact: the driver asserts that fact when a case matched
+some conditions but fired no rule, because durable_rules 2.0.28 crashes the process ("free(): invalid
+pointer") deleting a session left partly matched with no action ever run; one action run first avoids it."""
+
+
 def compile_ruleset(ruleset: RuleSet) -> Compiled:
     """Compile every rule of an edition; derived facts get explicit true and false rules."""
     derived = {r.derives for r in ruleset.rules if r.derives}
@@ -126,6 +132,7 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
                 add(rule, C.negate(rule.when), "!not", derived=rule.derives, value=False)
         elif rule.concludes:
             add(rule, rule.when, "", outcome=rule.concludes)
+    definition[SESSION_END] = {"all": [{"m": {"kind": SESSION_END}}]}
     read = {t.fact for rule in ruleset.rules for t in C.tests(rule.when)}
     return Compiled(
         ruleset=ruleset,

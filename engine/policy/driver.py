@@ -22,7 +22,7 @@ from engine.model.case import Case, input_values
 from engine.model.decision import Decision, Firing, Outcome
 from engine.model.facts import INPUT_FACTS, Unknown, encode_case_fact, is_unknown
 from engine.policy import conditions as C
-from engine.policy.compiler import Compiled, Conclusion, compile_ruleset
+from engine.policy.compiler import SESSION_END, Compiled, Conclusion, compile_ruleset
 from engine.policy.explain import open_outcomes
 from engine.policy.rulebook import Book, RuleSet, choose, load_book
 
@@ -120,9 +120,14 @@ class Engine:
             if code not in (0, 1):  # 1: no rule matched the case at all
                 raise EngineError(f"durable_rules refused the case fact (code {code})")
             result = dre.start_action_for_state(handle, state) if code == 0 else None
+            if code == 0 and not result:  # partly matched, nothing fired: close the session by one action
+                _code, state = dre.assert_fact(handle, f'{{"id":"end","sid":"{sid}","kind":"{SESSION_END}"}}')
+                result = dre.start_action_for_state(handle, state)
             while result:
+                name = _rule_name(result[1])
                 try:
-                    self._act(compiled, handle, session, compiled.conclusions[_rule_name(result[1])])
+                    if name != SESSION_END:
+                        self._act(compiled, handle, session, compiled.conclusions[name])
                 except Exception as exc:  # collected, the session is abandoned, re-raised below
                     errors.append(exc)
                     dre.abandon_action(handle, state)
