@@ -42,7 +42,10 @@ async def _type(pilot: Pilot[None], screen: AdviseScreen, text: str) -> tuple[fl
     box = screen.query_one("#search", Input)
     before = screen.generation
     start, start_cpu = time.perf_counter(), time.process_time()
-    box.value = text
+    if box.value == text:  # no change to announce: read the list afresh
+        screen.refill()
+    else:
+        box.value = text
     await _page_shown(screen, before)
     await pilot.pause()
     return time.perf_counter() - start, time.process_time() - start_cpu

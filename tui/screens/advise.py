@@ -57,6 +57,7 @@ class AdviseScreen(JobScreen):
         self.counted: data.CaseCount | None = None  # the last count, kept until the book changes
         self.generation = 0  # bumped by every new search or filter: pages of an older one are dropped
         self.shown_generation = 0  # the generation whose first page is in the table
+        self.listing = CaseQuery()  # the search and filters of the generation being listed
         self.detail_shown = False  # the detail line shows a highlighted case (not the count)
         self.watcher: BookWatcher | None = None
 
@@ -119,8 +120,9 @@ class AdviseScreen(JobScreen):
     def refill(self) -> None:
         """Load the first page for the search and filters now in force, in a worker (a newer one supersedes it)."""
         self.generation += 1
+        self.listing = self.case_query
         self.workers.cancel_group(self, "advise-more")
-        job = partial(data.case_page, self.db, self.case_query, cancelled=cancelled)
+        job = partial(data.case_page, self.db, self.listing, cancelled=cancelled)
         self.run_job(job, partial(self.show_cases, self.generation), group="advise-load", failed=self.cases_failed)
 
     def show_cases(self, generation: int, page: data.CasesPage) -> None:
@@ -132,7 +134,7 @@ class AdviseScreen(JobScreen):
         self.query_one("#banner", Static).update(safe(f"ADVISE · {described}: {self.db}"))
         self.query_one("#cases", CaseTable).show(page.rows, page.next is not None)
         self.shown_generation = generation
-        if self.total is None and page.next is None and self.case_query == CaseQuery():
+        if self.total is None and page.next is None and self.listing == CaseQuery():
             self.total = len(page.rows)
         elif self.total is None and page.kind is not None:
             self.run_job(partial(data.case_count, self.db, self.counted), self.show_total, group="advise-count")
@@ -155,7 +157,7 @@ class AdviseScreen(JobScreen):
     @on(CaseTable.NextPage, "#cases")
     def next_page(self, event: CaseTable.NextPage) -> None:
         """Load the next page of the list after its last case."""
-        job = partial(data.case_page, self.db, self.case_query, event.after.key, cancelled=cancelled)
+        job = partial(data.case_page, self.db, self.listing, event.after.key, cancelled=cancelled)
         self.run_job(job, partial(self.show_more, self.generation), group="advise-more", failed=self.cases_failed)
 
     def cases_failed(self, text: str) -> None:
