@@ -128,6 +128,7 @@ def _refer(book: CaseBook) -> None:
     for start in range(0, len(wanted), CHUNK):
         with write(book.db) as conn:
             for n, (ident, code) in enumerate(wanted[start:start + CHUNK], start=start):
-                referral = referrals.add(conn, ident, code, PROVIDERS[n % len(PROVIDERS)], "bench", None, "")
+                referral = referrals.add(conn, ident, code, PROVIDERS[n % len(PROVIDERS)], "bench", None, "",
+                                         keyed=book.keyed)
                 if n % 3 == 1:
-                    referrals.update(conn, referral, "closed", "bench", None, "")
+                    referrals.update(conn, referral, "closed", "bench", None, "", keyed=book.keyed)
