@@ -32,11 +32,15 @@ def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "A new book given neither takes the kind of the first case written to it.")(func)
 
 
-def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> CaseBook:
-    """Open the case book named by --db or the default (imported here: `pathways --help` stays fast)."""
+def open_book(db: Path | None, training: bool | None = None, create: bool = True, readonly: bool = False) -> CaseBook:
+    """Open the case book named by --db or the default (imported here: `pathways --help` stays fast).
+
+    Reading commands pass `readonly`: the book is opened with SQLite's `mode=ro`, never created or
+    migrated, and a file that is not a case book is refused (exit 2) and left as it was.
+    """
     from engine.casebook.book import CaseBook, default_db_path
 
-    return CaseBook(db or default_db_path(), training=training, create=create)
+    return CaseBook(db or default_db_path(), training=training, create=create, readonly=readonly)
 
 
 @click.command()
@@ -137,7 +141,7 @@ def referral_update(referral_id: int, status: str, appointment: str | None, note
 @db_option
 def referral_list(decision_id: int | None, open_only: bool, as_json: bool, db: Path | None) -> None:
     """List referrals with their current status."""
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         for ref in book.referrals(decision_id, open_only):
             if as_json:
                 click.echo(json.dumps({"referral": ref.id, "decision": ref.decision_id, "code": ref.code,
@@ -173,7 +177,7 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
 
     if (decision_id is None) == (not replay_all):
         raise click.UsageError("give --decision ID or --all")
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         ids = book.decision_ids() if decision_id is None else [decision_id]
         bad = 0
         counts: dict[str, int] = {}
@@ -225,12 +229,13 @@ def audit_verify(db: Path | None, anchor_file: Path | None, as_json: bool) -> No
       pathways audit verify --anchor /secure/pathways-anchor.json
     """
     anchor = _read_anchor(anchor_file)
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         count, problems = book.verify(anchor)
     if as_json:
         click.echo(json.dumps({"events": count, "ok": not problems,
                                "first_broken": problems[0].seq if problems else None,
-                               "problems": [str(p) for p in problems]}))
+                               "problems": [str(p) for p in problems],
+                               "details": [p.to_data() for p in problems]}))
     elif problems:
         for problem in problems:
             fail(str(problem))
@@ -253,7 +258,7 @@ def audit_anchor(db: Path | None, output: Path | None, as_json: bool) -> None:
     Example:
       pathways audit anchor -o /media/usb/anchor-2010-03-01.json
     """
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         head = book.head()
     if head is None:
         raise InputError("the audit log is empty")
@@ -293,7 +298,7 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
     )
 
     to_stdout = output is None or str(output) == "-"
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         nino = ("nino",) if identified else ()
         if what == "decisions":
             rows, fields = decision_rows(book, identified), DECISION_FIELDS + nino
@@ -522,7 +527,7 @@ def backup(dest: Path, db: Path | None, as_json: bool) -> None:
     """
     from engine.casebook.backup import backup as make_backup
 
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         report = make_backup(book.conn, dest)
     _report_copy(report, as_json, "backup written to")
 
