@@ -15,8 +15,9 @@ from typing import IO, Any
 
 import attrs
 
+from engine.casebook.audit import load_anchor
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
-from engine.casebook.queries import DecisionRow, ReferralRow
+from engine.casebook.queries import AuditLine, DecisionRow, ReferralRow, audit_lines, decisions_touched
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
 from engine.files import create_private, ensure_private_dir
@@ -39,7 +40,7 @@ def book_kind(path: Path) -> str | None:
     """The kind of the case book at `path` (live or training), or None when it has none yet."""
     if not path.exists():
         return None
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         return book.kind
 
 
@@ -95,9 +96,9 @@ def referral_line(ref: ReferralRow) -> str:
 
 def case_list(path: Path) -> tuple[str | None, list[CaseRow]]:
     """The book's kind and every case in it (latest decision per case ref), newest first."""
-    if not path.exists():
-        return None, []
-    with CaseBook(path, create=False) as book:
+    if not path.exists() or not path.stat().st_size:
+        return None, []  # a new book: made on first record
+    with CaseBook(path, readonly=True) as book:
         by_decision: dict[int, list[ReferralRow]] = {}
         for ref in book.referrals():
             by_decision.setdefault(ref.decision_id, []).append(ref)
@@ -138,7 +139,7 @@ class OpenedCase:
 
 def open_case(path: Path, decision_id: int) -> OpenedCase:
     """Load a recorded decision's case inputs (with NINO), recommendation, the adviser's decisions and referrals."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         row = book.decision_record(decision_id)
         if row is None or row.inputs is None:
             raise InputError(f"no decision {decision_id} in this case book", key="decision")
@@ -185,16 +186,19 @@ def add_referral(path: Path, decision_id: int, form: ReferralInput, adviser: str
 
 def decision_rows(path: Path, **filters: Any) -> list[DecisionRow]:
     """Recorded decisions matching the audit filters, newest first (read-only)."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         return book.decisions(**filters)
 
 
 @attrs.frozen
 class VerifyResult:
-    """`audit verify` in short: events checked and the problems found."""
+    """`audit verify` in short: events checked, every problem found, and the rows and events they touch."""
 
     events: int
     problems: tuple[str, ...]
+    decisions: frozenset[int] = frozenset()
+    seqs: frozenset[int] = frozenset()
+    anchor: str = ""
 
     @property
     def ok(self) -> bool:
@@ -202,11 +206,22 @@ class VerifyResult:
         return not self.problems
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check the audit chain of a case book (read-only)."""
-    with CaseBook(path, create=False) as book:
-        count, problems = book.verify()
-    return VerifyResult(count, tuple(str(p) for p in problems))
+def verify(path: Path, anchor_file: Path | None = None) -> VerifyResult:
+    """Check the audit chain of a case book (read-only), against an anchor file if given."""
+    anchor = load_anchor(anchor_file) if anchor_file is not None else None
+    with CaseBook(path, readonly=True) as book:
+        count, problems = book.verify(anchor)
+        touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
+                                    [p.seq for p in problems if p.seq is not None])
+    return VerifyResult(count, tuple(str(p) for p in problems), frozenset(touched),
+                        frozenset(p.seq for p in problems if p.seq is not None),
+                        f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file else "")
+
+
+def audit_events(path: Path) -> list[AuditLine]:
+    """The book's referral, erasure, retention and other non-decision audit events, newest first (read-only)."""
+    with CaseBook(path, readonly=True) as book:
+        return audit_lines(book.conn)
 
 
 @attrs.frozen
@@ -231,7 +246,7 @@ class ReplayView:
 
 def replay(path: Path, decision_id: int) -> ReplayView:
     """Replay one decision both ways (read-only)."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         replayer = Replayer(book, default_engine())
         row = book.decision_record(decision_id)
         return ReplayView(replayer.replay(decision_id), replayer.replay(decision_id, under_current=True),
@@ -266,7 +281,7 @@ def _new_letter_file(folder: Path, decision_id: int) -> tuple[Path, IO[str]]:
 def write_letter(path: Path, decision_id: int) -> WrittenLetter:
     """Write the claimant's copy of a recorded decision (HTML) into a new 0600 file in the `letters` folder
     beside the case book; returns the file and the text version."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         row = book.decision_record(decision_id)
     if row is None:
         raise InputError(f"no decision {decision_id} in this case book", key="decision")

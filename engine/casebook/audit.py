@@ -13,11 +13,13 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from engine.casebook.db import ERASABLE, PRIMARY_KEYS, read_snapshot
+from engine.errors import InputError
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
 
@@ -158,6 +160,21 @@ class Anchor:
         return {"seq": self.seq, "hash": self.hash}
 
 
+def load_anchor(path: Path) -> Anchor:
+    """An anchor file written by `audit anchor -o` (InputError naming the file if it is not one)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Anchor(int(data["seq"]), str(data["hash"]))
+    except FileNotFoundError:
+        raise InputError("no such anchor file", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not an anchor file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read anchor file ({exc.strerror})", str(path)) from None
+    except (ValueError, KeyError, TypeError):
+        raise InputError("not an anchor file (expected {\"seq\": N, \"hash\": \"...\"})", str(path)) from None
+
+
 def head(conn: sqlite3.Connection) -> Anchor | None:
     """The current head of the chain."""
     row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -188,8 +205,8 @@ def _verify(conn: sqlite3.Connection, anchor: Anchor | None) -> tuple[int, list[
         body = walk.step(seq, ts, actor, event, body_text, prev_hash, digest)
         if body is not None:
             walk.problems += seen.add(seq, str(event), body, vouched=walk.vouched)
-    rows, unvouched = _check_rows(conn, seen)
-    problems = walk.finish(unvouched)
+    rows, unvouched, orphans = _check_rows(conn, seen, broken=walk.first_break is not None)
+    problems = walk.finish(unvouched, orphans)
     if seen.genesis is None and walk.count:
         problems.append(Problem("audit log", "has no book.created event"))
     problems += _check_meta(conn, seen.genesis, seen.key_moved)
@@ -260,9 +277,10 @@ class _ChainWalk:
         where = f"audit event {seq}"
         if seq != self.expected:
             if seq > self.expected:
-                gone = (f"audit event {self.expected} is" if seq == self.expected + 1
-                        else f"audit events {self.expected}-{seq - 1} are")
-                self._break(Problem("audit log", f"{gone} missing: deleted after being recorded", seq))
+                one = seq == self.expected + 1
+                gone = f"audit event {self.expected}" if one else f"audit events {self.expected}-{seq - 1}"
+                self._break(Problem(gone, ("is" if one else "are") + " missing: deleted after being recorded", seq,
+                                    sep=" "))
             else:
                 self._break(Problem(where, f"is out of sequence: expected event {self.expected}", seq))
         elif prev_hash != self.prev:
@@ -292,14 +310,19 @@ class _ChainWalk:
                                                              f"({self.prev_ts}): time runs backwards", seq))
         self.prev_time, self.prev_ts = when, ts
 
-    def finish(self, unvouched_rows: int) -> list[Problem]:
-        """The chain's problems, the first break saying what cannot be vouched for; the anchor's end checked."""
+    def finish(self, unvouched_rows: int, orphans: int = 0) -> list[Problem]:
+        """The chain's problems, the first break saying what cannot be vouched for; the anchor's end checked.
+
+        `orphans` are rows no surviving event records (their event may be among those missing).
+        """
         out = list(self.problems)
         if self.first_break is not None and self.last_seq is not None and self.break_seq is not None:
             first = out[self.first_break]
             after = (f"event {self.break_seq}" if self.last_seq == self.break_seq
                      else f"events {self.break_seq}-{self.last_seq}")
             rows = f", and the {unvouched_rows} row(s) they recorded," if unvouched_rows else ""
+            if orphans:
+                rows += f" and {orphans} row(s) no surviving event records,"
             out[self.first_break] = attrs.evolve(
                 first, problem=f"{first.problem}; from there on the chain is broken: {after}{rows} "
                                "cannot be vouched for")
@@ -413,16 +436,17 @@ EXPLAINED = 200
 """Changed rows explained field by field (each costs a few hashes); any more are named only."""
 
 
-def _check_rows(conn: sqlite3.Connection, seen: _Seen) -> tuple[list[Problem], int]:
+def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False) -> tuple[list[Problem], int, int]:
     """Every row must match the hash its audit event recorded; no row may lack one.
 
-    Returns the problems, and how many rows only events after a break vouch for (they match what
-    those events recorded, but cannot be vouched for: said once, with the break).
+    Returns the problems; how many rows only events after a break vouch for (they match what those
+    events recorded, but cannot be vouched for); and, in a broken chain, how many rows no surviving
+    event records (their events may be the missing ones). Both counts are said once, with the break.
     """
     from engine.casebook.findings import explain_changed, row_name
 
     out: list[Problem] = []
-    unvouched_rows = 0
+    unvouched_rows = orphans = 0
     explained = 0
     for table, key in ROW_TABLES.items():
         want = seen.rows[table]
@@ -436,7 +460,9 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen) -> tuple[list[Problem], i
             present.add(ident)
             recorded = later[ident] if ident in later else want.get(ident, _ABSENT)
             where = row_name(table, ident)
-            if recorded is _ABSENT:
+            if recorded is _ABSENT and broken:
+                orphans += 1
+            elif recorded is _ABSENT:
                 out.append(Problem(where, "was added outside Pathways: no audit event records it",
                                    table=table, key=ident, sep=" "))
             elif recorded is None:
@@ -458,7 +484,7 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen) -> tuple[list[Problem], i
                                    table=table, key=ident, sep=" "))
             elif ident in later and want.get(ident) is not None:
                 unvouched_rows += 1  # erased by an event after the break: the erasure cannot be vouched for
-    return out, unvouched_rows
+    return out, unvouched_rows, orphans
 
 
 _ABSENT: Any = object()

@@ -202,17 +202,9 @@ def audit() -> None:
 
 def _read_anchor(path: Path | None) -> Any:
     """An anchor file written by `audit anchor -o`."""
-    from engine.casebook.audit import Anchor
+    from engine.casebook.audit import load_anchor
 
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Anchor(int(data["seq"]), str(data["hash"]))
-    except FileNotFoundError:
-        raise InputError("no such anchor file", str(path)) from None
-    except (ValueError, KeyError, TypeError):
-        raise InputError("not an anchor file (expected {\"seq\": N, \"hash\": \"...\"})", str(path)) from None
+    return None if path is None else load_anchor(path)
 
 
 @audit.command("verify")
