@@ -231,3 +231,15 @@ def test_an_empty_book_path_is_not_reported_clean_by_the_library_either(tmp_path
     with pytest.raises(BookError, match="the file is empty"):
         CaseBook(empty, readonly=True)
     assert empty.read_bytes() == b""
+
+
+def test_a_book_whose_protective_trigger_was_made_a_no_op_refuses_writes(tmp_path: Path, clean_copy: bytes) -> None:
+    path = altered(tmp_path, clean_copy)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER referrals_no_update")
+    conn.execute("CREATE TRIGGER referrals_no_update BEFORE UPDATE ON referrals BEGIN SELECT 1; END")
+    conn.close()
+    before = path.read_bytes()
+    with CaseBook(path) as book, pytest.raises(BookError, match=r"protective triggers were altered \(referrals_no_update\)"):
+        book.add_referral(2, "REFER_HOUSING_ADVICE", "Elsewhere", "T1")
+    assert path.read_bytes() == before

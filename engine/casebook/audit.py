@@ -320,12 +320,14 @@ class _ChainWalk:
             first = out[self.first_break]
             after = (f"event {self.break_seq}" if self.last_seq == self.break_seq
                      else f"events {self.break_seq}-{self.last_seq}")
-            rows = f", and the {unvouched_rows} row(s) they recorded," if unvouched_rows else ""
+            parts = [after]
+            if unvouched_rows:
+                parts.append(f"the {unvouched_rows} row(s) they recorded")
             if orphans:
-                rows += f" and {orphans} row(s) no surviving event records,"
+                parts.append(f"{orphans} row(s) no surviving event records")
+            said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
             out[self.first_break] = attrs.evolve(
-                first, problem=f"{first.problem}; from there on the chain is broken: {after}{rows} "
-                               "cannot be vouched for")
+                first, problem=f"{first.problem}; from there on the chain is broken: {said} cannot be vouched for")
         if self.anchor is not None and not self.anchor_seen:
             if self.last_seq is not None and self.last_seq >= self.anchor.seq:
                 out.append(Problem("audit log", f"the anchor's event {self.anchor.seq} is missing"))

@@ -35,7 +35,7 @@ from engine.casebook.db import (
 from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_field
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
-from engine.casebook.schema import schema_problems
+from engine.casebook.schema import altered_triggers, schema_problems
 from engine.errors import BookError
 from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
@@ -166,6 +166,10 @@ class CaseBook:
         if missing:
             raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
                             "the book may have been tampered with; run `pathways audit verify`", str(self.path))
+        altered = altered_triggers(self.conn)
+        if altered:
+            raise BookError("protective triggers were altered (" + ", ".join(altered) + "): they no longer do "
+                            "what Pathways made them do; run `pathways audit verify`", str(self.path))
         if self.foreign:
             raise BookError(f"holds schema objects Pathways did not create ({describe_foreign(self.foreign)}): "
                             "another tool changed it (sqlite-utils enable-fts, say), so Pathways will not write "

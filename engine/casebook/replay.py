@@ -103,8 +103,11 @@ class Replayer:
         inputs_text = row.inputs or ""
         inputs_hash = A.sha256_text(inputs_text)
         if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
-            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
-                                recorded=recorded)
+            why = ("the case inputs differ from their hash" if inputs_hash != row.inputs_hash
+                   or decision_id in self._audited else
+                   "no audit event vouches for the case inputs (the decision's event is missing): "
+                   "run `pathways audit verify`")
+            return attrs.evolve(base, status=INPUTS_ALTERED, differences=(why,), recorded=recorded)
         try:
             case = build_case(RawCase(json.loads(inputs_text), f"case book decision {decision_id}", None,
                                       lambda _path: None))

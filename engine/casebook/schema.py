@@ -126,3 +126,10 @@ def schema_problems(conn: sqlite3.Connection) -> list[Problem]:
         if other or (d.kind == "trigger" and d.how == "missing" and d.name not in guards):
             out.append(Problem("schema", d.words()))
     return out
+
+
+def altered_triggers(conn: sqlite3.Connection) -> list[str]:
+    """Triggers under Pathways' names whose SQL is not what Pathways made (writes are refused while there are any)."""
+    want = reference_schema(None)
+    return sorted(name for (kind, name), sql in read_schema(conn).items()
+                  if kind == "trigger" and (kind, name) in want and sql != want[(kind, name)])
