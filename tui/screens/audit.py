@@ -93,8 +93,9 @@ class AuditScreen(JobScreen):
                             ("Adviser", 8), ("Recorded", 10)):
             table.add_column(name, width=width)
         events = self.query_one("#events", DataTable)
-        for name, width in (("Seq", 6), ("Recorded", 10), ("By", 8), ("Event", 17), ("What", 60)):
+        for name, width in (("Seq", 5), ("Recorded", 10), ("By", 6), ("Event", 16)):
             events.add_column(name, width=width)
+        events.add_column("What")  # as wide as the longest summary: the table scrolls sideways
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -195,8 +196,8 @@ class AuditScreen(JobScreen):
             self.query_one("#problems", Static).update(safe(f"No problems: the chain and every row it vouches for "
                                                             f"check out ({result.events} events{anchored})."))
         else:
-            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s) in {result.events} events: "
-                               "p lists them, ! marks the rows", "bold red"))
+            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s) in {result.events} events "
+                               "(p lists them; ! marks rows)", "bold red"))
             listing = Text()
             for n, problem in enumerate(result.problems, 1):
                 listing.append(safe(f"{n}. {problem}", "red"))
