@@ -243,3 +243,17 @@ def test_a_book_whose_protective_trigger_was_made_a_no_op_refuses_writes(tmp_pat
     with CaseBook(path) as book, pytest.raises(BookError, match=r"protective triggers were altered \(referrals_no_update\)"):
         book.add_referral(2, "REFER_HOUSING_ADVICE", "Elsewhere", "T1")
     assert path.read_bytes() == before
+
+
+def test_an_altered_anchored_event_is_called_changed_not_missing(tmp_path: Path, clean_copy: bytes) -> None:
+    path = tmp_path / "anchored.db"
+    path.write_bytes(clean_copy)
+    with CaseBook(path, readonly=True) as book:
+        anchor = book.head()
+    assert anchor is not None
+    path = altered(tmp_path, clean_copy, f"UPDATE audit SET actor = 'nobody' WHERE seq = {anchor.seq}")
+    with CaseBook(path, readonly=True) as book:
+        problems = [str(p) for p in book.verify(anchor)[1]]
+    assert problems == [f"audit event {anchor.seq} was changed after it was recorded: its content does not match "
+                        f"its hash; from there on the chain is broken: event {anchor.seq} and the 2 row(s) it recorded "
+                        "cannot be vouched for"]

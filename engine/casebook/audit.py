@@ -288,15 +288,15 @@ class _ChainWalk:
                                        "altered (one of the two events was changed or replaced)", seq))
         self.expected = seq + 1
         self.prev = digest if isinstance(digest, str) else ""
+        if self.anchor is not None and seq == self.anchor.seq:
+            self.anchor_seen = True
+            if digest != self.anchor.hash:
+                self.problems.append(Problem(where, "differs from the anchor: the chain was rewritten", seq))
         problem = _event_problem(seq, ts, actor, event, body_text, str(prev_hash), digest)
         if problem:
             self._break(Problem(where, problem, seq, sep=" " if problem.startswith("was ") else ": "))
             return _claims(body_text)  # what it says it recorded: its rows are then "not vouched for"
         self._check_time(seq, str(ts))
-        if self.anchor is not None and seq == self.anchor.seq:
-            self.anchor_seen = True
-            if digest != self.anchor.hash:
-                self.problems.append(Problem(where, "differs from the anchor: the chain was rewritten", seq))
         return json.loads(body_text)
 
     def _check_time(self, seq: int, ts: str) -> None:
@@ -322,7 +322,8 @@ class _ChainWalk:
                      else f"events {self.break_seq}-{self.last_seq}")
             parts = [after]
             if unvouched_rows:
-                parts.append(f"the {unvouched_rows} row(s) they recorded")
+                parts.append(f"the {unvouched_rows} row(s) {'it' if self.last_seq == self.break_seq else 'they'} "
+                             "recorded")
             if orphans:
                 parts.append(f"{orphans} row(s) no surviving event records")
             said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
