@@ -204,3 +204,35 @@ async def test_an_anchor_file_is_checked_and_referral_and_erasure_events_are_lis
             else:
                 assert any("differs from the anchor" in p for p in screen.verify_result.problems)
                 assert 2 in screen.verify_result.seqs
+
+
+async def test_advise_mode_on_another_apps_database_adds_nothing_to_it(tmp_path) -> None:
+    import pytest
+
+    from engine.errors import BookError
+    from engine.intake.loader import read_case_file
+    from engine.intake.validate import build_case
+    from engine.policy.driver import default_engine
+    from tests.helpers import CASES
+    from tui import data
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    app = app_for(tmp_path, "advise", db=other)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "not readable" in str(app.screen.query_one("#banner").render())
+        case = build_case(read_case_file(next(CASES.glob("039-*.yaml"))))
+        engine = default_engine()
+        ruleset = engine.ruleset_for(case)
+        with pytest.raises(BookError, match="another application"):
+            data.record(other, case, engine.decide(case, ruleset), ruleset, "A1")
+    assert other.read_bytes() == before
+    conn = sqlite3.connect(other)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+    conn.close()
