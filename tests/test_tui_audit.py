@@ -236,3 +236,25 @@ async def test_advise_mode_on_another_apps_database_adds_nothing_to_it(tmp_path)
     conn = sqlite3.connect(other)
     assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
     conn.close()
+
+
+async def test_after_a_deleted_event_later_decisions_are_marked_cannot_be_vouched_for(tmp_path) -> None:
+    db = tmp_path / "audit.db"
+    with CaseBook(db, training=True) as book:
+        record_scenarios(book, limit=5)
+        seq = book.decision_event(3).seq
+        drop_triggers(book.conn)
+        book.conn.execute("DELETE FROM audit WHERE seq = ?", (seq,))
+        for sql in protected_triggers().values():
+            book.conn.execute(sql)
+        book.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    app = app_for(tmp_path, "audit", audit_db=db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        result = screen.verify_result
+        assert len(result.problems) == 1 and "cannot be vouched for" in result.problems[0]
+        assert "outside Pathways" not in result.problems[0]
+        table = screen.query_one("#decisions")
+        marks = {key: str(table.get_row(key)[0]) for key in ("1", "2", "3", "4", "5")}
+        assert marks == {"1": "1", "2": "2", "3": "?3", "4": "?4", "5": "?5"}  # 3's event is the one deleted

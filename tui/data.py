@@ -17,7 +17,14 @@ import attrs
 
 from engine.casebook.audit import load_anchor
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
-from engine.casebook.queries import AuditLine, DecisionRow, ReferralRow, audit_lines, decisions_touched
+from engine.casebook.queries import (
+    AuditLine,
+    DecisionRow,
+    ReferralRow,
+    audit_lines,
+    decisions_recorded_from,
+    decisions_touched,
+)
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
 from engine.files import create_private, ensure_private_dir
@@ -199,6 +206,8 @@ class VerifyResult:
     decisions: frozenset[int] = frozenset()
     seqs: frozenset[int] = frozenset()
     anchor: str = ""
+    unvouched: frozenset[int] = frozenset()
+    unvouched_from: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -212,10 +221,16 @@ def verify(path: Path, anchor_file: Path | None = None) -> VerifyResult:
     with CaseBook(path, readonly=True) as book:
         count, problems = book.verify(anchor)
         touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
-                                    [p.seq for p in problems if p.seq is not None])
+                                    [p.seq for p in problems if p.seq is not None and p.unvouched_from is None])
+        start = next((p.unvouched_from for p in problems if p.unvouched_from is not None), None)
+        unvouched: set[int] = set()
+        if start is not None:  # recorded after the break, or by an event that is gone
+            unvouched = decisions_recorded_from(book.conn, start)
+            unvouched |= set(book.decision_ids()) - set(book.audited_inputs())
     return VerifyResult(count, tuple(str(p) for p in problems), frozenset(touched),
                         frozenset(p.seq for p in problems if p.seq is not None),
-                        f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file else "")
+                        f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file else "",
+                        frozenset(unvouched - touched), start)
 
 
 def audit_events(path: Path) -> list[AuditLine]:

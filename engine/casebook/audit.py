@@ -138,6 +138,7 @@ class Problem:
     table: str | None = None
     key: Any = None
     sep: str = ": "
+    unvouched_from: int | None = None  # set on a break in the chain: events from this one on are not vouched for
 
     def __str__(self) -> str:
         return clean(f"{self.where}{self.sep}{self.problem}")  # ids and keys can come from a tampered file
@@ -328,7 +329,8 @@ class _ChainWalk:
                 parts.append(f"{orphans} row(s) no surviving event records")
             said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
             out[self.first_break] = attrs.evolve(
-                first, problem=f"{first.problem}; from there on the chain is broken: {said} cannot be vouched for")
+                first, problem=f"{first.problem}; from there on the chain is broken: {said} cannot be vouched for",
+                unvouched_from=self.break_seq)
         if self.anchor is not None and not self.anchor_seen:
             if self.last_seq is not None and self.last_seq >= self.anchor.seq:
                 out.append(Problem("audit log", f"the anchor's event {self.anchor.seq} is missing"))

@@ -260,6 +260,19 @@ def decisions_touched(conn: sqlite3.Connection, rows: list[tuple[str, Any]], seq
     return out
 
 
+def decisions_recorded_from(conn: sqlite3.Connection, seq: int) -> set[int]:
+    """The decisions recorded by audit events `seq` onwards (after a break in the chain: not vouched for)."""
+    out = set()
+    for (body,) in conn.execute("SELECT body FROM audit WHERE seq >= ? AND event = 'decision.recorded'", (seq,)):
+        try:
+            decision = json.loads(body).get("decision")
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if isinstance(decision, int) and not isinstance(decision, bool):
+            out.add(decision)
+    return out
+
+
 @attrs.frozen
 class AuditLine:
     """One audit event as audit mode lists it: number, time, who, what, and a summary of its body."""

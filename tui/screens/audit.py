@@ -149,18 +149,22 @@ class AuditScreen(JobScreen):
         return (result.decisions, result.seqs) if result is not None else (frozenset(), frozenset())
 
     @staticmethod
-    def _id_cell(value: int, flagged: bool) -> Text:
-        """An id, marked "!" in red when a problem touches its row."""
-        return safe(f"!{value}", "bold red") if flagged else safe(value)
+    def _id_cell(value: int, flagged: bool, unvouched: bool = False) -> Text:
+        """An id marked "!" (red) when a problem touches its row, "?" when a break in the chain leaves it unvouched."""
+        if flagged:
+            return safe(f"!{value}", "bold red")
+        return safe(f"?{value}", "yellow") if unvouched else safe(value)
 
     def show_events(self, lines: list[AuditLine]) -> None:
         """Fill the events table (referrals, erasures, retention, rule sets, the book's creation)."""
         self.events = lines
         _, seqs = self.flagged()
+        start = self.verify_result.unvouched_from if self.verify_result is not None else None
         table = self.query_one("#events", DataTable)
         table.clear()
         for line in lines:
-            table.add_row(self._id_cell(line.seq, line.seq in seqs), safe(line.ts[:10]), safe(line.actor),
+            later = start is not None and line.seq >= start
+            table.add_row(self._id_cell(line.seq, line.seq in seqs, later), safe(line.ts[:10]), safe(line.actor),
                           safe(line.event), safe(clip(line.summary, 200)), key=str(line.seq))
 
     def decisions_failed(self, text: str) -> None:
@@ -175,9 +179,10 @@ class AuditScreen(JobScreen):
         keep = table.current_key()
         table.clear()
         decisions, _ = self.flagged()
+        unvouched = self.verify_result.unvouched if self.verify_result is not None else frozenset()
         for r in self.rows:
-            table.add_row(self._id_cell(r.id, r.id in decisions), safe(r.ref), safe(r.as_of), safe(r.edition),
-                          safe(r.priority), safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
+            table.add_row(self._id_cell(r.id, r.id in decisions, r.id in unvouched), safe(r.ref), safe(r.as_of),
+                          safe(r.edition), safe(r.priority), safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
 
     def action_verify(self) -> None:
@@ -197,7 +202,7 @@ class AuditScreen(JobScreen):
                                                             f"check out ({result.events} events{anchored})."))
         else:
             target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s) in {result.events} events "
-                               "(p lists them; ! marks rows)", "bold red"))
+                               "(p lists them; ! and ? mark rows)", "bold red"))
             listing = Text()
             for n, problem in enumerate(result.problems, 1):
                 listing.append(safe(f"{n}. {problem}", "red"))
