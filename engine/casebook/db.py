@@ -224,26 +224,6 @@ never read them; Datasette, sqlite3 and sqlite-utils (trusted_schema on by defau
 """
 
 
-def check_views(db: sqlite_utils.Database) -> list[str]:
-    """Names of auditors' views that differ from what Pathways created, or are missing once created.
-
-    A copy of a book that no version with views has opened yet (an old backup) has none, rightly.
-    """
-    present = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='view'").fetchall())
-    if not present and not _applied(db, "m004_auditor_views"):
-        return []
-    return sorted(name for name, sql in VIEWS.items() if present.get(name) != sql)
-
-
-def _applied(db: sqlite_utils.Database, migration: str) -> bool:
-    """True when this book's migrations include `migration`."""
-    try:
-        return db.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'pathways' AND name = ?",
-                          (migration,)).fetchone() is not None
-    except sqlite3.OperationalError:
-        return False
-
-
 def _prepare_file(path: Path) -> bool:
     """Create the case book file 0600 (and its folder 0700) if missing; True when created."""
     if path.exists():
