@@ -77,7 +77,7 @@ def test_changing_a_stored_adviser_decision_is_caught_and_replay_reports_them(tm
         conn.close()
         assert changed == 1, sql
         verify = run_main(capsys, "audit", "verify", "--db", str(copy))
-        assert verify.code == 1 and "adviser_decisions 1" in verify.out + verify.err, sql
+        assert verify.code == 1 and "the adviser's decisions on decision 1" in verify.out + verify.err, sql
         copy.unlink()
 
 

@@ -127,7 +127,10 @@ def test_an_altered_or_dropped_view_is_flagged_and_old_books_gain_the_views(tmp_
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_auditor_views'")
     conn.commit()
     conn.close()
-    assert run_main(capsys, "audit", "verify", "--db", str(db)).code == 0  # opening it migrated it
+    before = db.read_bytes()
+    assert run_main(capsys, "audit", "verify", "--db", str(db)).code == 0  # an old book is not at fault
+    assert db.read_bytes() == before, "verify opens the book read-only: it never migrates it"
+    assert run_main(capsys, "record", str(IN_FORCE), "--db", str(db)).code == 0  # a writing open migrates it
     conn = sqlite3.connect(db)
     assert {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")} == set(VIEWS)
     conn.close()

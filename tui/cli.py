@@ -41,7 +41,7 @@ def check_training_book(db: Path | None) -> Path:
 
     path = db or training_path_for(None)
     if path.exists():
-        with CaseBook(path, create=False) as book:
+        with CaseBook(path, readonly=True) as book:
             if book.kind == LIVE:
                 raise InputError("train mode opens only a training case book, and this is a live one "
                                  "(use --db with a training book, or leave --db out)", str(path), key="--db")

@@ -15,9 +15,19 @@ from typing import Any
 
 import attrs
 
+from engine.casebook.audit import load_anchor
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
 from engine.casebook.casework import Draft
-from engine.casebook.queries import CaseQuery, DecisionRow, PageKey, ReferralRow
+from engine.casebook.queries import (
+    AuditLine,
+    CaseQuery,
+    DecisionRow,
+    PageKey,
+    ReferralRow,
+    audit_lines,
+    decisions_recorded_from,
+    decisions_touched,
+)
 from engine.casebook.replay import Replayer, ReplayResult
 from engine.errors import InputError, PathwaysError
 from engine.files import PrivateFile, create_private, ensure_private_dir
@@ -40,7 +50,7 @@ def book_kind(path: Path) -> str | None:
     """The kind of the case book at `path` (live or training), or None when it has none yet."""
     if not path.exists():
         return None
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         return book.kind
 
 
@@ -199,7 +209,7 @@ class OpenedCase:
 
 def open_case(path: Path, decision_id: int) -> OpenedCase:
     """Load a recorded decision's case inputs (with NINO), recommendation, the adviser's decisions and referrals."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         row = book.decision_record(decision_id)
         if row is None or row.inputs is None:
             raise InputError(f"no decision {decision_id} in this case book", key="decision")
@@ -239,16 +249,21 @@ def add_referral(path: Path, decision_id: int, form: ReferralInput, adviser: str
 
 def decision_rows(path: Path, **filters: Any) -> list[DecisionRow]:
     """Recorded decisions matching the audit filters, newest first (read-only)."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         return book.decisions(**filters)
 
 
 @attrs.frozen
 class VerifyResult:
-    """`audit verify` in short: events checked and the problems found."""
+    """`audit verify` in short: events checked, every problem found, and the rows and events they touch."""
 
     events: int
     problems: tuple[str, ...]
+    decisions: frozenset[int] = frozenset()
+    seqs: frozenset[int] = frozenset()
+    anchor: str = ""
+    unvouched: frozenset[int] = frozenset()
+    unvouched_from: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -256,11 +271,28 @@ class VerifyResult:
         return not self.problems
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check the audit chain of a case book (read-only)."""
-    with CaseBook(path, create=False) as book:
-        count, problems = book.verify()
-    return VerifyResult(count, tuple(str(p) for p in problems))
+def verify(path: Path, anchor_file: Path | None = None) -> VerifyResult:
+    """Check the audit chain of a case book (read-only), against an anchor file if given."""
+    anchor = load_anchor(anchor_file) if anchor_file is not None else None
+    with CaseBook(path, readonly=True) as book:
+        count, problems = book.verify(anchor)
+        touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
+                                    [p.seq for p in problems if p.seq is not None and p.unvouched_from is None])
+        start = next((p.unvouched_from for p in problems if p.unvouched_from is not None), None)
+        unvouched: set[int] = set()
+        if start is not None:  # recorded after the break, or by an event that is gone
+            unvouched = decisions_recorded_from(book.conn, start)
+            unvouched |= set(book.decision_ids()) - set(book.audited_inputs())
+    return VerifyResult(count, tuple(str(p) for p in problems), frozenset(touched),
+                        frozenset(p.seq for p in problems if p.seq is not None),
+                        f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file else "",
+                        frozenset(unvouched - touched), start)
+
+
+def audit_events(path: Path) -> list[AuditLine]:
+    """The book's referral, erasure, retention and other non-decision audit events, newest first (read-only)."""
+    with CaseBook(path, readonly=True) as book:
+        return audit_lines(book.conn)
 
 
 @attrs.frozen
@@ -285,7 +317,7 @@ class ReplayView:
 
 def replay(path: Path, decision_id: int) -> ReplayView:
     """Replay one decision both ways (read-only)."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         replayer = Replayer(book, default_engine())
         row = book.decision_record(decision_id)
         return ReplayView(replayer.replay(decision_id), replayer.replay(decision_id, under_current=True),
@@ -320,7 +352,7 @@ def _new_letter_file(folder: Path, decision_id: int) -> tuple[Path, PrivateFile]
 def write_letter(path: Path, decision_id: int) -> WrittenLetter:
     """Write the claimant's copy of a recorded decision (HTML) into a new 0600 file in the `letters` folder
     beside the case book; returns the file and the text version."""
-    with CaseBook(path, create=False) as book:
+    with CaseBook(path, readonly=True) as book:
         row = book.decision_record(decision_id)
     if row is None:
         raise InputError(f"no decision {decision_id} in this case book", key="decision")

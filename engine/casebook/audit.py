@@ -13,11 +13,13 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from engine.casebook.db import ERASABLE, PRIMARY_KEYS, TRAINING_TABLES
+from engine.casebook.db import ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
+from engine.errors import InputError
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
 
@@ -147,9 +149,18 @@ class Problem:
     where: str
     problem: str
     seq: int | None = None
+    table: str | None = None
+    key: Any = None
+    sep: str = ": "
+    unvouched_from: int | None = None  # set on a break in the chain: events from this one on are not vouched for
 
     def __str__(self) -> str:
-        return clean(f"{self.where}: {self.problem}")  # ids and keys can come from a tampered file
+        return clean(f"{self.where}{self.sep}{self.problem}")  # ids and keys can come from a tampered file
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready form: the sentence, and where it points (audit event, table and row key) for tools."""
+        return {"problem": str(self), "seq": self.seq, "table": self.table,
+                "key": self.key if isinstance(self.key, int | str) else None}
 
 
 @attrs.frozen
@@ -162,6 +173,21 @@ class Anchor:
     def to_data(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"seq": self.seq, "hash": self.hash}
+
+
+def load_anchor(path: Path) -> Anchor:
+    """An anchor file written by `audit anchor -o` (InputError naming the file if it is not one)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Anchor(int(data["seq"]), str(data["hash"]))
+    except FileNotFoundError:
+        raise InputError("no such anchor file", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not an anchor file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read anchor file ({exc.strerror})", str(path)) from None
+    except (ValueError, KeyError, TypeError):
+        raise InputError("not an anchor file (expected {\"seq\": N, \"hash\": \"...\"})", str(path)) from None
 
 
 def head(conn: sqlite3.Connection) -> Anchor | None:
@@ -179,51 +205,155 @@ def verify(conn: sqlite3.Connection, anchor: Anchor | None = None,
            keyed: Keyed | None = None) -> tuple[int, list[Problem]]:
     """Check the chain, the rows it vouches for, and (optionally) an anchor; returns (events, problems).
 
-    Rows vouched for by keyed (`k1:`) hashes are checked with `keyed`, the book's key; without it
-    they are reported as unchecked.
-
-    Never raises on a damaged book: whatever was altered, and however, becomes a Problem.
+    Everything is read in one read transaction (one snapshot), so another process writing
+    meanwhile raises no false alarm. Rows vouched for by keyed (`k1:`) hashes are checked with
+    `keyed`, the book's key; without it they are reported as unchecked. Never raises on a damaged
+    book: whatever was altered, and however, becomes a Problem in plain words.
     """
-    problems: list[Problem] = []
+    with read_snapshot(conn):
+        return _verify(conn, anchor, keyed)
+
+
+def _verify(conn: sqlite3.Connection, anchor: Anchor | None, keyed: Keyed | None) -> tuple[int, list[Problem]]:
+    """`verify` inside its snapshot."""
     seen = _Seen({table: {} for table in ROW_TABLES})
-    prev = ""
-    count = 0
-    anchor_seen = False
-    chain_broken = False
+    walk = _ChainWalk(anchor)
     for seq, ts, actor, event, body_text, prev_hash, digest in events(conn):
-        count += 1
-        if chain_broken:
-            continue
-        if seq != count:
-            problems.append(Problem(f"audit event {seq}", f"sequence gap: expected event {count}", seq))
-            chain_broken = True
-            continue
-        if prev_hash != prev:
-            problems.append(Problem(f"audit event {seq}", "does not follow the previous event's hash", seq))
-            chain_broken = True
-            continue
-        problem = _event_problem(seq, ts, actor, event, body_text, prev_hash, digest)
-        if problem:
-            problems.append(Problem(f"audit event {seq}", problem, seq))
-            chain_broken = True
-            continue
-        prev = digest
-        if anchor is not None and seq == anchor.seq:
-            anchor_seen = True
-            if digest != anchor.hash:
-                problems.append(Problem(f"audit event {seq}", "differs from the anchor: the chain was rewritten", seq))
-        problems += seen.add(seq, str(event), json.loads(body_text))
-    if anchor is not None and not anchor_seen and not chain_broken:
-        problems.append(
-            Problem("audit log", f"ends at event {count}, before the anchor's event {anchor.seq}: truncated")
-        )
-    if seen.genesis is None and count:
+        body = walk.step(seq, ts, actor, event, body_text, prev_hash, digest)
+        if body is not None:
+            walk.problems += seen.add(seq, str(event), body, vouched=walk.vouched)
+    rows, unvouched, orphans = _check_rows(conn, seen, broken=walk.first_break is not None, keyed=keyed)
+    problems = walk.finish(unvouched, orphans)
+    if seen.genesis is None and walk.count:
         problems.append(Problem("audit log", "has no book.created event"))
     problems += _check_meta(conn, seen.genesis, seen.key_moved)
-    problems += _check_rows(conn, seen.rows, keyed)
-    problems += _check_rulesets(conn, seen.rulesets if count else None)
+    problems += rows
+    problems += _check_rulesets(conn, seen.rulesets if walk.count else None, broken=walk.first_break is not None)
     problems += _check_gate(conn)
-    return count, problems
+    return walk.count, problems
+
+
+def _claims(body_text: Any) -> dict[str, Any] | None:
+    """The body of an event that failed its checks, if it is still a JSON object (else None)."""
+    try:
+        body = json.loads(body_text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _parse_time(ts: str) -> dt.datetime | None:
+    """An event's time as an aware datetime (None if it is not one)."""
+    try:
+        when = dt.datetime.fromisoformat(ts)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+@attrs.define
+class _ChainWalk:
+    """The audit chain walked in order: gaps, broken links, altered events, time running backwards.
+
+    After the first break (a missing event, a broken link, an altered event) nothing later can be
+    tied to the book's beginning: those events, and the rows they recorded, "cannot be vouched
+    for". That is one problem, not one for each later row. The walk goes on past a break, so later
+    events are still read (their rows are not called "added outside Pathways") and any further
+    break is reported too.
+    """
+
+    anchor: Anchor | None
+    problems: list[Problem] = attrs.field(factory=list)
+    count: int = 0
+    expected: int = 1
+    prev: str = ""
+    prev_time: dt.datetime | None = None
+    prev_ts: str = ""
+    vouched: bool = True
+    first_break: int | None = None  # index in problems of the first break's problem
+    break_seq: int | None = None
+    last_seq: int | None = None
+    anchor_seen: bool = False
+
+    def _break(self, problem: Problem) -> None:
+        """Note a break in the chain: from here on nothing is vouched for."""
+        if self.first_break is None:
+            self.first_break = len(self.problems)
+            self.break_seq = problem.seq
+        self.problems.append(problem)
+        self.vouched = False
+
+    def step(self, seq: Any, ts: Any, actor: Any, event: Any, body_text: Any, prev_hash: Any,
+             digest: Any) -> dict[str, Any] | None:
+        """Check one event; returns its body when it is well formed and matches its hash (else None)."""
+        self.count += 1
+        if not isinstance(seq, int):
+            self._break(Problem("audit log", "holds an event whose number is not a whole number"))
+            return None
+        self.last_seq = seq
+        where = f"audit event {seq}"
+        if seq != self.expected:
+            if seq > self.expected:
+                one = seq == self.expected + 1
+                gone = f"audit event {self.expected}" if one else f"audit events {self.expected}-{seq - 1}"
+                self._break(Problem(gone, ("is" if one else "are") + " missing: deleted after being recorded", seq,
+                                    sep=" "))
+            else:
+                self._break(Problem(where, f"is out of sequence: expected event {self.expected}", seq))
+        elif prev_hash != self.prev:
+            self._break(Problem(where, f"does not follow event {seq - 1}: the chain's link between them was "
+                                       "altered (one of the two events was changed or replaced)", seq))
+        self.expected = seq + 1
+        self.prev = digest if isinstance(digest, str) else ""
+        if self.anchor is not None and seq == self.anchor.seq:
+            self.anchor_seen = True
+            if digest != self.anchor.hash:
+                self.problems.append(Problem(where, "differs from the anchor: the chain was rewritten", seq))
+        problem = _event_problem(seq, ts, actor, event, body_text, str(prev_hash), digest)
+        if problem:
+            self._break(Problem(where, problem, seq, sep=" " if problem.startswith("was ") else ": "))
+            return _claims(body_text)  # what it says it recorded: its rows are then "not vouched for"
+        self._check_time(seq, str(ts))
+        return json.loads(body_text)
+
+    def _check_time(self, seq: int, ts: str) -> None:
+        """Flag an event dated before the one it follows (a forged or backdated event)."""
+        when = _parse_time(ts)
+        if when is None:
+            self.problems.append(Problem(f"audit event {seq}", f"is dated {ts[:40]!r}, which is not a time", seq))
+            return
+        if self.prev_time is not None and when < self.prev_time:
+            self.problems.append(Problem(f"audit event {seq}", f"is dated {ts}, before event {seq - 1} "
+                                                             f"({self.prev_ts}): time runs backwards", seq))
+        self.prev_time, self.prev_ts = when, ts
+
+    def finish(self, unvouched_rows: int, orphans: int = 0) -> list[Problem]:
+        """The chain's problems, the first break saying what cannot be vouched for; the anchor's end checked.
+
+        `orphans` are rows no surviving event records (their event may be among those missing).
+        """
+        out = list(self.problems)
+        if self.first_break is not None and self.last_seq is not None and self.break_seq is not None:
+            first = out[self.first_break]
+            after = (f"event {self.break_seq}" if self.last_seq == self.break_seq
+                     else f"events {self.break_seq}-{self.last_seq}")
+            parts = [after]
+            if unvouched_rows:
+                parts.append(f"the {unvouched_rows} row(s) {'it' if self.last_seq == self.break_seq else 'they'} "
+                             "recorded")
+            if orphans:
+                parts.append(f"{orphans} row(s) no surviving event records")
+            said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+            out[self.first_break] = attrs.evolve(
+                first, problem=f"{first.problem}; from there on the chain is broken: {said} cannot be vouched for",
+                unvouched_from=self.break_seq)
+        if self.anchor is not None and not self.anchor_seen:
+            if self.last_seq is not None and self.last_seq >= self.anchor.seq:
+                out.append(Problem("audit log", f"the anchor's event {self.anchor.seq} is missing"))
+            else:
+                out.append(Problem("audit log", f"ends at event {self.last_seq or 0}, before the anchor's event "
+                                                f"{self.anchor.seq}: truncated"))
+        return out
 
 
 def _event_problem(seq: int, ts: Any, actor: Any, event: Any, body_text: Any, prev_hash: str,
@@ -239,7 +369,7 @@ def _event_problem(seq: int, ts: Any, actor: Any, event: Any, body_text: Any, pr
     if body_json != body_text:
         return "body is not in the form it was written in"
     if _event_hash_text(seq, prev_hash, ts, actor, event, body_json) != digest:
-        return "content does not match its hash"
+        return "was changed after it was recorded: its content does not match its hash"
     if not isinstance(body, dict):
         return "body is not a JSON object"
     return None
@@ -247,14 +377,19 @@ def _event_problem(seq: int, ts: Any, actor: Any, event: Any, body_text: Any, pr
 
 @attrs.define
 class _Seen:
-    """What the chain vouches for, gathered event by event: row hashes, rule sets, the genesis."""
+    """What the chain vouches for, gathered event by event: row hashes, rule sets, the genesis.
+
+    Row hashes from events after a break in the chain go to `unvouched`: they say what was
+    recorded, but nothing ties them to the book's beginning.
+    """
 
     rows: dict[str, dict[Any, str | None]]
     rulesets: dict[str, Any] = attrs.field(factory=dict)
     genesis: dict[str, Any] | None = None
     key_moved: bool = False
+    unvouched: dict[str, dict[Any, str | None]] = attrs.field(factory=dict)
 
-    def add(self, seq: int, event: str, body: dict[str, Any]) -> list[Problem]:
+    def add(self, seq: int, event: str, body: dict[str, Any], vouched: bool = True) -> list[Problem]:
         """Take in one verified event; its malformed parts become problems."""
         out = []
         if event == "book.created":
@@ -268,6 +403,7 @@ class _Seen:
         rows = body.get("rows", {})
         if not isinstance(rows, dict):
             return out + [Problem(f"audit event {seq}", "its row hashes are malformed", seq)]
+        target = self.rows if vouched else self.unvouched
         for table, hashes in rows.items():
             if table not in self.rows:
                 continue
@@ -279,7 +415,7 @@ class _Seen:
                         value is None or isinstance(value, str)):
                     out.append(Problem(f"audit event {seq}", f"its {table} row hashes are malformed", seq))
                     break
-                self.rows[table][int(key)] = value
+                target.setdefault(table, {})[int(key)] = value
         return out
 
 
@@ -317,43 +453,78 @@ def _check_meta(conn: sqlite3.Connection, genesis: dict[str, Any] | None, key_mo
     return out
 
 
-def _check_rows(conn: sqlite3.Connection, expected: dict[str, dict[Any, str | None]],
-                keyed: Keyed | None = None) -> list[Problem]:
-    """Every row must match the hash its audit event recorded; no row may lack one."""
-    out = []
-    unchecked = 0
-    present = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+EXPLAINED = 200
+"""Changed rows explained field by field (each costs a few hashes); any more are named only."""
+
+
+def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False,
+                keyed: Keyed | None = None) -> tuple[list[Problem], int, int]:
+    """Every row must match the hash its audit event recorded; no row may lack one.
+
+    Returns the problems; how many rows only events after a break vouch for (they match what those
+    events recorded, but cannot be vouched for); and, in a broken chain, how many rows no surviving
+    event records (their events may be the missing ones). Both counts are said once, with the break.
+    """
+    from engine.casebook.findings import explain_changed, row_name
+
+    out: list[Problem] = []
+    unvouched_rows = orphans = 0
+    explained = unchecked = 0
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table, key in ROW_TABLES.items():
-        want = expected[table]
-        if table not in present:  # a book from before the table existed, opened without migrating
-            out += [Problem(f"{table} {ident}", "recorded row is missing") for ident, value in want.items()
-                    if value is not None]
+        want = seen.rows[table]
+        later = seen.unvouched.get(table, {})
+        if table not in tables:  # a book from before the table existed, opened without migrating
+            out += [Problem(row_name(table, ident), "is missing: it was recorded, and no erasure removed it",
+                            table=table, key=ident, sep=" ")
+                    for ident, value in {**want, **later}.items() if value is not None]
             continue
         cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - table names are constants
         names = [d[0] for d in cur.description]
-        seen = set()
+        present = set()
         for values in cur:
             row = dict(zip(names, values, strict=True))
             ident = row[key]
-            seen.add(ident)
-            if ident not in want:
-                out.append(Problem(f"{table} {ident}", "row has no audit event (inserted outside Pathways)"))
-            elif want[ident] is None:
-                out.append(Problem(f"{table} {ident}", "row was erased but is present"))
-            elif keyed is None and str(want[ident]).startswith(KEYED_PREFIX):
+            present.add(ident)
+            recorded = later[ident] if ident in later else want.get(ident, _ABSENT)
+            where = row_name(table, ident)
+            if recorded is _ABSENT and broken:
+                orphans += 1
+            elif recorded is _ABSENT:
+                out.append(Problem(where, "was added outside Pathways: no audit event records it",
+                                   table=table, key=ident, sep=" "))
+            elif recorded is None:
+                out.append(Problem(where, "was erased (an audit event records its erasure) but is still in the book",
+                                   table=table, key=ident, sep=" "))
+            elif keyed is None and str(recorded).startswith(KEYED_PREFIX):
                 unchecked += 1
-            elif not row_matches(row, str(want[ident]), keyed):
-                out.append(Problem(f"{table} {ident}", "row differs from what was recorded"))
-        for ident, value in want.items():
-            if ident not in seen and value is not None:
-                out.append(Problem(f"{table} {ident}", "recorded row is missing"))
+            elif row_matches(row, str(recorded), keyed):
+                unvouched_rows += ident in later
+            else:
+                explained += 1
+                words = (explain_changed(conn, table, row, str(recorded), keyed) if explained <= EXPLAINED
+                         else "was changed after it was recorded")
+                out.append(Problem(where, words, table=table, key=ident, sep=" "))
+        for ident in sorted(set(want) | set(later)):
+            value = later[ident] if ident in later else want[ident]
+            if ident in present:
+                continue
+            if value is not None:
+                out.append(Problem(row_name(table, ident), "is missing: it was recorded, and no erasure removed it",
+                                   table=table, key=ident, sep=" "))
+            elif ident in later and want.get(ident) is not None:
+                unvouched_rows += 1  # erased by an event after the break: the erasure cannot be vouched for
     if unchecked:
         out.append(Problem("key file", f"{unchecked} row(s) have keyed hashes and cannot be checked without "
                                        "the book's key file"))
-    return out
+    return out, unvouched_rows, orphans
 
 
-def _check_rulesets(conn: sqlite3.Connection, stored: dict[str, Any] | None) -> list[Problem]:
+_ABSENT: Any = object()
+"""No audit event records this row."""
+
+
+def _check_rulesets(conn: sqlite3.Connection, stored: dict[str, Any] | None, broken: bool = False) -> list[Problem]:
     """Every snapshot must hash to its id and be the one a ruleset.stored event recorded (with its edition)."""
     out = []
     present = set()
@@ -363,7 +534,9 @@ def _check_rulesets(conn: sqlite3.Connection, stored: dict[str, Any] | None) -> 
         if not isinstance(content, str) or "sha256:" + sha256_text(content) != digest:
             out.append(Problem(where, "snapshot content does not match its hash"))
         elif stored is not None and digest not in stored:
-            out.append(Problem(where, "snapshot has no audit event (inserted outside Pathways)"))
+            out.append(Problem(where, "snapshot has no audit event (inserted outside Pathways)" if not broken else
+                               "snapshot has no audit event: its event is missing from the broken chain, or it "
+                               "was inserted outside Pathways"))
         elif stored is not None and stored[digest] != edition:
             out.append(Problem(where, "edition differs from what was recorded"))
     for digest in sorted(set(stored or ()) - present):

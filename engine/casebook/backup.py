@@ -17,11 +17,11 @@ import stat
 from pathlib import Path
 
 import attrs
-import sqlite_utils
 
 from engine.casebook import audit, checkpoints
-from engine.casebook.db import BUSY_TIMEOUT_MS, check_triggers, check_views, describe_foreign, foreign_objects
+from engine.casebook.db import BUSY_TIMEOUT_MS, read_snapshot
 from engine.casebook.keyed import keyed_for
+from engine.casebook.schema import schema_problems
 from engine.errors import BookError, CheckError, InputError
 from engine.files import check_own_file, touch_private
 
@@ -109,20 +109,13 @@ def check_copy(path: Path) -> CopyReport:
         if integrity != "ok":
             return CopyReport(path, path.stat().st_size, 0, None, integrity, ())
         try:
-            count, problems = audit.verify(conn, keyed=keyed_for(conn))
-            problems += checkpoints.scan(conn).problems
-            missing = check_triggers(sqlite_utils.Database(conn))
-            altered = check_views(sqlite_utils.Database(conn))
-            foreign = foreign_objects(sqlite_utils.Database(conn))
+            with read_snapshot(conn):
+                count, problems = audit.verify(conn, keyed=keyed_for(conn))
+                problems += checkpoints.scan(conn).problems
+                problems += schema_problems(conn)
         except sqlite3.Error as exc:  # not a case book at all (no audit table)
             return CopyReport(path, path.stat().st_size, 0, None, "ok", (f"not a case book ({exc})",))
         notes = [str(p) for p in problems]
-        if missing:
-            notes.append("schema: protective triggers are missing: " + ", ".join(missing))
-        if altered:
-            notes.append("schema: auditors' views are missing or altered: " + ", ".join(altered))
-        if foreign:
-            notes.append("schema: objects Pathways did not create: " + describe_foreign(foreign))
         return CopyReport(path, path.stat().st_size, count, audit.head(conn), integrity, tuple(notes))
     finally:
         conn.close()

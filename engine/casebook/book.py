@@ -36,13 +36,12 @@ from engine.casebook import (
     training,
 )
 from engine.casebook.db import (
-    check_indexes,
     check_triggers,
-    check_views,
     connect,
     describe_foreign,
     foreign_objects,
     protected_triggers,
+    read_snapshot,
     write,
 )
 from engine.casebook.erasure import Erased
@@ -50,6 +49,7 @@ from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER, clean_adviser, clean_
 from engine.casebook.keyed import Keyed
 from engine.casebook.queries import DecisionRecord, DecisionRow, ReferralRow
 from engine.casebook.records import Prepared
+from engine.casebook.schema import altered_triggers, schema_problems
 from engine.errors import BookError, CheckError
 from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
@@ -100,17 +100,22 @@ class CaseBook:
     """One open case book (use as a context manager, or call close())."""
 
     def __init__(self, path: Path | str, *, training: bool | None = None, create: bool = True,
-                 actor: str = "system", key_dir: Path | None = None) -> None:
+                 actor: str = "system", key_dir: Path | None = None, readonly: bool = False) -> None:
+        """Open the book; `readonly` opens an existing case book with SQLite's `mode=ro` and writes nothing."""
         self.path = Path(path)
         self.key_dir = key_dir
-        self.db: sqlite_utils.Database = connect(self.path, create=create)
+        self.readonly = readonly
+        if readonly and training is not None:
+            raise ValueError("a book opened read-only cannot take a kind")
+        self.db: sqlite_utils.Database = connect(self.path, create=create, readonly=readonly)
         self._meta_cache: dict[str, str] = {}
         self._key: str | None = None
         self._keyed: Keyed | None = None
         try:
             # schema objects another tool added, found at open: writes are refused while there are any
             self.foreign: list[str] = foreign_objects(self.db)
-            self._move_key_out()
+            if not readonly:
+                self._move_key_out()
             if training is not None:
                 self._init_meta(training, actor)
             if self.kind is not None and training is not None and (self.kind == TRAINING) != training:
@@ -195,10 +200,16 @@ class CaseBook:
 
     def _writable(self) -> None:
         """Refuse to write to a book whose protective triggers were removed, or whose schema another tool changed."""
+        if self.readonly:
+            raise BookError("was opened read-only: nothing can be written to it here", str(self.path))
         missing = check_triggers(self.db)
         if missing:
             raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
                             "the book may have been tampered with; run `pathways audit verify`", str(self.path))
+        altered = altered_triggers(self.conn)
+        if altered:
+            raise BookError("protective triggers were altered (" + ", ".join(altered) + "): they no longer do "
+                            "what Pathways made them do; run `pathways audit verify`", str(self.path))
         if self.foreign:
             raise BookError(f"holds schema objects Pathways did not create ({describe_foreign(self.foreign)}): "
                             "another tool changed it (sqlite-utils enable-fts, say), so Pathways will not write "
@@ -569,23 +580,16 @@ class CaseBook:
     # -- audit (audit.py) ------------------------------------------------------------------------
 
     def verify(self, anchor: audit.Anchor | None = None) -> tuple[int, list[audit.Problem]]:
-        """Verify the audit chain, every row it vouches for, and the protective triggers."""
-        count, problems = audit.verify(self.conn, anchor, self._keyed_or_none())
-        problems += checkpoints.scan(self.conn).problems
-        missing = check_triggers(self.db)
-        if missing:
-            problems.append(audit.Problem("schema", "protective triggers are missing: " + ", ".join(missing)))
-        altered = check_views(self.db)
-        if altered:
-            problems.append(audit.Problem("schema", "auditors' views are missing or altered: " + ", ".join(altered)))
-        indexes = check_indexes(self.db)
-        if indexes:
-            problems.append(audit.Problem("schema", "the case list's indexes are missing or altered: "
-                                          + ", ".join(indexes)))
-        foreign = foreign_objects(self.db)
-        if foreign:
-            problems.append(audit.Problem("schema", "objects Pathways did not create: " + describe_foreign(foreign)))
-        problems += self._check_key_file()
+        """Verify the audit chain, every row it vouches for, the signatures and the schema, in one read snapshot.
+
+        One read transaction: rows another process writes meanwhile are not seen half-way, so a busy
+        book raises no false alarm.
+        """
+        with read_snapshot(self.conn):
+            count, problems = audit.verify(self.conn, anchor, self._keyed_or_none())
+            problems += checkpoints.scan(self.conn).problems
+            problems += schema_problems(self.conn)
+            problems += self._check_key_file()
         return count, problems
 
     def _check_key_file(self) -> list[audit.Problem]:

@@ -8,13 +8,13 @@ under `BEGIN IMMEDIATE` (`write`), so concurrent writers wait on the busy timeou
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
 
-from engine.casebook.health import is_foreign
 from engine.errors import BookError, storage_problem
 from engine.files import check_own_file, on_read_only_disk, touch_private
 
@@ -182,7 +182,7 @@ CASE_LIST_INDEXES = {
 }
 """The case list's indexes: a case's latest decision and a search by reference (`ref, id`), a priority
 filter newest first (`priority, id`), an exact NINO (`nino`); a page never scans the whole book. Each
-is kept in `sqlite_master` exactly as written here, which `check_indexes` holds it to."""
+is kept in `sqlite_master` exactly as written here, which `audit verify` holds it to (engine.casebook.schema)."""
 
 
 @MIGRATIONS()
@@ -282,34 +282,6 @@ never read them; Datasette, sqlite3 and sqlite-utils (trusted_schema on by defau
 """
 
 
-def check_views(db: sqlite_utils.Database) -> list[str]:
-    """Names of auditors' views that differ from what Pathways created, or are missing once created.
-
-    A copy of a book that no version with views has opened yet (an old backup) has none, rightly.
-    """
-    present = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='view'").fetchall())
-    if not present and not _applied(db, "m004_auditor_views"):
-        return []
-    return sorted(name for name, sql in VIEWS.items() if present.get(name) != sql)
-
-
-def check_indexes(db: sqlite_utils.Database) -> list[str]:
-    """Names of the case list's indexes that differ from what Pathways created, or are missing once created."""
-    if not _applied(db, "m005_case_list_indexes"):
-        return []
-    present = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='index'").fetchall())
-    return sorted(name for name, sql in CASE_LIST_INDEXES.items() if present.get(name) != sql)
-
-
-def _applied(db: sqlite_utils.Database, migration: str) -> bool:
-    """True when this book's migrations include `migration`."""
-    try:
-        return db.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'pathways' AND name = ?",
-                          (migration,)).fetchone() is not None
-    except sqlite3.OperationalError:
-        return False
-
-
 def _prepare_file(path: Path) -> bool:
     """Create the case book file 0600 (and its folder 0700) if missing; True when created."""
     check_own_file(path)
@@ -329,17 +301,89 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> BookError:
     return BookError(f"not a usable case book ({exc})", str(path))
 
 
-def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+NOT_A_BOOK = "is not a Pathways case book"
+"""The start of the one line that refuses a file that is not a case book."""
+
+
+def _check_header(path: Path) -> None:
+    """Refuse, before SQLite opens it, a file that is empty or not an SQLite database (it is only read)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise BookError(f"cannot open case book ({exc.strerror})", str(path)) from None
+    if not header:
+        raise BookError(f"{NOT_A_BOOK} (the file is empty)", str(path))
+    if header != SQLITE_HEADER:
+        raise BookError(f"{NOT_A_BOOK} (not an SQLite database)", str(path))
+
+
+def book_schema_state(conn: sqlite3.Connection) -> str:
+    """'empty' (no schema yet), 'pathways' (a case book, however damaged) or 'foreign' (another app's database).
+
+    A case book records its migrations under the set `pathways`; one whose record was removed
+    still counts if it holds the tables every case book has (its audit log and meta).
+    """
+    names = {(str(kind), str(name)) for kind, name in conn.execute("SELECT type, name FROM sqlite_master")
+             if not str(name).startswith("sqlite_")}
+    if not names:
+        return "empty"
+    tables = {name for kind, name in names if kind == "table"}
+    if "_sqlite_migrations" in tables:
+        try:
+            sets = {str(r[0]) for r in conn.execute("SELECT DISTINCT migration_set FROM _sqlite_migrations")}
+        except sqlite3.Error:
+            sets = set()
+        if MIGRATIONS.name in sets:
+            return "pathways"
+        if not sets and tables == {"_sqlite_migrations"}:
+            return "empty"  # a first open stopped after making the migrations table: still a new book
+    if {"audit", "meta", "decisions", "cases"} <= tables:
+        return "pathways"
+    return "foreign"
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path, *, allow_empty: bool) -> None:
+    """Refuse a database that is not a case book (or, reading, one with no schema at all)."""
+    state = book_schema_state(conn)
+    if state == "foreign":
+        raise BookError(f"{NOT_A_BOOK} (an SQLite database of another application); nothing was written",
+                        str(path))
+    if state == "empty" and not allow_empty:
+        raise BookError(f"{NOT_A_BOOK} (an SQLite database with no tables)", str(path))
+
+
+READ_PRAGMAS = (
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA trusted_schema=OFF",
+    "PRAGMA foreign_keys=ON",
+)
+"""Set on a read-only connection (nothing that writes: no journal mode, no migrations)."""
+
+
+def connect(path: Path, *, create: bool = True, readonly: bool = False) -> sqlite_utils.Database:
     """Open (creating if allowed) a case book with every pragma set and migrations applied.
+
+    With `readonly`, the book is opened with SQLite's `mode=ro`: nothing is created, migrated or
+    set (not even the journal mode), and a file that is not a case book (empty, not SQLite, another
+    application's database) is refused with a BookError. A writing open refuses another
+    application's database too, before it writes anything.
 
     Missing protective triggers do not stop a book opening (an auditor must be able to verify a
     damaged book); `CaseBook` refuses to write to it and `verify` reports it.
     """
     path = Path(path)
+    if readonly:
+        return connect_readonly(path)
     if not path.exists() and not create:
         raise BookError("no such case book", str(path))
     try:
-        _prepare_file(path)
+        created = _prepare_file(path)
+        if not created and path.stat().st_size:
+            _check_header(path)
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=True)
     except OSError as exc:
@@ -347,18 +391,17 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
     except sqlite3.Error as exc:
         raise BookError(f"cannot open case book ({exc})", str(path)) from None
     try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _refuse_foreign(conn, path, allow_empty=True)
         for pragma in PRAGMAS:
             conn.execute(pragma)
-        if is_foreign(conn):  # before anything writes: not even the journal mode of another program's file (#12)
-            raise BookError("is another program's database, not a Pathways case book: Pathways will not write to it",
-                            str(path))
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise BookError(f"cannot use write-ahead logging (journal mode {mode})", str(path))
         db = sqlite_utils.Database(conn)
         if MIGRATIONS.pending(db):
             with write(db):
-                pass  # take the write lock so concurrent first opens migrate one at a time
+                _refuse_foreign(conn, path, allow_empty=True)  # another process may have written meanwhile
             MIGRATIONS.apply(db)
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -367,6 +410,78 @@ def connect(path: Path, *, create: bool = True) -> sqlite_utils.Database:
         conn.close()
         raise
     return db
+
+
+def connect_readonly(path: Path) -> sqlite_utils.Database:
+    """Open an existing case book read-only (`mode=ro`): refuse anything else, change nothing in the file or WAL.
+
+    The book's schema is probed first through an `immutable` connection, which opens no side file, so
+    a file that is not a case book gets no -wal or -shm. A case book in WAL mode is then opened with
+    `mode=ro`; when no -wal is there (no other connection open), SQLite makes an empty -wal and -shm
+    beside it, as any reader of a WAL database does, and the book's bytes stay as they were. In a
+    folder this user cannot write, it falls back to `immutable` (nobody can be writing there).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BookError("no such case book", str(path))
+    if not path.is_file():
+        raise BookError("is not a case book file", str(path))
+    _check_header(path)
+    uri = path.resolve().as_uri()
+    if not path.with_name(path.name + "-wal").exists():
+        _probe(uri, path)  # no WAL: what the file holds is all there is, read without opening side files
+    last: sqlite3.Error | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        if query.endswith("immutable=1") and os.access(path.parent, os.W_OK):
+            break  # a writable folder: a writer may come, so never read it as immutable
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=True)
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        try:
+            for pragma in READ_PRAGMAS:
+                conn.execute(pragma)
+            _refuse_foreign(conn, path, allow_empty=False)
+            return sqlite_utils.Database(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            last = exc
+        except BaseException:
+            conn.close()
+            raise
+    raise BookError(f"cannot open case book read-only ({last})", str(path))
+
+
+def _probe(uri: str, path: Path) -> None:
+    """Refuse a file that is not a case book, read through an `immutable` connection (no -wal, no -shm made)."""
+    probe: sqlite3.Connection | None = None
+    try:
+        probe = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, isolation_level=None)
+        _refuse_foreign(probe, path, allow_empty=False)
+    except sqlite3.DatabaseError as exc:
+        raise BookError(f"{NOT_A_BOOK} ({exc})", str(path)) from None
+    finally:
+        if probe is not None:
+            probe.close()
+
+
+@contextlib.contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every read inside sees the same snapshot, whatever other processes write.
+
+    Inside a transaction already (the caller's snapshot or write), it adds nothing.
+    """
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")

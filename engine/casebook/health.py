@@ -4,7 +4,7 @@
 read-only mode (`mode=ro`), never created, migrated or switched to WAL. It says what is wrong
 (not found, not a file, read-only, not SQLite, damaged, another program's SQLite file) and what to
 do, so the terminal UI can say so before an interview rather than fail at the end of one.
-`is_foreign` is the same test for an open connection: `db.connect` refuses to migrate such a file.
+The test is `db.book_schema_state`, the one `db.connect` uses to refuse such a file.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import stat
 from pathlib import Path
 
 import attrs
+
+from engine.casebook.db import book_schema_state
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""
@@ -71,21 +73,6 @@ def _writable(path: Path) -> bool:
     return bool(mode & stat.S_IWUSR) and os.access(path, os.W_OK)
 
 
-def is_foreign(conn: sqlite3.Connection) -> bool:
-    """True for an SQLite file holding tables none of which are Pathways': another program's database.
-
-    A file with no tables at all (new, or made empty by SQLite) is not foreign.
-    """
-    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    tables = {t for t in tables if not t.startswith("sqlite_")}
-    if not tables:
-        return False
-    if "_sqlite_migrations" in tables:
-        row = conn.execute("SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'pathways' LIMIT 1").fetchone()
-        return row is None
-    return not {"meta", "audit", "decisions"} <= tables
-
-
 def inspect_book(path: Path, *, write: bool = True) -> BookHealth:
     """Check a case book's path without changing it; `write` when the caller will record in it."""
     path = Path(path)
@@ -139,7 +126,7 @@ def _read_schema(path: Path) -> BookHealth | None:
         return BookHealth(path, UNREADABLE, f"{path} cannot be opened ({exc})",
                           "Check the file's permissions, or open another book (--db PATH).")
     try:
-        foreign = is_foreign(conn)
+        foreign = book_schema_state(conn) == "foreign"
     except sqlite3.DatabaseError:
         return BookHealth(path, CORRUPT, f"{path} is damaged: SQLite cannot read it",
                           "Restore it from a backup (`pathways restore BACKUP --db NEW-PATH`); keep the damaged "

@@ -411,3 +411,100 @@ def referrals_of_refs(conn: sqlite3.Connection, refs: list[str]) -> dict[str, tu
 def case_count(conn: sqlite3.Connection) -> int:
     """How many cases (distinct case references) the book holds (reads the reference index once)."""
     return int(conn.execute("SELECT COUNT(DISTINCT ref) FROM decisions").fetchone()[0])
+
+
+def decisions_touched(conn: sqlite3.Connection, rows: list[tuple[str, Any]], seqs: list[int]) -> set[int]:
+    """The decision ids that (table, key) rows and audit events `seqs` belong to (to flag them in a list)."""
+    out: set[int] = set()
+    lookups = {
+        "decisions": "SELECT id FROM decisions WHERE id = ?",
+        "adviser_decisions": "SELECT decision_id FROM adviser_decisions WHERE decision_id = ?",
+        "cases": "SELECT id FROM decisions WHERE case_id = ?",
+        "claimants": "SELECT id FROM decisions WHERE case_id = ?",
+        "referrals": "SELECT decision_id FROM referrals WHERE id = ?",
+        "referral_events": "SELECT r.decision_id FROM referral_events e JOIN referrals r ON r.id = e.referral_id "
+                           "WHERE e.id = ?",
+    }
+    for table, key in rows:
+        sql = lookups.get(table)
+        if sql is None or not isinstance(key, int):
+            continue
+        out |= {int(r[0]) for r in conn.execute(sql, (key,)) if isinstance(r[0], int)}
+    for seq in seqs:
+        row = conn.execute("SELECT body FROM audit WHERE seq = ?", (seq,)).fetchone()
+        try:
+            decision = json.loads(row[0]).get("decision") if row else None
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if isinstance(decision, int) and not isinstance(decision, bool):
+            out.add(decision)
+    return out
+
+
+def decisions_recorded_from(conn: sqlite3.Connection, seq: int) -> set[int]:
+    """The decisions recorded by audit events `seq` onwards (after a break in the chain: not vouched for)."""
+    out = set()
+    for (body,) in conn.execute("SELECT body FROM audit WHERE seq >= ? AND event = 'decision.recorded'", (seq,)):
+        try:
+            decision = json.loads(body).get("decision")
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if isinstance(decision, int) and not isinstance(decision, bool):
+            out.add(decision)
+    return out
+
+
+@attrs.frozen
+class AuditLine:
+    """One audit event as audit mode lists it: number, time, who, what, and a summary of its body."""
+
+    seq: int
+    ts: str
+    actor: str
+    event: str
+    summary: str
+
+
+def _count_rows(rows: Any) -> str:
+    """'2 decisions, 2 cases' from an erasure body's rows (how many of each table it erased)."""
+    if not isinstance(rows, dict):
+        return ""
+    parts = [f"{len(ids)} {table}" for table, ids in rows.items() if isinstance(ids, dict) and ids]
+    return ", ".join(parts)
+
+
+def _event_summary(event: str, body: Any) -> str:
+    """An audit event's body in a few words (bodies hold ids and keyed references, no personal data)."""
+    if not isinstance(body, dict):
+        return "(unreadable body)"
+    if event == "referral.added":
+        return (f"referral {body.get('referral')} for decision {body.get('decision')}: {body.get('code')}, "
+                f"{body.get('status')}")
+    if event == "referral.updated":
+        return f"referral {body.get('referral')} -> {body.get('status')}"
+    if event in ("case.erased", "retention.applied"):
+        which = (f"case key {body.get('case_key')}" if event == "case.erased"
+                 else f"recorded before {body.get('before')}")
+        reason = f", reason: {body.get('reason')}" if body.get("reason") else ""
+        return f"{which}{reason}; erased {_count_rows(body.get('rows')) or 'nothing'}"
+    if event == "ruleset.stored":
+        return f"rule set {str(body.get('ruleset'))[:19]} ({body.get('edition')})"
+    if event == "book.created":
+        return f"{body.get('kind')} book {body.get('book_id')}"
+    if event == "decision.recorded":
+        return f"decision {body.get('decision')}"
+    return ", ".join(f"{k} {v}" for k, v in sorted(body.items()) if k != "rows" and isinstance(v, str | int))[:120]
+
+
+def audit_lines(conn: sqlite3.Connection, limit: int = 5000) -> list[AuditLine]:
+    """The audit events other than recorded decisions (referrals, erasures, retention, rule sets, ...), newest first."""
+    out = []
+    for seq, ts, actor, event, body in conn.execute(
+            "SELECT seq, ts, actor, event, body FROM audit WHERE event != 'decision.recorded' "
+            "ORDER BY seq DESC LIMIT ?", (limit,)):
+        try:
+            data = json.loads(body)
+        except (ValueError, TypeError):
+            data = None
+        out.append(AuditLine(int(seq), _text(ts), _text(actor), _text(event), _event_summary(_text(event), data)))
+    return out

@@ -101,21 +101,25 @@ class Replayer:
         recorded_text = row.decision
         problems: list[str] = []
         if A.sha256_text(recorded_text) != row.decision_hash:
-            problems.append("the recorded decision does not match its hash")
+            problems.append("the recommendation recorded with this decision was changed after it was recorded "
+                            "(it no longer matches its hash)")
         recorded: Decision | None = None
         if problems or under_current:
             try:
                 recorded = Decision.from_data(json.loads(recorded_text))
             except (ValueError, KeyError, TypeError):
                 return attrs.evolve(base, status=MISMATCH, differences=("the recorded decision is unreadable",))
-            problems += _column_drift(row, recorded)
+            problems += _column_drift(row, recorded, hash_ok=not problems)
         elif _summary(row) != _summary_of_text(recorded_text):
-            problems.append("the summary columns differ from the recorded decision")
+            problems += _summary_words(row, recorded_text)
         inputs_text = row.inputs or ""
         inputs_hash = self._inputs_hash(inputs_text, row.inputs_hash)
         if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
-            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
-                                recorded=recorded)
+            why = ("the case inputs differ from their hash" if inputs_hash != row.inputs_hash
+                   or decision_id in self._audited else
+                   "no audit event vouches for the case inputs (the decision's event is missing): "
+                   "run `pathways audit verify`")
+            return attrs.evolve(base, status=INPUTS_ALTERED, differences=(why,), recorded=recorded)
         try:
             case = build_case(RawCase(json.loads(inputs_text), f"case book decision {decision_id}", None,
                                       lambda _path: None))
@@ -136,7 +140,10 @@ class Replayer:
         elif replayed.to_json() != recorded_text:
             try:
                 recorded = recorded or Decision.from_data(json.loads(recorded_text))
-                problems += _outcome_differences(recorded, replayed) or ["the trace or texts differ"]
+                found = _outcome_differences(recorded, replayed)
+                problems += ([RULES_DIFFER + "; ".join(found)] if found else
+                             ["re-deciding under the recorded rules gives the same outcomes, but the trace or "
+                              "texts differ from the recorded recommendation"])
             except (ValueError, KeyError, TypeError):
                 problems.append("the recorded decision is unreadable")
         status = MISMATCH if problems else MATCH
@@ -158,20 +165,54 @@ def _summary_of_text(text: str) -> tuple[Any, ...]:
         return ()
 
 
-def _column_drift(row: DecisionRecord, recorded: Decision) -> list[str]:
+RULES_DIFFER = "re-deciding under the recorded rules gives a different answer from the recorded recommendation: "
+"""Says that the rules, not a changed row, disagree with what was recorded (under the recorded rule set)."""
+
+SUMMARY_COLUMNS = ("as_of", "edition", "ruleset", "priority", "ref", "outcomes")
+"""The decision row's columns that copy the recorded recommendation."""
+
+
+def _drift_words(column: str, stored: Any, value: Any, hash_ok: bool = True) -> str:
+    """One summary column that disagrees with the recommendation recorded with it, in plain words.
+
+    When the recommendation still matches its hash, the row is what changed; when it does not, the
+    recommendation is.
+    """
+    if not hash_ok:
+        return f"the decision row says {column} {stored}, where the changed recommendation now says {value}"
+    return (f"the decision row says {column} {stored}, but the recommendation recorded with it says {value}: "
+            "the row was changed after it was recorded (not the rules)")
+
+
+def _summary_words(row: DecisionRecord, text: str) -> list[str]:
+    """Which summary columns of the row differ from the recommendation recorded with it (the rules are not involved)."""
+    recorded = _summary_of_text(text)
+    if not recorded:
+        return ["the recommendation recorded with this decision is unreadable"]
+    return [_drift_words(column, stored, value) for column, stored, value
+            in zip(SUMMARY_COLUMNS, _summary(row), recorded, strict=True) if stored != value]
+
+
+def _column_drift(row: DecisionRecord, recorded: Decision, hash_ok: bool = True) -> list[str]:
     """Summary columns that disagree with the recorded decision they summarise."""
     out = []
     for column, stored, value in (("as_of", row.as_of, recorded.as_of), ("edition", row.edition, recorded.edition),
                                   ("ruleset", row.ruleset, recorded.ruleset),
                                   ("priority", row.priority, recorded.priority), ("ref", row.ref, recorded.case)):
         if stored != value:
-            out.append(f"column {column} differs from the recorded decision")
+            out.append(_drift_words(column, stored, value, hash_ok))
     try:
         if json.loads(row.outcomes) != list(recorded.codes):
-            out.append("column outcomes differs from the recorded decision")
+            out.append(_drift_words("outcomes", " ".join(_codes_of(row.outcomes)), " ".join(recorded.codes), hash_ok))
     except (ValueError, TypeError):
-        out.append("column outcomes is unreadable")
+        out.append("the decision row's outcomes column is unreadable")
     return out
+
+
+def _codes_of(text: str) -> list[str]:
+    """The outcomes column's codes (as text)."""
+    codes = json.loads(text)
+    return [str(c) for c in codes] if isinstance(codes, list) else [str(codes)]
 
 
 def _outcome_differences(recorded: Decision, replayed: Decision) -> list[str]:
@@ -196,7 +237,7 @@ def _replay_chunk(args: tuple[str, list[int], bool, str | None]) -> list[ReplayR
     path, ids, under_current, key_dir = args
     replayer = _WORKER.get(path)
     if replayer is None:
-        book = CaseBook(path, create=False, key_dir=Path(key_dir) if key_dir else None)
+        book = CaseBook(path, readonly=True, key_dir=Path(key_dir) if key_dir else None)
         replayer = _WORKER[path] = Replayer(book)
     return [attrs.evolve(r, replayed=None, recorded=None) for r in
             (_replay_present(replayer, i, under_current) for i in ids) if r is not None]

@@ -33,11 +33,15 @@ def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "A new book given neither takes the kind of the first case written to it.")(func)
 
 
-def open_book(db: Path | None, training: bool | None = None, create: bool = True) -> CaseBook:
-    """Open the case book named by --db or the default (imported here: `pathways --help` stays fast)."""
+def open_book(db: Path | None, training: bool | None = None, create: bool = True, readonly: bool = False) -> CaseBook:
+    """Open the case book named by --db or the default (imported here: `pathways --help` stays fast).
+
+    Reading commands pass `readonly`: the book is opened with SQLite's `mode=ro`, never created or
+    migrated, and a file that is not a case book is refused (exit 2) and left as it was.
+    """
     from engine.casebook.book import CaseBook, default_db_path
 
-    return CaseBook(db or default_db_path(), training=training, create=create)
+    return CaseBook(db or default_db_path(), training=training, create=create, readonly=readonly)
 
 
 @click.command()
@@ -164,7 +168,7 @@ def referral_update(referral_id: int, status: str, appointment: str | None, note
 @db_option
 def referral_list(decision_id: int | None, open_only: bool, as_json: bool, db: Path | None) -> None:
     """List referrals with their current status."""
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         for ref in book.referrals(decision_id, open_only):
             if as_json:
                 click.echo(json.dumps({"referral": ref.id, "decision": ref.decision_id, "code": ref.code,
@@ -200,7 +204,7 @@ def replay(db: Path | None, decision_id: int | None, replay_all: bool, under: st
 
     if (decision_id is None) == (not replay_all):
         raise click.UsageError("give --decision ID or --all")
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         ids = book.decision_ids() if decision_id is None else [decision_id]
         bad = 0
         counts: dict[str, int] = {}
@@ -229,17 +233,9 @@ def audit() -> None:
 
 def _read_anchor(path: Path | None) -> Any:
     """An anchor file written by `audit anchor -o`."""
-    from engine.casebook.audit import Anchor
+    from engine.casebook.audit import load_anchor
 
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Anchor(int(data["seq"]), str(data["hash"]))
-    except FileNotFoundError:
-        raise InputError("no such anchor file", str(path)) from None
-    except (ValueError, KeyError, TypeError):
-        raise InputError("not an anchor file (expected {\"seq\": N, \"hash\": \"...\"})", str(path)) from None
+    return None if path is None else load_anchor(path)
 
 
 @audit.command("verify")
@@ -266,7 +262,7 @@ def audit_verify(db: Path | None, anchor_file: Path | None, pubkey_file: Path | 
     anchor = _read_anchor(anchor_file)
     points, public = _read_checkpoints(pubkey_file, checkpoint_files)
     report = None
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         count, problems = book.verify(anchor)
         if points:
             report = book.verify_checkpoints(points, public)
@@ -275,6 +271,7 @@ def audit_verify(db: Path | None, anchor_file: Path | None, pubkey_file: Path | 
         click.echo(json.dumps({"events": count, "ok": not problems,
                                "first_broken": problems[0].seq if problems else None,
                                "problems": [str(p) for p in problems],
+                               "details": [p.to_data() for p in problems],
                                **(report.to_data() if report else {})}))
     elif problems:
         for problem in problems:
@@ -315,7 +312,7 @@ def audit_anchor(db: Path | None, output: Path | None, as_json: bool) -> None:
     Example:
       pathways audit anchor -o /media/usb/anchor-2010-03-01.json
     """
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         head = book.head()
     if head is None:
         raise InputError("the audit log is empty")
@@ -355,7 +352,7 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
     )
 
     to_stdout = output is None or str(output) == "-"
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         nino = ("nino",) if identified else ()
         if what == "decisions":
             rows, fields = decision_rows(book, identified), DECISION_FIELDS + nino
@@ -722,7 +719,7 @@ def backup(dest: Path, db: Path | None, as_json: bool) -> None:
     """
     from engine.casebook.backup import backup as make_backup
 
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         report = make_backup(book.conn, dest)
     _report_copy(report, as_json, "backup written to")
 

@@ -71,7 +71,7 @@ def show(decision_id: int, db: Path | None, as_json: bool) -> None:
       pathways show 12
       pathways show 12 --json
     """
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         data = show_data(book, decision_id)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -116,7 +116,7 @@ def list_command(db: Path | None, case_ref: str | None, since: str | None, as_js
       pathways decisions list --case TRN-0001 --json
     """
     day = parse_date(since, "--since")
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         rows = book.decisions(ref=case_ref, since=day.isoformat() if day else None, limit=-1)
         reviewed = {row.id: book.decision_record(row.id) for row in rows} if rows else {}
     for row in rows:
@@ -152,7 +152,7 @@ def letter(decision_id: int, db: Path | None, fmt: str, output: Path | None, ide
     """
     from engine.model.letter import build_letter, render_html, render_text
 
-    with open_book(db, create=False) as book:
+    with open_book(db, readonly=True) as book:
         record, decision = _load(book, decision_id)
     choices = record.adviser_decisions()
     if choices is None:

@@ -69,7 +69,7 @@ def impact(input_path: Path | None, db: Path | None, old: str, new: str, as_json
         if db is not None:
             from engine.cli.book import open_book
 
-            with open_book(db, create=False) as case_book:
+            with open_book(db, readonly=True) as case_book:
                 ids = case_book.decision_ids()
                 _decide_all(_recorded_cases(case_book, ids), len(ids), engine, tally, as_json, quiet)
         else:

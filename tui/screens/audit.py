@@ -1,4 +1,10 @@
-"""Audit mode (read-only): the decisions list with filters, the audit chain check, and replays."""
+"""Audit mode (read-only): the decisions list with filters, the audit chain check, and replays.
+
+Every problem `audit verify` finds is listed in full (wrapped and scrollable, never cut at the
+screen's edge), and the decisions and audit events it touches are flagged "!" in their tables. An
+anchor file (kept off the machine) can be loaded to check the chain's head against it. The book is
+opened read-only (SQLite `mode=ro`) by every read: nothing here can change it.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane
 
-from engine.casebook.queries import DecisionRow
+from engine.casebook.queries import AuditLine, DecisionRow
 from engine.dates import parse_iso_date
 from engine.policy.driver import default_engine
 from tui import data
 from tui.jobs import JobScreen
-from tui.safe import safe
+from tui.safe import clip, safe
 from tui.screens.replay import ReplayScreen
 from tui.widgets.lists import OpenTable
 
@@ -30,13 +37,23 @@ class AuditScreen(JobScreen):
         Binding("slash", "filters", "Filter", tooltip="Go to the filters", id="audit.filter"),
         Binding("v", "verify", "Verify", tooltip="Run audit verify on the case book", id="audit.verify"),
         Binding("r", "reload", "Reload", tooltip="Read the decisions again", id="audit.reload"),
+        Binding("p", "tab('problems')", "Problems", tooltip="Every problem audit verify found, in full",
+                id="audit.problems"),
+        Binding("e", "tab('events')", "Events", tooltip="Referral, erasure and other audit events",
+                id="audit.events"),
+        Binding("d", "tab('decisions')", "Decisions", show=False, tooltip="The decisions list",
+                id="audit.decisions"),
+        Binding("a", "anchor", "Anchor", tooltip="Verify against an anchor file kept off this machine",
+                id="audit.anchor"),
         Binding("escape", "to_list", "List", show=False, id="audit.list"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[DecisionRow] = []
+        self.events: list[AuditLine] = []
         self.verify_result: data.VerifyResult | None = None
+        self.anchor_file: Path | None = None
 
     @property
     def db(self) -> Path:
@@ -56,17 +73,29 @@ class AuditScreen(JobScreen):
             yield Input(placeholder="adviser", id="adviser", max_length=64, compact=True)
             yield Select(editions, prompt="edition", id="edition", compact=True)
             yield Select(outcomes, prompt="outcome", id="outcome", compact=True)
-        table = OpenTable(id="decisions", cursor_type="row", zebra_stripes=True)
-        yield table
+        with TabbedContent(id="audit-tabs", initial="decisions-tab"):
+            with TabPane("Decisions", id="decisions-tab"):
+                yield OpenTable(id="decisions", cursor_type="row", zebra_stripes=True)
+            with TabPane("Events", id="events-tab"):
+                yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+            with TabPane("Problems", id="problems-tab"):
+                yield Input(placeholder="anchor file (from `pathways audit anchor -o`): path, then Enter",
+                            id="anchor", compact=True)
+                with VerticalScroll(id="problems-box"):
+                    yield Static("", id="problems", markup=False)
         yield Static("", id="verify", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         """Columns, then load and verify."""
         table = self.query_one("#decisions", DataTable)
-        for name, width in (("Id", 4), ("Case", 12), ("As of", 10), ("Edition", 14), ("Priority", 8),
+        for name, width in (("Id", 5), ("Case", 12), ("As of", 10), ("Edition", 13), ("Priority", 8),
                             ("Adviser", 8), ("Recorded", 10)):
             table.add_column(name, width=width)
+        events = self.query_one("#events", DataTable)
+        for name, width in (("Seq", 5), ("Recorded", 10), ("By", 6), ("Event", 16)):
+            events.add_column(name, width=width)
+        events.add_column("What")  # as wide as the longest summary: the table scrolls sideways
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -74,6 +103,17 @@ class AuditScreen(JobScreen):
         self.app.sub_title = "Audit (read-only)"
         self.action_reload()
         self.action_verify()
+
+    def action_tab(self, name: str) -> None:
+        """Show the decisions, the events or the problems (and put the keys on that list)."""
+        self.query_one("#audit-tabs", TabbedContent).active = f"{name}-tab"
+        target = {"decisions": "#decisions", "events": "#events", "problems": "#problems-box"}[name]
+        self.query_one(target).focus()
+
+    def action_anchor(self) -> None:
+        """Go to the anchor file field."""
+        self.query_one("#audit-tabs", TabbedContent).active = "problems-tab"
+        self.query_one("#anchor", Input).focus()
 
     def filters(self) -> dict[str, Any]:
         """The decision filters from the filter row (invalid dates are ignored, and said so)."""
@@ -97,9 +137,35 @@ class AuditScreen(JobScreen):
         return out
 
     def action_reload(self) -> None:
-        """Read the matching decisions in a worker (its own read-only connection)."""
+        """Read the matching decisions, and the audit events, in workers (each its own read-only connection)."""
         self.run_job(partial(data.decision_rows, self.db, **self.filters()), self.show_decisions,
                      group="audit-load", failed=self.decisions_failed)
+        self.run_job(partial(data.audit_events, self.db), self.show_events, group="audit-events",
+                     failed=lambda _text: self.show_events([]))
+
+    def flagged(self) -> tuple[frozenset[int], frozenset[int]]:
+        """The decisions and audit events the last verify's problems touch."""
+        result = self.verify_result
+        return (result.decisions, result.seqs) if result is not None else (frozenset(), frozenset())
+
+    @staticmethod
+    def _id_cell(value: int, flagged: bool, unvouched: bool = False) -> Text:
+        """An id marked "!" (red) when a problem touches its row, "?" when a break in the chain leaves it unvouched."""
+        if flagged:
+            return safe(f"!{value}", "bold red")
+        return safe(f"?{value}", "yellow") if unvouched else safe(value)
+
+    def show_events(self, lines: list[AuditLine]) -> None:
+        """Fill the events table (referrals, erasures, retention, rule sets, the book's creation)."""
+        self.events = lines
+        _, seqs = self.flagged()
+        start = self.verify_result.unvouched_from if self.verify_result is not None else None
+        table = self.query_one("#events", DataTable)
+        table.clear()
+        for line in lines:
+            later = start is not None and line.seq >= start
+            table.add_row(self._id_cell(line.seq, line.seq in seqs, later), safe(line.ts[:10]), safe(line.actor),
+                          safe(line.event), safe(clip(line.summary, 200)), key=str(line.seq))
 
     def decisions_failed(self, text: str) -> None:
         """The decisions could not be read: say so where the chain's state shows, and list none."""
@@ -112,37 +178,61 @@ class AuditScreen(JobScreen):
         table = self.query_one("#decisions", OpenTable)
         keep = table.current_key()
         table.clear()
+        decisions, _ = self.flagged()
+        unvouched = self.verify_result.unvouched if self.verify_result is not None else frozenset()
         for r in self.rows:
-            table.add_row(safe(r.id), safe(r.ref), safe(r.as_of), safe(r.edition), safe(r.priority),
-                          safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
+            table.add_row(self._id_cell(r.id, r.id in decisions, r.id in unvouched), safe(r.ref), safe(r.as_of),
+                          safe(r.edition), safe(r.priority), safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
 
     def action_verify(self) -> None:
-        """Run `audit verify` in a worker."""
+        """Run `audit verify` in a worker (against the anchor file, once one is given)."""
         self.query_one("#verify", Static).update(safe("audit verify: checking..."))
-        self.run_job(partial(data.verify, self.db), self.show_verified, group="audit-verify",
+        self.run_job(partial(data.verify, self.db, self.anchor_file), self.show_verified, group="audit-verify",
                      failed=self.verify_failed)
 
     def show_verified(self, result: data.VerifyResult) -> None:
-        """Show the chain's state."""
+        """Show the chain's state, every problem in full, and flag the rows and events they touch."""
         self.verify_result = result
         target = self.query_one("#verify", Static)
+        anchored = f", anchor {result.anchor} matched" if result.anchor else ""
         if result.ok:
-            target.update(safe(f"audit verify: chain OK, {result.events} events", "green"))
+            target.update(safe(f"audit verify: chain OK, {result.events} events{anchored}", "green"))
+            self.query_one("#problems", Static).update(safe(f"No problems: the chain and every row it vouches for "
+                                                            f"check out ({result.events} events{anchored})."))
         else:
-            first = result.problems[0]
-            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s); first: {first}",
-                               "bold red"))
+            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s) in {result.events} events "
+                               "(p lists them; ! and ? mark rows)", "bold red"))
+            listing = Text()
+            for n, problem in enumerate(result.problems, 1):
+                listing.append(safe(f"{n}. {problem}", "red"))
+                listing.append("\n")
+            self.query_one("#problems", Static).update(listing)
+        self.show_decisions(self.rows)
+        self.show_events(self.events)
 
     def verify_failed(self, text: str) -> None:
         """The chain could not be checked: say why."""
         self.verify_result = None
         self.query_one("#verify", Static).update(safe(f"audit verify: {text}", "red"))
+        self.query_one("#problems", Static).update(safe(f"audit verify could not run: {text}", "red"))
+
+    @on(Input.Submitted, "#anchor")
+    def anchor_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the anchor field verifies against that file (an empty field: without an anchor)."""
+        event.stop()
+        text = event.value.strip()
+        self.anchor_file = Path(text).expanduser() if text else None
+        self.action_verify()
+        self.query_one("#problems-box").focus()
 
     @on(Input.Submitted)
-    def filter_submitted(self) -> None:
+    def filter_submitted(self, event: Input.Submitted) -> None:
         """Enter in a filter applies the filters and returns to the list."""
+        if event.input.id == "anchor":
+            return
         self.action_reload()
+        self.query_one("#audit-tabs", TabbedContent).active = "decisions-tab"
         self.query_one("#decisions").focus()
 
     @on(Select.Changed)
@@ -156,6 +246,7 @@ class AuditScreen(JobScreen):
 
     def action_to_list(self) -> None:
         """Back to the decisions list."""
+        self.query_one("#audit-tabs", TabbedContent).active = "decisions-tab"
         self.query_one("#decisions").focus()
 
     @on(DataTable.RowSelected, "#decisions")
