@@ -57,7 +57,8 @@ def test_a_draft_edited_outside_pathways_fails_verify(tmp_path: Path) -> None:
     conn.close()
     with CaseBook(db, create=False) as book:
         problems = [str(p) for p in book.verify()[1]]
-    assert problems == ["drafts 1: row differs from what was recorded"]
+    assert problems == ["drafts 1 was changed after it was recorded: the audit log holds only the row's hash, "
+                        "so which field cannot be told"]
 
 
 def test_drafts_are_append_only(tmp_path: Path) -> None:

@@ -8,11 +8,13 @@ import sqlite3
 
 from engine.casebook.book import CaseBook
 from engine.casebook.db import protected_triggers
+from engine.casebook.health import FOREIGN
 from engine.casebook.replay import MATCH, MISMATCH
 from tests.conftest import record_scenarios
 from tests.test_tamper import drop_triggers
 from tests.tui_helpers import app_for, settle
 from tui.screens.audit import AuditScreen
+from tui.screens.book_problem import BookProblemScreen
 from tui.screens.replay import ReplayScreen
 
 
@@ -130,9 +132,12 @@ async def test_audit_mode_refuses_a_file_that_is_not_a_case_book_and_leaves_it(t
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             screen = app.screen
-            assert screen.verify_result is None and screen.rows == []
-            line = str(screen.query_one("#verify").render())
-            assert "is not a Pathways case book" in line and "chain OK" not in line
+            if isinstance(screen, BookProblemScreen):  # found when the app opens, before audit mode
+                assert screen.health.state == FOREIGN and path == other
+            else:  # an empty file passes the open-time look (a new book); audit mode itself refuses it
+                assert path == empty and screen.verify_result is None and screen.rows == []
+                line = str(screen.query_one("#verify").render())
+                assert "is not a Pathways case book" in line and "chain OK" not in line
         assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db" or "-" in p.name) == ["empty.db",
                                                                                                  "other.db"]
@@ -226,7 +231,7 @@ async def test_advise_mode_on_another_apps_database_adds_nothing_to_it(tmp_path)
     app = app_for(tmp_path, "advise", db=other)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "not readable" in str(app.screen.query_one("#banner").render())
+        assert isinstance(app.screen, BookProblemScreen) and app.screen.health.state == FOREIGN
         case = build_case(read_case_file(next(CASES.glob("039-*.yaml"))))
         engine = default_engine()
         ruleset = engine.ruleset_for(case)
