@@ -89,7 +89,8 @@ def test_verbose_prints_the_trace_of_a_failing_case_without_control_characters(t
     assert "\x1b" not in line and json.loads(line)["trace"][0]["rule"] == "derive-problem-drug-user"
 
 
-NOT_JSON = {"letter", "export", "rules book", "datasette-metadata", "cases generate", "tui", "serve"}
+NOT_JSON = {"letter", "export", "rules book", "datasette-metadata", "cases generate", "tui", "serve",
+            "audit checkpoint"}
 """Commands without --json: their output is a document in a chosen --format, JSON itself, or the UI."""
 
 
@@ -117,3 +118,14 @@ def test_record_and_referrals_print_json_when_asked(tmp_path: Path, capsys) -> N
     assert json.loads(added.out) == {"referral": 1, "decision": 1, "code": "REFER_HOUSING_ADVICE"}
     updated = run_main(capsys, "referral", "update", "1", "declined", "--db", db, "--json")
     assert json.loads(updated.out) == {"referral": 1, "status": "declined"}
+
+
+def test_key_commands_and_scrub_print_json_when_asked(tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "book.db")
+    run_main(capsys, "record", str(IN_FORCE), "--db", db, "--training")
+    made = json.loads(run_main(capsys, "audit", "keygen", "-o", str(tmp_path / "dp.key"), "--json").out)
+    assert made["private"].endswith("dp.key") and made["public"].endswith("dp.key.pub") and made["key"]
+    registered = json.loads(run_main(capsys, "audit", "register-key", "--key", str(tmp_path / "dp.key"),
+                                     "--db", db, "--json").out)
+    assert registered == {"key": made["key"], "event": registered["event"]} and registered["event"] > 1
+    assert json.loads(run_main(capsys, "scrub", "--db", db, "--json").out) == {"scrubbed": True}

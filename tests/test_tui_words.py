@@ -19,7 +19,7 @@ from engine.policy.lint import LABEL_WIDTH, lint_folder
 from rules import RULES_DIR
 from tests.tui_helpers import app_for, new_case, settle, step_through
 from tui.screens.help import HelpScreen
-from tui.screens.interview import InterviewScreen
+from tui.screens.interview import DETAILS_OPTION, InterviewScreen
 from tui.widgets.decision import DecisionPanel
 from tui.words import KIND_NAMES, LEGEND
 
@@ -73,6 +73,7 @@ async def test_answers_list_shows_labels_that_fit_at_80_columns(tmp_path) -> Non
         screen = await finished(pilot)
         answers = screen.query_one("#answers", OptionList)
         rows = [answers.get_option_at_index(i) for i in range(answers.option_count)]
+        rows = [row for row in rows if row.id != DETAILS_OPTION]  # the last line: the case's date and NINO
         firsts = {}
         for row in rows:
             question = screen.interview.question(str(row.id))

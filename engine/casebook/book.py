@@ -354,7 +354,7 @@ class CaseBook:
             raise BookError("is not a training case book: trainees' attempts are kept only in one", str(self.path))
         trainee = clean_adviser(trainee)
         with write(self.db) as conn:
-            return training.add(conn, trainee, decision, predicted, predicted_priority)
+            return training.add(conn, trainee, decision, predicted, predicted_priority, self.keyed)
 
     def attempts(self, trainee: str | None = None) -> list[training.Attempt]:
         """Trainees' recorded attempts, oldest first (only `trainee`'s, if given)."""

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from engine.casebook import audit
+from engine.casebook.keyed import Keyed
 from engine.errors import BookError
 from engine.model.decision import Decision
 from engine.model.training import Score, score
@@ -56,8 +57,9 @@ class Tally:
 
 
 def add(conn: sqlite3.Connection, trainee: str, decision: Decision, predicted: Iterable[str],
-        predicted_priority: str | None) -> tuple[int, Score]:
-    """Score a prediction against the scenario's decision and record it (in the caller's write)."""
+        predicted_priority: str | None, keyed: Keyed | None = None) -> tuple[int, Score]:
+    """Score a prediction against the scenario's decision and record it (in the caller's write; row hash
+    keyed with the book's key when `keyed` is given, as every row's is)."""
     chosen = sorted(set(predicted))
     if predicted_priority is not None and not isinstance(predicted_priority, str):
         raise BookError("the predicted priority must be text", key="priority")
@@ -77,7 +79,8 @@ def add(conn: sqlite3.Connection, trainee: str, decision: Decision, predicted: I
         raise BookError(f"the new training_attempts row {ident} cannot be read back")
     audit.append(conn, trainee, "training.attempt",
                  {"attempt": ident, "scenario": decision.case, "marks": result.marks, "out_of": result.out_of,
-                  "rows": {"training_attempts": {str(ident): audit.row_hash(row)}}}, ts=stamp)
+                  "rows": {"training_attempts": {str(ident): keyed.row_hash(row) if keyed else audit.row_hash(row)}}},
+                 ts=stamp)
     return ident, result
 
 

@@ -673,7 +673,8 @@ def retain(db: Path | None, older_than: str, adviser: str | None, reason: str, r
 
 @click.command()
 @db_option
-def scrub(db: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print whether the file was scrubbed as JSON.")
+def scrub(db: Path | None, as_json: bool) -> None:
     """Push erased data out of the case book file now (exit 1 while another program still reads the book).
 
     \b
@@ -682,6 +683,11 @@ def scrub(db: Path | None) -> None:
     """
     with open_book(db, create=False) as book:
         done = book.scrub()
+    if as_json:
+        click.echo(json.dumps({"scrubbed": done}))
+        if not done:
+            raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+        return
     if not done:
         fail("not yet scrubbed from the file: another program is reading the case book; close it and try again")
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)

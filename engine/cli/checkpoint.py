@@ -13,13 +13,14 @@ import click
 
 from engine.casebook.fields import default_adviser
 from engine.cli.book import audit, db_option, open_book
-from engine.textsafe import clean
+from engine.textsafe import clean, escape_json
 
 
 @audit.command("keygen")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, metavar="KEYFILE",
               help="The new private key file (0600); the public key goes beside it as KEYFILE.pub.")
-def audit_keygen(output: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the two files and the key's fingerprint as JSON.")
+def audit_keygen(output: Path, as_json: bool) -> None:
     """Make an Ed25519 key pair: KEYFILE (private, 0600) and KEYFILE.pub (public).
 
     Keep a checkpoint key where the book's users cannot read it (the auditor's machine); give the
@@ -32,6 +33,10 @@ def audit_keygen(output: Path) -> None:
     from engine.casebook.signing import keygen
 
     public_path, name = keygen(output)
+    if as_json:
+        click.echo(escape_json(json.dumps({"private": str(output), "public": str(public_path), "key": name},
+                                          ensure_ascii=False)))
+        return
     click.echo(clean(f"wrote {output} (private, 0600) and {public_path} (public): key {name}"))
 
 
@@ -69,7 +74,9 @@ def audit_checkpoint(db: Path | None, key_file: Path, output: Path | None) -> No
 @click.option("--pubkey", "pubkey_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The new key's public half (default: the public half of --key).")
 @click.option("--adviser", default=None, help="On whose behalf (default: login name).")
-def audit_register_key(db: Path | None, key_file: Path, pubkey_file: Path | None, adviser: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the key registered and its audit event as JSON.")
+def audit_register_key(db: Path | None, key_file: Path, pubkey_file: Path | None, adviser: str | None,
+                       as_json: bool) -> None:
     """Register a data-protection key in the book (an audited, signed event): it then signs erasures.
 
     Take a checkpoint after registering: a checkpoint only trusts erasures signed by a key the
@@ -87,4 +94,7 @@ def audit_register_key(db: Path | None, key_file: Path, pubkey_file: Path | None
     public = load_public(pubkey_file) if pubkey_file is not None else signer.public_key()
     with open_book(db, create=False) as book:
         seq = book.register_key(signer, public, adviser or default_adviser())
+    if as_json:
+        click.echo(json.dumps({"key": fingerprint(public), "event": seq}))
+        return
     click.echo(f"registered data-protection key {fingerprint(public)} (audit event {seq})")
