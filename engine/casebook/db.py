@@ -31,7 +31,7 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
-               "referral_events", "meta")
+               "referral_events", "meta", "decision_events")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
 ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events")
@@ -48,6 +48,7 @@ PRIMARY_KEYS = {
     "referrals": "id",
     "referral_events": "id",
     "audit": "seq",
+    "decision_events": "decision",
 }
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
 
@@ -158,6 +159,23 @@ def m004_auditor_views(db: sqlite_utils.Database) -> None:
     """Views for auditors with consistent names: decisions, current referrals, audit events, case history (#16)."""
     for sql in VIEWS.values():
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m005_decision_events(db: sqlite_utils.Database) -> None:
+    """Where each decision's `decision.recorded` audit event is, so one replay reads one event (#14).
+
+    An index, not evidence: whoever reads it checks that the event it points at is that decision's,
+    so a wrong entry can only send the reader to the slow search, never to another decision's event.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS decision_events (decision INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
+    db.execute(
+        "INSERT OR IGNORE INTO decision_events (decision, seq) "
+        "SELECT CAST(json_extract(body, '$.decision') AS INTEGER), seq FROM audit "
+        "WHERE event = 'decision.recorded' AND json_valid(body) "
+        "AND json_type(body, '$.decision') = 'integer' ORDER BY seq"
+    )
+    _create_triggers(db)
 
 
 VIEWS = {

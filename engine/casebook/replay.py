@@ -63,7 +63,6 @@ class Replayer:
         self.book = book
         self.engine = engine or Engine()
         self._rulesets: dict[str, RuleSet | None] = {}
-        self._audited = book.audited_inputs()
 
     def _snapshot(self, digest: str) -> RuleSet | None:
         """The recorded rule set, rebuilt from its snapshot; None if missing or altered."""
@@ -101,7 +100,7 @@ class Replayer:
             problems.append("the summary columns differ from the recorded decision")
         inputs_text = row.inputs or ""
         inputs_hash = A.sha256_text(inputs_text)
-        if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
+        if inputs_hash != row.inputs_hash or inputs_hash != self.book.audited_input(decision_id):
             return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs differ from their hash",),
                                 recorded=recorded)
         try:

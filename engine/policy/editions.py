@@ -117,7 +117,7 @@ def _citation_text(item: dict[str, Any]) -> str:
 def read_calendar(path: Path) -> Calendar:
     """Read an editions file into a Calendar."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except (OSError, yaml.YAMLError) as exc:
         raise RuleFileError(f"{path.name}: {exc}") from None
     editions = []
