@@ -19,8 +19,8 @@ import orjson
 _NUMBER_START = frozenset(b":,[")
 """The bytes that can come just before a JSON number inside an object or array."""
 
-_MARKS = bytes.maketrans(b"123456789eE", b"000000000..")
-"""Every digit written as 0 and every exponent as a point, so one search for `0.` finds every float."""
+_MARKS = bytes.maketrans(b"123456789+", b"000000000-")
+"""Every digit written as 0 and `+` as `-`, so searches for `0.` and `0e-` find every float orjson writes."""
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _canonical = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
@@ -36,14 +36,15 @@ def _differs(out: bytes) -> bool:
     if b"null" in out:
         return True
     marked = out.translate(_MARKS)
-    at = marked.find(b"0.")
-    while at >= 0:
-        start = at
-        while start > 0 and marked[start - 1] in b"0-":
-            start -= 1
-        if start == 0 or marked[start - 1] in _NUMBER_START:
-            return True
-        at = marked.find(b"0.", at + 1)
+    for mark in (b"0.", b"0e-"):
+        at = marked.find(mark)
+        while at >= 0:
+            start = at
+            while start > 0 and marked[start - 1] in b"0-":
+                start -= 1
+            if start == 0 or marked[start - 1] in _NUMBER_START:
+                return True
+            at = marked.find(mark, at + 1)
     return False
 
 
