@@ -46,13 +46,19 @@ def _compact(value: Any) -> Any:
     return value
 
 
-def row_hash(row: dict[str, Any]) -> str:
+def row_hash(row: dict[str, Any], known: dict[str, str] | None = None) -> str:
     """The hash of a table row: `v2:` and the sha256 of its canonical JSON, long texts by their own hash.
 
     A long text enters as {"sha256": ...}, which no column value can equal, so a row whose long text
-    was replaced by the text of its hash no longer matches.
+    was replaced by the text of its hash no longer matches. `known` gives the sha256 of long text
+    columns already hashed (a decision's text, a case's inputs), so they are not hashed twice.
     """
-    return ROW_HASH_PREFIX + sha256_text(canonical_json({key: _compact(value) for key, value in row.items()}))
+    if known:
+        compacted = {key: {"sha256": known[key]} if key in known and isinstance(value, str) and len(value) > LONG_TEXT
+                     else _compact(value) for key, value in row.items()}
+    else:
+        compacted = {key: _compact(value) for key, value in row.items()}
+    return ROW_HASH_PREFIX + sha256_text(canonical_json(compacted))
 
 
 def row_matches(row: dict[str, Any], recorded: str) -> bool:

@@ -130,9 +130,9 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
         claimants.append((case_id, item.nino))
         decisions.append(tuple(decision_row.values()))
         rows = {
-            "cases": {str(case_id): audit.row_hash(case_row)},
+            "cases": {str(case_id): audit.row_hash(case_row, {"inputs": item.inputs_hash})},
             "claimants": {str(case_id): audit.row_hash({"case_id": case_id, "nino": item.nino})},
-            "decisions": {str(decision_id): audit.row_hash(decision_row)},
+            "decisions": {str(decision_id): audit.row_hash(decision_row, {"decision": item.decision_hash})},
         }
         if item.choices is not None:
             choice_row = {"decision_id": decision_id, "choices": item.choices, "decided_by": adviser,

@@ -386,7 +386,9 @@ def _stderr_console() -> Any:
               help="Synthetic cases for the throughput figures.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Processes (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(cases: int, workers: int, as_json: bool) -> None:
+@click.option("--anchors/--no-anchors", default=True, show_default=True,
+              help="Also measure each figure beside its anchor (plain SQLite, the plain-Python evaluator) as ratios.")
+def bench(cases: int, workers: int, as_json: bool, anchors: bool) -> None:
     """Measure this machine: latency, decisions/s with and without recording, replay, audit verify.
 
     Uses synthetic cases in a temporary training book; nothing else is touched.
@@ -402,6 +404,8 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
 
     console = _stderr_console()
     figures = run_bench(cases, workers, progress=lambda s: console.print(f"measuring: {s}", markup=False))
+    if anchors:
+        figures["anchored"] = _anchored(cases, console)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -412,6 +416,34 @@ def bench(cases: int, workers: int, as_json: bool) -> None:
         table.add_row(label, fmt.format(figures[key]))
     Console().print(table)
     click.echo(f"replay all MATCH: {figures['replay_all_match']}; audit chain OK: {figures['verify_ok']}")
+    if anchors:
+        _print_anchored(figures["anchored"])
+
+
+def _anchored(cases: int, console: Any) -> dict[str, Any]:
+    """The anchored figures (engine/cli/anchors.py), with the machine's load when measured."""
+    from engine.cli.anchors import env_note, run_anchored
+
+    figures = run_anchored(cases, progress=lambda s: console.print(f"measuring: {s}", markup=False))
+    figures["machine_load"] = env_note()
+    return figures
+
+
+def _print_anchored(figures: dict[str, Any]) -> None:
+    """Each figure beside its anchor from the same run, and the ratio."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.cli.anchors import anchored_lines
+
+    table = Table(title=f"Beside their anchors, same run ({figures['clock']}; {figures['machine_load']})")
+    for column in ("measure", "Pathways", "anchor", "ratio"):
+        table.add_column(column, justify="left" if column in ("measure", "anchor") else "right")
+    for row in anchored_lines(figures):
+        table.add_row(*row)
+    Console().print(table)
+    click.echo(f"anchored replay all MATCH: {figures['replay_all_match']}; one replay MATCH: "
+               f"{figures['one_replay_match']}; audit chain OK: {figures['verify_ok']}")
 
 
 @click.command()
