@@ -573,6 +573,10 @@ class CaseBook:
         """A stored rule set snapshot's canonical JSON."""
         return queries.ruleset_content(self.conn, digest)
 
+    def audited_input(self, decision_id: int) -> str | None:
+        """The inputs hash a decision's audit event recorded (one indexed read, whatever the book's size)."""
+        return queries.audited_input(self.conn, decision_id)
+
     def audited_inputs(self) -> dict[int, str]:
         """decision id -> the inputs hash its audit event recorded."""
         return queries.audited_inputs(self.conn)

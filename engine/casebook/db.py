@@ -32,7 +32,7 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
-               "referral_events", "meta", "training_attempts", "drafts", "case_status")
+               "referral_events", "meta", "training_attempts", "drafts", "case_status", "decision_events")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
 ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events", "drafts",
@@ -56,6 +56,7 @@ PRIMARY_KEYS = {
     "audit": "seq",
     "drafts": "id",
     "case_status": "id",
+    "decision_events": "decision",
 }
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
 
@@ -216,6 +217,23 @@ def m007_drafts_and_case_status(db: sqlite_utils.Database) -> None:
         "notes TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, at TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX IF NOT EXISTS case_status_ref ON case_status(ref)")
+    _create_triggers(db)
+
+
+@MIGRATIONS()
+def m008_decision_events(db: sqlite_utils.Database) -> None:
+    """Where each decision's `decision.recorded` audit event is, so one replay reads one event (#14).
+
+    An index, not evidence: whoever reads it checks that the event it points at is that decision's,
+    so a wrong entry can only send the reader to the slow search, never to another decision's event.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS decision_events (decision INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
+    db.execute(
+        "INSERT OR IGNORE INTO decision_events (decision, seq) "
+        "SELECT CAST(json_extract(body, '$.decision') AS INTEGER), seq FROM audit "
+        "WHERE event = 'decision.recorded' AND json_valid(body) "
+        "AND json_type(body, '$.decision') = 'integer' ORDER BY seq"
+    )
     _create_triggers(db)
 
 

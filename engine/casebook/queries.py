@@ -186,10 +186,46 @@ class EventRow:
 
 def decision_event(conn: sqlite3.Connection, decision_id: int) -> EventRow | None:
     """The `decision.recorded` audit event of one decision."""
-    row = conn.execute(
-        "SELECT seq, ts, actor, hash FROM audit WHERE event = 'decision.recorded' "
-        "AND json_extract(body, '$.decision') = ?", (decision_id,)).fetchone()
+    row = _decision_event_row(conn, decision_id)
     return EventRow(int(row[0]), _text(row[1]), _text(row[2]), _text(row[3])) if row else None
+
+
+def _decision_event_row(conn: sqlite3.Connection, decision_id: int) -> tuple[Any, ...] | None:
+    """(seq, ts, actor, hash, body) of a decision's `decision.recorded` event: found by the index of
+    decisions' events when it points at that decision's event, else by reading every event (a book
+    whose index is missing or wrong is slow, never misled)."""
+    try:
+        row = conn.execute(
+            "SELECT a.seq, a.ts, a.actor, a.hash, a.body FROM decision_events AS x JOIN audit AS a ON a.seq = x.seq "
+            "WHERE x.decision = ? AND a.event = 'decision.recorded'", (decision_id,)).fetchone()
+    except sqlite3.OperationalError:  # a book made before the index, opened read-only
+        row = None
+    if row is not None and _body_decision(row[4]) == decision_id:
+        return tuple(row)
+    found = conn.execute(
+        "SELECT seq, ts, actor, hash, body FROM audit WHERE event = 'decision.recorded' "
+        "AND json_valid(body) AND json_extract(body, '$.decision') = ? ORDER BY seq DESC", (decision_id,)).fetchone()
+    return tuple(found) if found else None
+
+
+def _body_decision(body: Any) -> int | None:
+    """The decision id an event body names, or None."""
+    try:
+        value = json.loads(body)["decision"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def audited_input(conn: sqlite3.Connection, decision_id: int) -> str | None:
+    """The inputs hash a decision's audit event recorded (one indexed read), or None."""
+    row = _decision_event_row(conn, decision_id)
+    if row is None:
+        return None
+    try:
+        return str(json.loads(row[4])["inputs_hash"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def decision_ids(conn: sqlite3.Connection) -> list[int]:

@@ -166,5 +166,6 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     if chosen:
         conn.executemany("INSERT INTO adviser_decisions (decision_id, choices, decided_by, decided_at) "
                          "VALUES (?, ?, ?, ?)", chosen)
-    audit.append_many(conn, os_user or adviser, stamp, events)
+    seqs = audit.append_many(conn, os_user or adviser, stamp, events)
+    conn.executemany("INSERT INTO decision_events (decision, seq) VALUES (?, ?)", zip(ids, seqs, strict=True))
     return ids

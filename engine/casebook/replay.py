@@ -64,7 +64,6 @@ class Replayer:
         self.book = book
         self.engine = engine or Engine()
         self._rulesets: dict[str, RuleSet | None] = {}
-        self._audited = book.audited_inputs()
 
     def _snapshot(self, digest: str) -> RuleSet | None:
         """The recorded rule set, rebuilt from its snapshot; None if missing or altered."""
@@ -114,10 +113,10 @@ class Replayer:
             problems += _summary_words(row, recorded_text)
         inputs_text = row.inputs or ""
         inputs_hash = self._inputs_hash(inputs_text, row.inputs_hash)
-        if inputs_hash != row.inputs_hash or inputs_hash != self._audited.get(decision_id):
-            why = ("the case inputs differ from their hash" if inputs_hash != row.inputs_hash
-                   or decision_id in self._audited else
-                   "no audit event vouches for the case inputs (the decision's event is missing): "
+        audited = self.book.audited_input(decision_id)
+        if inputs_hash != row.inputs_hash or inputs_hash != audited:
+            why = ("the case inputs differ from their hash" if inputs_hash != row.inputs_hash or audited is not None
+                   else "no audit event vouches for the case inputs (the decision's event is missing): "
                    "run `pathways audit verify`")
             return attrs.evolve(base, status=INPUTS_ALTERED, differences=(why,), recorded=recorded)
         try:

@@ -451,7 +451,10 @@ def _stderr_console() -> Any:
               help="Cases in the big book.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where the big book is kept (default: the user's cache folder).")
-def bench(cases: int, workers: int, as_json: bool, big: bool, big_cases: int, cache_dir: Path | None) -> None:
+@click.option("--anchors/--no-anchors", default=True, show_default=True,
+              help="Also measure each figure beside its anchor (plain SQLite, the plain-Python evaluator) as ratios.")
+def bench(cases: int, workers: int, as_json: bool, big: bool, big_cases: int, cache_dir: Path | None,
+          anchors: bool) -> None:
     """Measure this machine: latency, decisions/s with and without recording, replay, audit verify.
 
     Uses synthetic cases in a temporary training book; nothing else is touched. With --big, also
@@ -470,6 +473,8 @@ def bench(cases: int, workers: int, as_json: bool, big: bool, big_cases: int, ca
 
     console = _stderr_console()
     figures = run_bench(cases, workers, progress=lambda s: console.print(f"measuring: {s}", markup=False))
+    if anchors:
+        figures["anchored"] = _anchored(cases, console)
     big_figures = _bench_big(big_cases, cache_dir, console) if big else None
     if as_json:
         click.echo(json.dumps(figures if big_figures is None else {**figures, "big": big_figures}, indent=2))
@@ -481,6 +486,8 @@ def bench(cases: int, workers: int, as_json: bool, big: bool, big_cases: int, ca
         table.add_row(label, fmt.format(figures[key]))
     Console().print(table)
     click.echo(f"replay all MATCH: {figures['replay_all_match']}; audit chain OK: {figures['verify_ok']}")
+    if anchors:
+        _print_anchored(figures["anchored"])
     if big_figures is not None:
         Console().print(_caselist_table(big_figures))
 
@@ -572,6 +579,32 @@ def _report_erasure(done: Any, as_json: bool, data: dict[str, Any], words: str) 
         fail(f"erased {done.decisions} decision(s) from the case book, but their data is not yet scrubbed from "
              "the file: another program is reading the book; close it, then run `pathways scrub`")
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+def _anchored(cases: int, console: Any) -> dict[str, Any]:
+    """The anchored figures (engine/cli/anchors.py), with the machine's load when measured."""
+    from engine.cli.anchors import env_note, run_anchored
+
+    figures = run_anchored(cases, progress=lambda s: console.print(f"measuring: {s}", markup=False))
+    figures["machine_load"] = env_note()
+    return figures
+
+
+def _print_anchored(figures: dict[str, Any]) -> None:
+    """Each figure beside its anchor from the same run, and the ratio."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.cli.anchors import anchored_lines
+
+    table = Table(title=f"Beside their anchors, same run ({figures['clock']}; {figures['machine_load']})")
+    for column in ("measure", "Pathways", "anchor", "ratio"):
+        table.add_column(column, justify="left" if column in ("measure", "anchor") else "right")
+    for row in anchored_lines(figures):
+        table.add_row(*row)
+    Console().print(table)
+    click.echo(f"anchored replay all MATCH: {figures['replay_all_match']}; one replay MATCH: "
+               f"{figures['one_replay_match']}; audit chain OK: {figures['verify_ok']}")
 
 
 @click.command()

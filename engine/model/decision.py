@@ -7,10 +7,11 @@ recorded before v2 still replay byte for byte; format 2 adds `edition_status`, e
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import attrs
+
+from engine import jsonfast
 
 KIND_ORDER = ("requirement", "referral", "offer", "priority", "signpost", "note")
 """Reading order of outcome kinds (POLICY.md "Reading order"): most binding first."""
@@ -130,7 +131,7 @@ class Decision:
 
     def to_json(self) -> str:
         """One line of JSON, byte-for-byte repeatable for the same case and rule set."""
-        return json.dumps(self.to_data(), ensure_ascii=False, separators=(",", ":"))
+        return jsonfast.compact(self.to_data())
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Decision:

@@ -99,7 +99,7 @@ class FactSpec:
         """The case-file block holding the fact (`drugs`), or None for a top-level key."""
         return self.path[0] if len(self.path) > 1 else None
 
-    @property
+    @functools.cached_property
     def attr(self) -> str:
         """The flat attribute name in the durable_rules case fact."""
         return self.name.replace(".", "__")

@@ -71,10 +71,17 @@ class Engine:
     """Compiles rule sets once (by content hash) and decides cases on them; thread-safe."""
 
     def __init__(self, book: Book | None = None) -> None:
-        self.book = book or load_book()
+        self._book = book
         self._lock = threading.Lock()
         self._compiled: dict[str, tuple[Compiled, int]] = {}
         self._sids = itertools.count(1)
+
+    @property
+    def book(self) -> Book:
+        """The rule book, loaded on first use (replaying under recorded rule sets never needs it)."""
+        if self._book is None:
+            self._book = load_book()
+        return self._book
 
     def ruleset_for(self, case: Case) -> RuleSet:
         """The current rule set of the edition in force on the case's date."""

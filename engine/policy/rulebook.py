@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from engine import jsonfast
 from engine.errors import RuleFileError
 from engine.policy import conditions as C
 from engine.policy import ruleyaml as RY
@@ -259,8 +259,8 @@ def _rules_behind(ruleset: RuleSet, codes: frozenset[str]) -> tuple[Rule, ...]:
 
 
 def canonical_json(data: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 text kept as is."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Canonical JSON: sorted keys, no whitespace, UTF-8 text kept as is (the standard library's bytes, made faster)."""
+    return jsonfast.canonical(data)
 
 
 def _derived_order(rules: tuple[Rule, ...]) -> tuple[str, ...]:
