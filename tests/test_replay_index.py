@@ -34,7 +34,7 @@ def test_a_book_made_before_the_index_gains_it_on_opening_and_still_verifies(tra
                                     "'decision_events'").fetchall():
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute("DROP TABLE decision_events")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_decision_events'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_decision_events'")
     with CaseBook(path, create=False) as book:
         assert sorted(_index(path)) == ids
         assert book.verify()[1] == []
