@@ -440,6 +440,7 @@ def connect_readonly(path: Path) -> sqlite_utils.Database:
     folder this user cannot write, it falls back to `immutable` (nobody can be writing there).
     """
     path = Path(path)
+    check_own_file(path)  # a planted, symlinked or swappable book is not read either
     if not path.exists():
         raise BookError("no such case book", str(path))
     if not path.is_file():
