@@ -22,10 +22,15 @@ from tests.helpers import ROOT
 EXPECT = {"advise": b"ADVISE", "train": b"TRAINING", "audit": b"AUDIT"}
 
 
+def plain(out: bytes) -> bytes:
+    """The terminal output without its control sequences (a word may be drawn in pieces)."""
+    return re.sub(rb"\x1b\[[0-9;?<>=$]*[A-Za-z]", b"", out)
+
+
 def read_until(fd: int, proc: subprocess.Popen, wanted, limit: float) -> bytes:
     out = b""
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and not wanted(out):
+    while time.monotonic() < deadline and not wanted(plain(out)):
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
             try:
@@ -64,6 +69,6 @@ def test_each_mode_draws_in_a_real_terminal_and_quits_on_ctrl_q(tmp_path, mode: 
             proc.kill()
             proc.wait()
         os.close(master)
-    text = re.sub(rb"\x1b\[[0-9;?<>=$]*[A-Za-z]", b"", screen + rest)
+    text = plain(screen + rest)
     assert code == 0
     assert b"Traceback" not in text and b"Error" not in text

@@ -157,10 +157,12 @@ async def test_the_layout_grows_at_120_by_40(tmp_path) -> None:
 
 
 async def test_help_cuts_nothing_at_80_or_120_columns(tmp_path) -> None:
-    for size in ((80, 24), (120, 40)):
-        app = app_for(tmp_path)
-        async with app.run_test(size=size) as pilot:
-            screen = await finished(pilot)
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await finished(pilot)
+        for size in ((80, 24), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
             await pilot.press("f1")
             await pilot.pause()
             help_screen = app.screen
