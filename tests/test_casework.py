@@ -14,7 +14,7 @@ from engine.casebook.queries import EVERY_CASE
 from engine.errors import BookError
 from engine.policy.driver import default_engine
 from tests.helpers import CASES, run_main
-from tests.test_erasure import file_bytes
+from tests.live_books import file_bytes
 from tui import data
 
 NINO = "QQ246810C"

@@ -13,6 +13,7 @@ import pytest
 from engine.casebook.book import CaseBook
 from engine.cli.book import parse_duration
 from tests.helpers import CASES, run_main
+from tests.live_books import file_bytes
 
 SCENARIO_COUNT = len(list(CASES.glob("*.yaml")))
 
@@ -27,15 +28,6 @@ def canary_case(tmp_path: Path) -> Path:
     path = tmp_path / "canary.yaml"
     path.write_text(text)
     return path
-
-
-def file_bytes(db: Path) -> bytes:
-    data = b""
-    for suffix in ("", "-wal", "-shm"):
-        part = db.parent / (db.name + suffix)
-        if part.exists():
-            data += part.read_bytes()
-    return data
 
 
 def test_erase_removes_the_claimant_from_the_file(tmp_path: Path, capsys) -> None:

@@ -8,7 +8,6 @@ import html as markup
 import stat
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
@@ -19,10 +18,9 @@ from engine.intake.loader import read_case_file
 from engine.intake.validate import build_case
 from engine.model.adviser import REASON_WORDS, REASONS, adviser_decisions
 from engine.policy.driver import default_engine
-from tests.tui_helpers import app_for, new_case, settle, step_through, type_text
+from tests.tui_helpers import app_for, new_case, refused_by_live_book_form, settle, step_through, type_text
 from tui.data import LETTERS_FOLDER
 from tui.dialogs.letter import LetterDialog
-from tui.dialogs.new_case import NewCaseDialog
 from tui.dialogs.referral import ReferralDialog
 from tui.screens.interview import InterviewScreen
 from tui.screens.replay import ReplayScreen
@@ -259,18 +257,9 @@ async def test_open_outcomes_are_listed_apart_and_cannot_be_accepted(tmp_path) -
 
 async def test_a_live_book_refuses_the_announced_edition_in_one_line(tmp_path) -> None:
     """The refusal comes in the new-case form, before any question is asked (#12), not after the review."""
-    db = tmp_path / "live.db"
-    CaseBook(db, training=False).close()
-    app = app_for(tmp_path, db=db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        with pytest.raises(AssertionError, match="NewCaseDialog"):
-            await new_case(pilot, TODDLERS.case, TODDLERS.as_of.isoformat(), "AB123456C")
-        form = app.screen
-        assert isinstance(form, NewCaseDialog)
-        error = str(form.query_one("#error").content)
-        assert error.startswith("Date: ") and "announced" in error and "\n" not in error
-    with CaseBook(db, create=False) as book:
+    error = await refused_by_live_book_form(tmp_path, TODDLERS.case, TODDLERS.as_of.isoformat(), "AB123456C")
+    assert error.startswith("Date: ") and "announced" in error and "\n" not in error
+    with CaseBook(tmp_path / "live.db", create=False) as book:
         assert book.decisions() == []
 
 

@@ -19,8 +19,8 @@ from engine.intake.scenarios import iter_cases
 from engine.model.adviser import adviser_decisions
 from engine.policy.driver import default_engine
 from tests.conftest import record_scenarios
-from tests.test_erasure import file_bytes
-from tests.tui_helpers import answer_current, app_for, new_case, settle, type_text
+from tests.live_books import file_bytes
+from tests.tui_helpers import answer_current, app_for, new_case, refused_by_live_book_form, settle, type_text
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.new_case import NewCaseDialog
 from tui.dialogs.referral import ReferralDialog
@@ -207,16 +207,8 @@ async def test_the_book_fixed_while_the_problem_shows_opens_on_r(tmp_path: Path)
 
 
 async def test_a_qq_number_is_refused_when_a_live_case_starts(tmp_path: Path) -> None:
-    db = tmp_path / "live.db"
-    CaseBook(db, training=False).close()
-    app = app_for(tmp_path, db=db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        with pytest.raises(AssertionError, match="NewCaseDialog"):
-            await new_case(pilot, "TST-0102", "2013-06-03", "QQ123456C")
-        form = app.screen
-        assert isinstance(form, NewCaseDialog)
-        assert str(form.query_one("#error").content).startswith("NINO: this live case book refuses")
+    error = await refused_by_live_book_form(tmp_path, "TST-0102", "2013-06-03", "QQ123456C")
+    assert error.startswith("NINO: this live case book refuses")
 
 
 async def correct(pilot: Pilot[Any], screen: InterviewScreen, day: str | None, nino: str | None) -> NewCaseDialog:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
+from engine.casebook.book import CaseBook
 from engine.model.case import Case, input_values
 from tui.app import PathwaysApp
+from tui.dialogs.new_case import NewCaseDialog
 from tui.screens.interview import InterviewScreen
 
 
@@ -84,3 +88,18 @@ def app_for(tmp_path: Any, mode: str = "advise", **kwargs: Any) -> PathwaysApp:
     kwargs.setdefault("training_db", tmp_path / "training.db")
     kwargs.setdefault("adviser", "A1")
     return PathwaysApp(mode, **kwargs)
+
+
+async def refused_by_live_book_form(tmp_path: Path, ref: str, day: str, nino: str) -> str:
+    """Start a case in a new live book from the keyboard, expecting the new-case form to refuse it;
+    returns the form's one-line error (the form stays open: no interview starts)."""
+    db = tmp_path / "live.db"
+    CaseBook(db, training=False).close()
+    app = app_for(tmp_path, db=db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        with pytest.raises(AssertionError, match="NewCaseDialog"):
+            await new_case(pilot, ref, day, nino)
+        form = app.screen
+        assert isinstance(form, NewCaseDialog)
+        return str(form.query_one("#error").content)

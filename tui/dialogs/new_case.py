@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from engine.casebook.book import LIVE, TRAINING, check_edition_for_kind, check_nino_for_kind
@@ -19,8 +18,7 @@ from engine.errors import BookError, InputError
 from engine.model.case import CASE_REF
 from engine.model.nino import is_synthetic, nino_problem
 from engine.policy.driver import default_engine
-from tui.problems import form_problem
-from tui.safe import safe
+from tui.dialogs.form import FormDialog
 
 
 @attrs.frozen
@@ -66,10 +64,11 @@ def check_new_case(ref: str, day: str, nino: str, kind: str | None = None) -> Ne
     return NewCase(ref, as_of, nino or None)
 
 
-class NewCaseDialog(ModalScreen["NewCase | None"]):
+class NewCaseDialog(FormDialog["NewCase | None"]):
     """Collect a new case's reference, date and NINO."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="newcase.cancel")]
+    SUBMIT: ClassVar[str] = "start"
 
     def __init__(self, today: dt.date | None = None, kind: str | None = None, current: NewCase | None = None) -> None:
         super().__init__()
@@ -108,25 +107,9 @@ class NewCaseDialog(ModalScreen["NewCase | None"]):
         if current != "nino":
             self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
         else:
-            self._submit()
+            self.submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Start or Cancel."""
-        if event.button.id == "start":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
-        """Validate and close with the new case, or show what is wrong."""
-        try:
-            result = check_new_case(self.query_one("#ref", Input).value, self.query_one("#as_of", Input).value,
-                                    self.query_one("#nino", Input).value, self.kind)
-        except InputError as exc:
-            self.query_one("#error", Static).update(safe(form_problem(exc)))
-            return
-        self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        """Close without starting a case."""
-        self.dismiss(None)
+    def checked(self) -> NewCase:
+        """The new case the fields describe (InputError when something is wrong)."""
+        return check_new_case(self.query_one("#ref", Input).value, self.query_one("#as_of", Input).value,
+                              self.query_one("#nino", Input).value, self.kind)

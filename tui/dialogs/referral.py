@@ -7,14 +7,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER
 from engine.dates import parse_iso_date
 from engine.errors import InputError
 from tui.data import ReferralInput
-from tui.problems import form_problem
+from tui.dialogs.form import FormDialog
 from tui.safe import safe
 
 
@@ -41,7 +40,7 @@ def check_referral(code: str | None, provider: str, appointment: str, notes: str
     return ReferralInput(code, provider, day, notes.strip())
 
 
-class ReferralDialog(ModalScreen["ReferralInput | None"]):
+class ReferralDialog(FormDialog["ReferralInput | None"]):
     """Collect one referral for a recorded decision."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="referral.cancel")]
@@ -79,31 +78,9 @@ class ReferralDialog(ModalScreen["ReferralInput | None"]):
         target = "#provider" if len(self.choices) == 1 else "#code"
         self.query_one(target).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter moves on to the next field."""
-        self.focus_next()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Save or cancel."""
-        if event.button.id == "save":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
-        """Validate, then close with the referral (or show what is wrong)."""
+    def checked(self) -> ReferralInput:
+        """The referral the fields describe (InputError when something is wrong)."""
         code = self.query_one("#code", Select).value
-        try:
-            form = check_referral(code if isinstance(code, str) else None,
-                                  self.query_one("#provider", Input).value,
-                                  self.query_one("#appointment", Input).value,
-                                  self.query_one("#notes", Input).value,
-                                  self.query_one("#consent", Checkbox).value)
-        except InputError as exc:
-            self.query_one("#error", Static).update(safe(form_problem(exc)))
-            return
-        self.dismiss(form)
-
-    def action_cancel(self) -> None:
-        """Close without logging."""
-        self.dismiss(None)
+        return check_referral(code if isinstance(code, str) else None, self.query_one("#provider", Input).value,
+                              self.query_one("#appointment", Input).value, self.query_one("#notes", Input).value,
+                              self.query_one("#consent", Checkbox).value)

@@ -12,7 +12,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.casebook.fields import MAX_NOTE
@@ -22,7 +21,7 @@ from engine.dates import parse_iso_date
 from engine.errors import InputError
 from tui.casedata import CaseReferrals, ReferralStep
 from tui.data import referral_line
-from tui.problems import form_problem
+from tui.dialogs.form import FormDialog
 from tui.safe import safe
 
 STATUS_WORDS = {"proposed": "proposed", "booked": "booked (appointment made)", "attended": "attended",
@@ -57,7 +56,7 @@ def check_step(referral: ReferralRow | None, status: str | None, appointment: st
     return ReferralStep(referral.id, status, day, notes.strip())
 
 
-class ReferralStepsDialog(ModalScreen["ReferralStep | None"]):
+class ReferralStepsDialog(FormDialog["ReferralStep | None"]):
     """Pick one of a case's referrals and the step it took; the case book records it with its audit event."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="steps.cancel")]
@@ -112,29 +111,8 @@ class ReferralStepsDialog(ModalScreen["ReferralStep | None"]):
         """Offer the steps the chosen referral allows."""
         self.query_one("#step", Select).set_options(self._steps(self.chosen()))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter moves on to the next field."""
-        self.focus_next()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Record or cancel."""
-        event.stop()
-        if event.button.id == "save":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
-        """Validate, then close with the step (or show what is wrong)."""
+    def checked(self) -> ReferralStep:
+        """The step the fields describe (InputError when something is wrong)."""
         step = self.query_one("#step", Select).value
-        try:
-            form = check_step(self.chosen(), step if isinstance(step, str) else None,
-                              self.query_one("#appointment", Input).value, self.query_one("#notes", Input).value)
-        except InputError as exc:
-            self.query_one("#error", Static).update(safe(form_problem(exc)))
-            return
-        self.dismiss(form)
-
-    def action_cancel(self) -> None:
-        """Close without recording."""
-        self.dismiss(None)
+        return check_step(self.chosen(), step if isinstance(step, str) else None,
+                          self.query_one("#appointment", Input).value, self.query_one("#notes", Input).value)
