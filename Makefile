@@ -29,8 +29,9 @@ lint: $(STAMP)
 	$(BIN)/mypy engine tui pathways_cli.py
 	$(BIN)/pathways rules lint $(if $(wildcard ../shared/seeds),--seeds ../shared/seeds)
 
+# pytest-xdist runs the suite on every core (`-n auto`): the Pilot tests are CPU-bound.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/pathways bench

@@ -23,7 +23,7 @@ def _std(data: Any, sort_keys: bool) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1000)
 @given(_DATA)
 def test_compact_and_canonical_are_the_standard_librarys_bytes(data: Any) -> None:
     try:

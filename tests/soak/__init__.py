@@ -14,7 +14,7 @@ from tests.soak.tamper import tampering
 
 CI_SIZES = {
     "load": {"processes": 4, "updates_each": 100},
-    "faults": {"kills": 10, "cases": 800, "kills_per_round": 10},
+    "faults": {"kills": 6, "cases": 600, "kills_per_round": 6},
     "tampering": {"trials": 200, "forged_appends": 5},
     "hostile": {"examples": 60, "fuzz": 1000},
     "disk": {"trials": 2, "cases": 1200},
