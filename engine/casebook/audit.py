@@ -508,7 +508,8 @@ class _Expected:
     read-only (`mode=ro`) connection and leaves the book and its WAL untouched. Each (table, key)
     keeps what the last vouched event said (`want`) and, apart, what the last event after a break
     in the chain said (`later`), as the two dicts it replaces did. Keys are digits; one too large
-    for SQLite's integers is kept as the bytes of its digits, which no row's key equals.
+    for SQLite's integers is kept as the bytes of its digits, which no row's key equals. Tables go
+    by number and well-formed hashes as 33 bytes (prefix, digest), so the file stays small.
     """
 
     TABLE = "temp.pathways_verify_rows"
@@ -520,23 +521,50 @@ class _Expected:
                 "ON CONFLICT (tbl, key) DO UPDATE SET in_later = 1, later = excluded.later"),
     }
 
+    TABLES: ClassVar[dict[str, int]] = {table: n for n, table in enumerate(ROW_TABLES)}
+    PREFIXES = (ROW_HASH_PREFIX, KEYED_PREFIX)
+    CACHE_KIB = 16_384
+    """The temporary table's page cache: enough to keep inserts quick, small beside the 200 MB aim."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.pending: dict[bool, list[tuple[str, Any, str | None]]] = {True: [], False: []}
+        self.pending: dict[bool, list[tuple[int, Any, str | bytes | None]]] = {True: [], False: []}
         if conn.execute("PRAGMA temp_store").fetchone()[0] != 1:  # never in memory, however SQLite was built
             with contextlib.suppress(sqlite3.OperationalError):  # not settable once the temp store is in use
                 conn.execute("PRAGMA temp_store=FILE")
         conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
-        conn.execute(f"CREATE TABLE {self.TABLE} (tbl TEXT NOT NULL, key INTEGER NOT NULL, in_want INTEGER NOT NULL "
-                     "DEFAULT 0, want TEXT, in_later INTEGER NOT NULL DEFAULT 0, later TEXT, "
+        conn.execute(f"CREATE TABLE {self.TABLE} (tbl INTEGER NOT NULL, key INTEGER NOT NULL, in_want INTEGER NOT "
+                     "NULL DEFAULT 0, want, in_later INTEGER NOT NULL DEFAULT 0, later, "
                      "PRIMARY KEY (tbl, key)) WITHOUT ROWID")
+        conn.execute(f"PRAGMA temp.cache_size = -{self.CACHE_KIB}")
 
     def put(self, table: str, key: int, value: str | None, vouched: bool) -> None:
         """Note what an event says of one row (a later event's word replaces an earlier one's)."""
         pending = self.pending[vouched]
-        pending.append((table, key if key <= SQLITE_MAX_INT else str(key).encode("ascii"), value))
+        pending.append((self.TABLES[table], key if key <= SQLITE_MAX_INT else str(key).encode("ascii"),
+                        self.pack(value)))
         if len(pending) >= self.FLUSH:
             self.flush()
+
+    @classmethod
+    def pack(cls, value: str | None) -> str | bytes | None:
+        """A row hash as stored: `v2:`/`k1:` and 64 lower-case hex digits as 33 bytes, anything else as it is."""
+        if value is None or len(value) != 67 or value[:3] not in cls.PREFIXES:
+            return value
+        digest = value[3:]
+        if digest != digest.lower():
+            return value
+        try:
+            return bytes((cls.PREFIXES.index(value[:3]),)) + bytes.fromhex(digest)
+        except ValueError:
+            return value
+
+    @classmethod
+    def unpack(cls, stored: Any) -> str | None:
+        """A row hash as the event said it."""
+        if isinstance(stored, bytes):
+            return cls.PREFIXES[stored[0]] + stored[1:].hex()
+        return stored if stored is None else str(stored)
 
     def flush(self) -> None:
         """Write what is pending to the temporary table."""
@@ -614,10 +642,11 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, key
     expected.flush()
     tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table, key in ROW_TABLES.items():
+        number = expected.TABLES[table]
         if table not in tables:  # a book from before the table existed, opened without migrating
             recorded_rows = conn.execute(
                 f"SELECT key FROM {expected.TABLE} WHERE tbl = ? AND "  # noqa: S608 - a constant
-                "CASE WHEN in_later THEN later ELSE want END IS NOT NULL ORDER BY key", (table,))
+                "CASE WHEN in_later THEN later ELSE want END IS NOT NULL ORDER BY key", (number,))
             out += [Problem(row_name(table, expected.key(ident)), "is missing: it was recorded, and no erasure "
                             "removed it", table=table, key=expected.key(ident), sep=" ") for (ident,) in recorded_rows]
             continue
@@ -625,12 +654,12 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, key
         every = (f"SELECT t.*, e.in_want, e.want, e.in_later, e.later FROM {table} AS t "  # noqa: S608
                  f"LEFT JOIN {expected.TABLE} AS e ON e.tbl = ? AND e.key = t.{key}")
         if since is None:
-            cur = conn.execute(every, (table,))
+            cur = conn.execute(every, (number,))
         else:  # rows newer than the mark, then older rows the events walked vouch for
             older = (f"SELECT t.*, e.in_want, e.want, e.in_later, e.later FROM {expected.TABLE} AS e "  # noqa: S608
                      f"CROSS JOIN {table} AS t ON t.{key} = e.key WHERE e.tbl = ? AND t.{key} <= ?")
             top = since.get(table, -SQLITE_MAX_INT - 1)
-            cur = conn.execute(f"{every} WHERE t.{key} > ? UNION ALL {older}", (table, top, table, top))
+            cur = conn.execute(f"{every} WHERE t.{key} > ? UNION ALL {older}", (number, top, number, top))
         count = 0
         names = [d[0] for d in cur.description][:-4]
         width = len(names)
@@ -639,6 +668,7 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, key
             row = dict(zip(names, values[:width], strict=True))
             ident = row[key]
             in_want, want, in_later, later = values[width:]
+            want, later = expected.unpack(want), expected.unpack(later)
             recorded = later if in_later else (want if in_want else _ABSENT)
             where = row_name(table, ident)
             if recorded is _ABSENT and broken:
@@ -661,7 +691,7 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, key
         seen.counts[table] = count
         gone = conn.execute(  # recorded rows the table no longer holds, in key order
             f"SELECT e.key, e.want, e.in_later, e.later FROM {expected.TABLE} AS e WHERE e.tbl = ? "  # noqa: S608
-            f"AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = e.key) ORDER BY e.key", (table,))
+            f"AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = e.key) ORDER BY e.key", (number,))
         for stored, want, in_later, later in gone:
             ident, value = expected.key(stored), (later if in_later else want)
             if value is not None:
