@@ -127,7 +127,7 @@ def test_a_rewritten_chain_is_said_and_verified_in_full(tmp_path: Path, state: P
     assert verify(capsys, path)[0] == 0
     conn = sqlite3.connect(path, isolation_level=None)
     drop_triggers(conn)
-    seq, ts, actor, event, body, prev = conn.execute(
+    seq, ts, _actor, event, body, prev = conn.execute(
         "SELECT seq, ts, actor, event, body, prev_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     forged = "someone else"
     conn.execute("UPDATE audit SET actor = ?, hash = ? WHERE seq = ?",

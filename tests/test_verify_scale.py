@@ -69,3 +69,31 @@ def test_verify_inside_the_callers_transaction_keeps_its_snapshot_and_leaves_not
         book.conn.execute("ROLLBACK")
         assert problems == [] and count == book.head().seq
         assert book.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
+
+
+def test_progress_is_told_the_events_checked_and_can_stop_the_verify(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(A, "PROGRESS_EVERY", 2)
+    path = book_with_referral(tmp_path / "progress.db")
+    seen: list[tuple[str, int, int | None]] = []
+    with CaseBook(path, readonly=True) as book:
+        count, problems, mark = book.verify_marked(progress=lambda *report: seen.append(report))
+        assert problems == [] and mark is not None
+        assert ("events", 2, count) in seen and ("events", count, count) in seen
+        assert any(what == "rows" for what, _, _ in seen) and any(what == "signatures" for what, _, _ in seen)
+
+        class Stop(Exception):
+            pass
+
+        def stop(what: str, done: int, total: int | None) -> None:
+            if what == "rows":
+                raise Stop
+
+        try:
+            book.verify_marked(progress=stop)
+        except Stop:
+            pass
+        else:
+            raise AssertionError("the verify went on")
+        assert book.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
+        assert not book.conn.in_transaction
+        assert book.verify() == (count, [])

@@ -7,6 +7,7 @@ raised as InputError (one clean line); screens show them and carry on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -15,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from engine.casebook.audit import load_anchor
+from engine.casebook import marks
+from engine.casebook.audit import Problem, Progress, load_anchor
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
 from engine.casebook.casework import Draft
 from engine.casebook.queries import (
@@ -255,7 +257,11 @@ def decision_rows(path: Path, **filters: Any) -> list[DecisionRow]:
 
 @attrs.frozen
 class VerifyResult:
-    """`audit verify` in short: events checked, every problem found, and the rows and events they touch."""
+    """`audit verify` in short: events checked, every problem found, and the rows and events they touch.
+
+    `scope` says what an incremental check (from a verification mark) covered; `partial` is set
+    when only that was checked, not every row (#14).
+    """
 
     events: int
     problems: tuple[str, ...]
@@ -264,6 +270,9 @@ class VerifyResult:
     anchor: str = ""
     unvouched: frozenset[int] = frozenset()
     unvouched_from: int | None = None
+    scope: str = ""
+    partial: bool = False
+    mark_saved: bool = False
 
     @property
     def ok(self) -> bool:
@@ -271,21 +280,51 @@ class VerifyResult:
         return not self.problems
 
 
-def verify(path: Path, anchor_file: Path | None = None) -> VerifyResult:
-    """Check the audit chain of a case book (read-only), against an anchor file if given."""
+def verify(path: Path, anchor_file: Path | None = None, marks_dir: Path | None = None,
+           progress: Progress | None = None) -> VerifyResult:
+    """Check the audit chain of a case book in full (read-only), against an anchor file if given.
+
+    A clean verify leaves its verification mark in `marks_dir` (when given); `progress` is told how
+    far it has gone, and may raise to stop it.
+    """
     anchor = load_anchor(anchor_file) if anchor_file is not None else None
     with CaseBook(path, readonly=True) as book:
-        count, problems = book.verify(anchor)
-        touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
-                                    [p.seq for p in problems if p.seq is not None and p.unvouched_from is None])
-        start = next((p.unvouched_from for p in problems if p.unvouched_from is not None), None)
-        unvouched: set[int] = set()
-        if start is not None:  # recorded after the break, or by an event that is gone
-            unvouched = decisions_recorded_from(book.conn, start)
-            unvouched |= set(book.decision_ids()) - set(book.audited_inputs())
+        count, problems, mark = book.verify_marked(anchor, progress)
+        result = _verify_result(book, count, problems)
+    saved = False
+    if mark is not None and marks_dir is not None:
+        with contextlib.suppress(OSError):  # no mark kept: the next opening verifies in full, nothing worse
+            saved = marks.save(marks_dir, mark) is not None
+    return attrs.evolve(result, anchor=f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file
+                        else "", mark_saved=saved)
+
+
+def verify_since(path: Path, marks_dir: Path, on_mark: Callable[[marks.Mark], object] | None = None
+                 ) -> VerifyResult | None:
+    """The quick check from the book's verification mark (None when it has none): `on_mark` is told the mark first."""
+    with CaseBook(path, readonly=True) as book:
+        book_id = book.book_id()
+        mark = marks.load(marks_dir, book_id) if book_id else None
+        if mark is None:
+            return None
+        if on_mark is not None:
+            on_mark(mark)
+        since = book.verify_since(mark)
+        result = _verify_result(book, since.events, since.problems)
+    return attrs.evolve(result, scope=since.scope, partial=not since.full)
+
+
+def _verify_result(book: CaseBook, count: int, problems: list[Problem]) -> VerifyResult:
+    """What a verify found, with the decisions and events its problems touch (read in the same book)."""
+    touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
+                                [p.seq for p in problems if p.seq is not None and p.unvouched_from is None])
+    start = next((p.unvouched_from for p in problems if p.unvouched_from is not None), None)
+    unvouched: set[int] = set()
+    if start is not None:  # recorded after the break, or by an event that is gone
+        unvouched = decisions_recorded_from(book.conn, start)
+        unvouched |= set(book.decision_ids()) - set(book.audited_inputs())
     return VerifyResult(count, tuple(str(p) for p in problems), frozenset(touched),
-                        frozenset(p.seq for p in problems if p.seq is not None),
-                        f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file else "",
+                        frozenset(p.seq for p in problems if p.seq is not None), "",
                         frozenset(unvouched - touched), start)
 
 

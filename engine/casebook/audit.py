@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -244,8 +244,16 @@ class Gathered:
     max_keys: dict[str, int]
 
 
+Progress = Callable[[str, int, int | None], None]
+"""Told how far a long verify has gone: ("events" or "rows" or "signatures", done, total if known). It may
+raise to stop the verify (a screen left, a newer verify started)."""
+
+PROGRESS_EVERY = 20_000
+"""Events or rows between two progress reports."""
+
+
 def verify_state(conn: sqlite3.Connection, anchor: Anchor | None = None, keyed: Keyed | None = None,
-                 since: Since | None = None) -> tuple[int, list[Problem], Gathered]:
+                 since: Since | None = None, progress: Progress | None = None) -> tuple[int, list[Problem], Gathered]:
     """`verify` in the caller's snapshot, also giving what it gathered; with `since`, only what came after it.
 
     With `since` (an incremental check), the chain is walked from the event after `since.seq`
@@ -263,13 +271,19 @@ def verify_state(conn: sqlite3.Connection, anchor: Anchor | None = None, keyed: 
         row = conn.execute("SELECT ts FROM audit WHERE seq = ?", (since.seq,)).fetchone()
         if row is not None and isinstance(row[0], str):
             walk.prev_time, walk.prev_ts = _parse_time(row[0]), row[0]
+    total = (conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0] or 0) - after if progress else 0
     try:
         for seq, ts, actor, event, body_text, prev_hash, digest in events(conn, after):
             body = walk.step(seq, ts, actor, event, body_text, prev_hash, digest)
             if body is not None:
                 walk.problems += seen.add(seq, str(event), body, vouched=walk.vouched)
+            if progress is not None and not walk.count % PROGRESS_EVERY:
+                progress("events", walk.count, total)
+        if progress is not None:
+            progress("events", walk.count, walk.count)
         rows, unvouched, orphans = _check_rows(conn, seen, broken=walk.first_break is not None, keyed=keyed,
-                                               since=since.max_keys if since is not None else None)
+                                               since=since.max_keys if since is not None else None,
+                                               progress=progress)
     finally:
         seen.rows.close()
     problems = walk.finish(unvouched, orphans)
@@ -581,7 +595,8 @@ class _Expected:
     def close(self) -> None:
         """Drop the temporary table (its file goes with it)."""
         self.pending = {True: [], False: []}
-        self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        with contextlib.suppress(sqlite3.OperationalError):  # still read by a statement: the rollback drops it
+            self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
 
 META_KEYS = ("book_id", "kind")
@@ -623,7 +638,8 @@ EXPLAINED = 200
 
 
 def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, keyed: Keyed | None = None,
-                since: dict[str, int] | None = None) -> tuple[list[Problem], int, int]:
+                since: dict[str, int] | None = None,
+                progress: Progress | None = None) -> tuple[list[Problem], int, int]:
     """Every row must match the hash its audit event recorded; no row may lack one.
 
     With `since` (each table's largest key at a verification mark), only rows above it and rows
@@ -665,6 +681,12 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, key
         width = len(names)
         for values in cur:
             count += 1
+            if progress is not None and not count % PROGRESS_EVERY:
+                try:
+                    progress("rows", sum(seen.counts.values()) + count, None)
+                except BaseException:
+                    cur.close()  # a stopped verify leaves no statement reading the temporary table
+                    raise
             row = dict(zip(names, values[:width], strict=True))
             ident = row[key]
             in_want, want, in_later, later = values[width:]

@@ -598,11 +598,16 @@ class CaseBook:
         value = self._meta().get("book_id")
         return value if isinstance(value, str) else None
 
-    def verify_marked(self, anchor: audit.Anchor | None = None) -> tuple[int, list[audit.Problem], marks.Mark | None]:
-        """`verify`, also giving, when it is clean, the verification mark to keep outside the book (#14)."""
+    def verify_marked(self, anchor: audit.Anchor | None = None, progress: audit.Progress | None = None
+                      ) -> tuple[int, list[audit.Problem], marks.Mark | None]:
+        """`verify`, also giving, when it is clean, the verification mark to keep outside the book (#14).
+
+        `progress` is told how far it has gone, now and then (it may raise to stop the verify).
+        """
         with read_snapshot(self.conn):
-            count, problems, gathered = audit.verify_state(self.conn, anchor, self._keyed_or_none())
-            chain = checkpoints.scan(self.conn, rows=False)
+            count, problems, gathered = audit.verify_state(self.conn, anchor, self._keyed_or_none(),
+                                                           progress=progress)
+            chain = checkpoints.scan(self.conn, rows=False, progress=progress)
             problems += chain.problems
             problems += schema_problems(self.conn)
             problems += self._check_key_file()

@@ -111,8 +111,8 @@ class ChainSignatures:
         return cls(keys=keys, first_key_seq=first, signed_required=required, keyed_from=keyed)
 
 
-def scan(conn: sqlite3.Connection, book_id: str | None = None, *, rows: bool = True,
-         after: int = 0, start: ChainSignatures | None = None) -> ChainSignatures:
+def scan(conn: sqlite3.Connection, book_id: str | None = None, *, rows: bool = True, after: int = 0,
+         start: ChainSignatures | None = None, progress: audit.Progress | None = None) -> ChainSignatures:
     """Read the chain for its signatures and key registrations; never raises on a damaged book.
 
     The chain's own integrity (links, hashes, rows) is `audit.verify`'s: this adds only what
@@ -127,6 +127,8 @@ def scan(conn: sqlite3.Connection, book_id: str | None = None, *, rows: bool = T
     out = start if start is not None else ChainSignatures()
     for seq, ts, actor, event, body_text, prev, digest in audit.events(conn, after):
         out.count += 1
+        if progress is not None and not out.count % audit.PROGRESS_EVERY:
+            progress("signatures", out.count, None)
         if rows:
             out.hashes[seq] = digest
         try:
