@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
+import pytest
 from textual.widgets import Static, TabbedContent
 
 from engine.casebook import marks
@@ -115,3 +117,39 @@ async def test_a_damaged_mark_is_said_and_the_full_verify_still_runs(tmp_path: P
         result = app.screen.verify_result
         assert result is not None and result.ok and not result.partial
         assert any("not a verification mark" in n.message for n in app._notifications)
+
+
+def verify_children() -> list[str]:
+    """Processes running the verify child, by pid."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"verify_child" in (proc / "cmdline").read_bytes():
+                out.append(proc.name)
+        except OSError:
+            continue
+    return out
+
+
+def test_a_large_books_full_verify_runs_in_its_own_process_and_stops_when_superseded(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    db, _mark = marked_book(tmp_path, state)
+    here = data.verify(db)
+    seen: list[tuple[str, int, int | None]] = []
+    apart = data.verify_full(db, None, state, lambda *report: seen.append(report), in_process=True)
+    assert apart == attrs.evolve(here, mark_saved=True)
+    assert ("events", here.events, here.events) in seen
+    with CaseBook(db, readonly=True) as book:
+        head, book_id = book.head(), book.book_id()
+    moved = marks.load(state, book_id or "")
+    assert moved is not None and head is not None and moved.seq == head.seq, "the process moved the mark on"
+
+    class Superseded(Exception):
+        pass
+
+    def stop(*_report: object) -> None:
+        raise Superseded
+
+    with pytest.raises(Superseded):
+        data.verify_full(db, None, None, stop, in_process=True)
+    assert verify_children() == [], "the verify process is stopped with its worker"

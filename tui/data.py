@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -297,6 +299,84 @@ def verify(path: Path, anchor_file: Path | None = None, marks_dir: Path | None =
             saved = marks.save(marks_dir, mark) is not None
     return attrs.evolve(result, anchor=f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file
                         else "", mark_saved=saved)
+
+
+PROCESS_FROM_BYTES = 64 * 1024 * 1024
+"""A book this large is verified in a process of its own: a verify thread holds Python's lock for minutes
+and every key waits for it (2 s a key measured on a million-case book)."""
+
+
+def verify_full(path: Path, anchor_file: Path | None = None, marks_dir: Path | None = None,
+                progress: Progress | None = None, *, in_process: bool | None = None) -> VerifyResult:
+    """`verify`, in a process of its own for a large book (default: by the file's size), else in this thread.
+
+    The process (this Python, `tui.data`'s `verify_child`) sends its progress and then its result
+    back as JSON lines; when `progress` raises (the verify was superseded), the process is stopped.
+    Plain `subprocess`, not `multiprocessing`: that needs a real stderr, which the UI replaces.
+    """
+    if in_process is None:
+        try:
+            in_process = path.stat().st_size >= PROCESS_FROM_BYTES
+        except OSError:
+            in_process = False
+    if not in_process:
+        return verify(path, anchor_file, marks_dir, progress)
+    order = json.dumps({"path": str(path), "anchor": None if anchor_file is None else str(anchor_file),
+                        "marks": None if marks_dir is None else str(marks_dir)})
+    child = subprocess.Popen([sys.executable, "-c", "from tui.data import verify_child; verify_child()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True, encoding="utf-8")
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write(order + "\n")
+        child.stdin.close()
+        for line in child.stdout:
+            said = json.loads(line)
+            if "done" in said:
+                return _result_from(said["done"])
+            if "failed" in said:
+                raise PathwaysError(str(said["failed"]))
+            if progress is not None:
+                what, done, total = said["progress"]
+                progress(str(what), int(done), None if total is None else int(total))
+        raise PathwaysError("the verify process stopped before it was done")
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def verify_child() -> None:
+    """(the verify process) Read what to verify from stdin; write its progress, then its result, as JSON lines."""
+    def say(data: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
+
+    try:
+        order = json.loads(sys.stdin.readline())
+        anchor, marks_dir = order.get("anchor"), order.get("marks")
+        result = verify(Path(order["path"]), None if anchor is None else Path(anchor),
+                        None if marks_dir is None else Path(marks_dir),
+                        lambda what, done, total: say({"progress": [what, done, total]}))
+        say({"done": _result_data(result)})
+    except Exception as exc:  # one line back, never a traceback with case data
+        say({"failed": exc.message() if isinstance(exc, PathwaysError) else f"internal error ({type(exc).__name__})"})
+
+
+def _result_data(result: VerifyResult) -> dict[str, Any]:
+    """A VerifyResult as JSON-ready data (sets as sorted lists)."""
+    return {key: sorted(value) if isinstance(value, frozenset) else list(value) if isinstance(value, tuple) else value
+            for key, value in attrs.asdict(result, recurse=False).items()}
+
+
+def _result_from(data: dict[str, Any]) -> VerifyResult:
+    """A VerifyResult from `_result_data`'s form."""
+    start = data["unvouched_from"]
+    return VerifyResult(int(data["events"]), tuple(str(p) for p in data["problems"]), frozenset(data["decisions"]),
+                        frozenset(data["seqs"]), str(data["anchor"]), frozenset(data["unvouched"]),
+                        None if start is None else int(start), str(data["scope"]), bool(data["partial"]),
+                        bool(data["mark_saved"]))
 
 
 def verify_since(path: Path, marks_dir: Path, on_mark: Callable[[marks.Mark], object] | None = None

@@ -213,7 +213,7 @@ class AuditScreen(JobScreen):
         if self.anchor_file is None:
             self.run_job(partial(data.verify_since, self.db, self.marks_dir, partial(self._post_mark, run)),
                          partial(self.show_quick, run), group="audit-quick", failed=partial(self.quick_failed, run))
-        self.run_job(partial(data.verify, self.db, self.anchor_file, self.marks_dir, self._progress_for(run)),
+        self.run_job(partial(data.verify_full, self.db, self.anchor_file, self.marks_dir, self._progress_for(run)),
                      partial(self.show_full, run), group="audit-verify", failed=partial(self.full_failed, run))
 
     def begin_verify(self) -> int:
