@@ -13,9 +13,11 @@ from engine.casebook.book import CaseBook
 from engine.intake.scenarios import iter_cases
 from engine.policy.driver import default_engine
 
-# Every book a test makes writes its pseudonym key file here, never into the user's config folder;
+# Every book a test makes writes its pseudonym key file (and `audit verify` its verification mark) here, never
+# into the user's config or state folder;
 # subprocesses inherit it.
 os.environ["PATHWAYS_KEY_DIR"] = tempfile.mkdtemp(prefix="pathways-test-keys-")
+os.environ["PATHWAYS_STATE_DIR"] = tempfile.mkdtemp(prefix="pathways-test-state-")
 
 
 def record_scenarios(book: CaseBook, limit: int | None = None) -> list[int]:

@@ -18,6 +18,7 @@ from cases import CASES_DIR
 from engine.casebook.book import default_db_path
 from engine.casebook.fields import default_adviser
 from engine.casebook.health import NOT_FOUND, BookHealth, inspect_book
+from engine.cli.state import marks_dir as default_marks_dir
 from tui.data import training_path_for
 from tui.dialogs.unsaved import DISCARD, SAVE, UnsavedDialog
 from tui.screens.advise import AdviseScreen
@@ -53,7 +54,7 @@ class PathwaysApp(App[None]):
 
     def __init__(self, mode: str = "advise", db: Path | None = None, training_db: Path | None = None,
                  audit_db: Path | None = None, adviser: str | None = None, cases_dir: Path = CASES_DIR,
-                 locked: bool = False) -> None:
+                 locked: bool = False, marks_dir: Path | None = None) -> None:
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(f"unknown mode {mode!r}")
@@ -61,6 +62,7 @@ class PathwaysApp(App[None]):
         self.db: Path = db or default_db_path()
         self.training_db: Path | None = training_db
         self.audit_db: Path = audit_db or self.db
+        self.marks_dir: Path = marks_dir or default_marks_dir()  # verification marks, outside any book (#14)
         self.adviser = adviser or default_adviser()
         self.cases_dir = cases_dir
         self.too_small = False

@@ -7,15 +7,19 @@ raised as InputError (one clean line); screens show them and carry on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from engine.casebook.audit import load_anchor
+from engine.casebook import marks
+from engine.casebook.audit import Problem, Progress, load_anchor
 from engine.casebook.book import TRAINING, CaseBook, default_db_path
 from engine.casebook.casework import Draft
 from engine.casebook.queries import (
@@ -255,7 +259,11 @@ def decision_rows(path: Path, **filters: Any) -> list[DecisionRow]:
 
 @attrs.frozen
 class VerifyResult:
-    """`audit verify` in short: events checked, every problem found, and the rows and events they touch."""
+    """`audit verify` in short: events checked, every problem found, and the rows and events they touch.
+
+    `scope` says what an incremental check (from a verification mark) covered; `partial` is set
+    when only that was checked, not every row (#14).
+    """
 
     events: int
     problems: tuple[str, ...]
@@ -264,6 +272,9 @@ class VerifyResult:
     anchor: str = ""
     unvouched: frozenset[int] = frozenset()
     unvouched_from: int | None = None
+    scope: str = ""
+    partial: bool = False
+    mark_saved: bool = False
 
     @property
     def ok(self) -> bool:
@@ -271,21 +282,129 @@ class VerifyResult:
         return not self.problems
 
 
-def verify(path: Path, anchor_file: Path | None = None) -> VerifyResult:
-    """Check the audit chain of a case book (read-only), against an anchor file if given."""
+def verify(path: Path, anchor_file: Path | None = None, marks_dir: Path | None = None,
+           progress: Progress | None = None) -> VerifyResult:
+    """Check the audit chain of a case book in full (read-only), against an anchor file if given.
+
+    A clean verify leaves its verification mark in `marks_dir` (when given); `progress` is told how
+    far it has gone, and may raise to stop it.
+    """
     anchor = load_anchor(anchor_file) if anchor_file is not None else None
     with CaseBook(path, readonly=True) as book:
-        count, problems = book.verify(anchor)
-        touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
-                                    [p.seq for p in problems if p.seq is not None and p.unvouched_from is None])
-        start = next((p.unvouched_from for p in problems if p.unvouched_from is not None), None)
-        unvouched: set[int] = set()
-        if start is not None:  # recorded after the break, or by an event that is gone
-            unvouched = decisions_recorded_from(book.conn, start)
-            unvouched |= set(book.decision_ids()) - set(book.audited_inputs())
+        count, problems, mark = book.verify_marked(anchor, progress)
+        result = _verify_result(book, count, problems)
+    saved = False
+    if mark is not None and marks_dir is not None:
+        with contextlib.suppress(OSError):  # no mark kept: the next opening verifies in full, nothing worse
+            saved = marks.save(marks_dir, mark) is not None
+    return attrs.evolve(result, anchor=f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file
+                        else "", mark_saved=saved)
+
+
+PROCESS_FROM_BYTES = 64 * 1024 * 1024
+"""A book this large is verified in a process of its own: a verify thread holds Python's lock for minutes
+and every key waits for it (2 s a key measured on a million-case book)."""
+
+
+def verify_full(path: Path, anchor_file: Path | None = None, marks_dir: Path | None = None,
+                progress: Progress | None = None, *, in_process: bool | None = None) -> VerifyResult:
+    """`verify`, in a process of its own for a large book (default: by the file's size), else in this thread.
+
+    The process (this Python, `tui.data`'s `verify_child`) sends its progress and then its result
+    back as JSON lines; when `progress` raises (the verify was superseded), the process is stopped.
+    Plain `subprocess`, not `multiprocessing`: that needs a real stderr, which the UI replaces.
+    """
+    if in_process is None:
+        try:
+            in_process = path.stat().st_size >= PROCESS_FROM_BYTES
+        except OSError:
+            in_process = False
+    if not in_process:
+        return verify(path, anchor_file, marks_dir, progress)
+    order = json.dumps({"path": str(path), "anchor": None if anchor_file is None else str(anchor_file),
+                        "marks": None if marks_dir is None else str(marks_dir)})
+    child = subprocess.Popen([sys.executable, "-c", "from tui.data import verify_child; verify_child()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True, encoding="utf-8")
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write(order + "\n")
+        child.stdin.close()
+        for line in child.stdout:
+            said = json.loads(line)
+            if "done" in said:
+                return _result_from(said["done"])
+            if "failed" in said:
+                raise PathwaysError(str(said["failed"]))
+            if progress is not None:
+                what, done, total = said["progress"]
+                progress(str(what), int(done), None if total is None else int(total))
+        raise PathwaysError("the verify process stopped before it was done")
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def verify_child() -> None:
+    """(the verify process) Read what to verify from stdin; write its progress, then its result, as JSON lines."""
+    def say(data: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
+
+    try:
+        order = json.loads(sys.stdin.readline())
+        anchor, marks_dir = order.get("anchor"), order.get("marks")
+        result = verify(Path(order["path"]), None if anchor is None else Path(anchor),
+                        None if marks_dir is None else Path(marks_dir),
+                        lambda what, done, total: say({"progress": [what, done, total]}))
+        say({"done": _result_data(result)})
+    except Exception as exc:  # one line back, never a traceback with case data
+        say({"failed": exc.message() if isinstance(exc, PathwaysError) else f"internal error ({type(exc).__name__})"})
+
+
+def _result_data(result: VerifyResult) -> dict[str, Any]:
+    """A VerifyResult as JSON-ready data (sets as sorted lists)."""
+    return {key: sorted(value) if isinstance(value, frozenset) else list(value) if isinstance(value, tuple) else value
+            for key, value in attrs.asdict(result, recurse=False).items()}
+
+
+def _result_from(data: dict[str, Any]) -> VerifyResult:
+    """A VerifyResult from `_result_data`'s form."""
+    start = data["unvouched_from"]
+    return VerifyResult(int(data["events"]), tuple(str(p) for p in data["problems"]), frozenset(data["decisions"]),
+                        frozenset(data["seqs"]), str(data["anchor"]), frozenset(data["unvouched"]),
+                        None if start is None else int(start), str(data["scope"]), bool(data["partial"]),
+                        bool(data["mark_saved"]))
+
+
+def verify_since(path: Path, marks_dir: Path, on_mark: Callable[[marks.Mark], object] | None = None
+                 ) -> VerifyResult | None:
+    """The quick check from the book's verification mark (None when it has none): `on_mark` is told the mark first."""
+    with CaseBook(path, readonly=True) as book:
+        book_id = book.book_id()
+        mark = marks.load(marks_dir, book_id) if book_id else None
+        if mark is None:
+            return None
+        if on_mark is not None:
+            on_mark(mark)
+        since = book.verify_since(mark)
+        result = _verify_result(book, since.events, since.problems)
+    return attrs.evolve(result, scope=since.scope, partial=not since.full)
+
+
+def _verify_result(book: CaseBook, count: int, problems: list[Problem]) -> VerifyResult:
+    """What a verify found, with the decisions and events its problems touch (read in the same book)."""
+    touched = decisions_touched(book.conn, [(p.table, p.key) for p in problems if p.table],
+                                [p.seq for p in problems if p.seq is not None and p.unvouched_from is None])
+    start = next((p.unvouched_from for p in problems if p.unvouched_from is not None), None)
+    unvouched: set[int] = set()
+    if start is not None:  # recorded after the break, or by an event that is gone
+        unvouched = decisions_recorded_from(book.conn, start)
+        unvouched |= set(book.decision_ids()) - set(book.audited_inputs())
     return VerifyResult(count, tuple(str(p) for p in problems), frozenset(touched),
-                        frozenset(p.seq for p in problems if p.seq is not None),
-                        f"{anchor_file} (event {anchor.seq})" if anchor is not None and anchor_file else "",
+                        frozenset(p.seq for p in problems if p.seq is not None), "",
                         frozenset(unvouched - touched), start)
 
 

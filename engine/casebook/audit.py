@@ -7,14 +7,15 @@ Bodies hold no personal data: ids, keyed references and the hashes of the rows e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -196,8 +197,12 @@ def head(conn: sqlite3.Connection) -> Anchor | None:
     return Anchor(row[0], row[1]) if row else None
 
 
-def events(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, str, str]]:
-    """Every audit row in sequence order."""
+def events(conn: sqlite3.Connection, after: int = 0) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+    """Every audit row in sequence order (those after event `after` only, when given)."""
+    if after:
+        yield from conn.execute("SELECT seq, ts, actor, event, body, prev_hash, hash FROM audit WHERE seq > ? "
+                                "ORDER BY seq", (after,))
+        return
     yield from conn.execute("SELECT seq, ts, actor, event, body, prev_hash, hash FROM audit ORDER BY seq")
 
 
@@ -211,26 +216,111 @@ def verify(conn: sqlite3.Connection, anchor: Anchor | None = None,
     book: whatever was altered, and however, becomes a Problem in plain words.
     """
     with read_snapshot(conn):
-        return _verify(conn, anchor, keyed)
+        count, problems, _ = verify_state(conn, anchor, keyed)
+        return count, problems
 
 
-def _verify(conn: sqlite3.Connection, anchor: Anchor | None, keyed: Keyed | None) -> tuple[int, list[Problem]]:
-    """`verify` inside its snapshot."""
-    seen = _Seen({table: {} for table in ROW_TABLES})
+@attrs.frozen
+class Since:
+    """Where an incremental check starts: the last event a full verify checked, and what it had gathered by then.
+
+    `max_keys` is each table's largest row key then: rows above it are new, and are all read.
+    """
+
+    seq: int
+    hash: str
+    rulesets: dict[str, Any]
+    key_moved: bool
+    max_keys: dict[str, int]
+
+
+@attrs.frozen
+class Gathered:
+    """What a verification gathered on its way, for a verification mark: rule sets, rows read, largest keys."""
+
+    rulesets: dict[str, Any]
+    key_moved: bool
+    rows: dict[str, int]
+    max_keys: dict[str, int]
+
+
+Progress = Callable[[str, int, int | None], None]
+"""Told how far a long verify has gone: ("events" or "rows" or "signatures", done, total if known). It may
+raise to stop the verify (a screen left, a newer verify started)."""
+
+PROGRESS_EVERY = 20_000
+"""Events or rows between two progress reports."""
+
+
+def verify_state(conn: sqlite3.Connection, anchor: Anchor | None = None, keyed: Keyed | None = None,
+                 since: Since | None = None, progress: Progress | None = None) -> tuple[int, list[Problem], Gathered]:
+    """`verify` in the caller's snapshot, also giving what it gathered; with `since`, only what came after it.
+
+    With `since` (an incremental check), the chain is walked from the event after `since.seq`
+    (whose hash the caller has found unchanged), and only the rows those events vouch for, and
+    rows newer than any the full verify saw, are read; returns the number of events walked.
+    """
+    seen = _Seen(_Expected(conn))
     walk = _ChainWalk(anchor)
-    for seq, ts, actor, event, body_text, prev_hash, digest in events(conn):
-        body = walk.step(seq, ts, actor, event, body_text, prev_hash, digest)
-        if body is not None:
-            walk.problems += seen.add(seq, str(event), body, vouched=walk.vouched)
-    rows, unvouched, orphans = _check_rows(conn, seen, broken=walk.first_break is not None, keyed=keyed)
+    after = 0
+    if since is not None:
+        after = since.seq
+        seen.genesis = _genesis(conn)
+        seen.key_moved, seen.rulesets = since.key_moved, dict(since.rulesets)
+        walk.expected, walk.prev = since.seq + 1, since.hash
+        row = conn.execute("SELECT ts FROM audit WHERE seq = ?", (since.seq,)).fetchone()
+        if row is not None and isinstance(row[0], str):
+            walk.prev_time, walk.prev_ts = _parse_time(row[0]), row[0]
+    total = (conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0] or 0) - after if progress else 0
+    try:
+        for seq, ts, actor, event, body_text, prev_hash, digest in events(conn, after):
+            body = walk.step(seq, ts, actor, event, body_text, prev_hash, digest)
+            if body is not None:
+                walk.problems += seen.add(seq, str(event), body, vouched=walk.vouched)
+            if progress is not None and not walk.count % PROGRESS_EVERY:
+                progress("events", walk.count, total)
+        if progress is not None:
+            progress("events", walk.count, walk.count)
+        rows, unvouched, orphans = _check_rows(conn, seen, broken=walk.first_break is not None, keyed=keyed,
+                                               since=since.max_keys if since is not None else None,
+                                               progress=progress)
+    finally:
+        seen.rows.close()
     problems = walk.finish(unvouched, orphans)
-    if seen.genesis is None and walk.count:
+    if seen.genesis is None and (walk.count or since is not None):
         problems.append(Problem("audit log", "has no book.created event"))
     problems += _check_meta(conn, seen.genesis, seen.key_moved)
     problems += rows
-    problems += _check_rulesets(conn, seen.rulesets if walk.count else None, broken=walk.first_break is not None)
+    problems += _check_rulesets(conn, seen.rulesets if walk.count or since is not None else None,
+                                broken=walk.first_break is not None)
     problems += _check_gate(conn)
-    return walk.count, problems
+    gathered = Gathered(dict(seen.rulesets), seen.key_moved, dict(seen.counts), _max_keys(conn))
+    return walk.count, problems, gathered
+
+
+def _genesis(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The body of event 1 when it is an unaltered book.created event (for an incremental check's meta)."""
+    row = conn.execute("SELECT seq, ts, actor, event, body, prev_hash, hash FROM audit WHERE seq = 1").fetchone()
+    if row is None:
+        return None
+    _, ts, actor, event, body_text, prev_hash, digest = row
+    if event != "book.created" or _event_problem(1, ts, actor, event, body_text, str(prev_hash), digest):
+        return None
+    body = json.loads(body_text)
+    return body if isinstance(body, dict) else None
+
+
+def _max_keys(conn: sqlite3.Connection) -> dict[str, int]:
+    """Each row table's largest key now (tables missing or empty are left out)."""
+    out = {}
+    for table, key in ROW_TABLES.items():
+        try:
+            top = conn.execute(f"SELECT MAX({key}) FROM {table}").fetchone()[0]  # noqa: S608 - constants
+        except sqlite3.OperationalError:  # a book from before the table existed
+            continue
+        if isinstance(top, int):
+            out[table] = top
+    return out
 
 
 def _claims(body_text: Any) -> dict[str, Any] | None:
@@ -379,15 +469,16 @@ def _event_problem(seq: int, ts: Any, actor: Any, event: Any, body_text: Any, pr
 class _Seen:
     """What the chain vouches for, gathered event by event: row hashes, rule sets, the genesis.
 
-    Row hashes from events after a break in the chain go to `unvouched`: they say what was
-    recorded, but nothing ties them to the book's beginning.
+    Row hashes from events after a break in the chain are kept apart as unvouched: they say what was
+    recorded, but nothing ties them to the book's beginning. The row hashes go to `rows`, a
+    temporary table, not to memory (#14).
     """
 
-    rows: dict[str, dict[Any, str | None]]
+    rows: _Expected
     rulesets: dict[str, Any] = attrs.field(factory=dict)
     genesis: dict[str, Any] | None = None
     key_moved: bool = False
-    unvouched: dict[str, dict[Any, str | None]] = attrs.field(factory=dict)
+    counts: dict[str, int] = attrs.field(factory=dict)  # rows read in each table
 
     def add(self, seq: int, event: str, body: dict[str, Any], vouched: bool = True) -> list[Problem]:
         """Take in one verified event; its malformed parts become problems."""
@@ -403,9 +494,8 @@ class _Seen:
         rows = body.get("rows", {})
         if not isinstance(rows, dict):
             return out + [Problem(f"audit event {seq}", "its row hashes are malformed", seq)]
-        target = self.rows if vouched else self.unvouched
         for table, hashes in rows.items():
-            if table not in self.rows:
+            if table not in ROW_TABLES:
                 continue
             if not isinstance(hashes, dict):
                 out.append(Problem(f"audit event {seq}", f"its {table} row hashes are malformed", seq))
@@ -415,8 +505,98 @@ class _Seen:
                         value is None or isinstance(value, str)):
                     out.append(Problem(f"audit event {seq}", f"its {table} row hashes are malformed", seq))
                     break
-                target.setdefault(table, {})[int(key)] = value
+                self.rows.put(table, int(key), value, vouched)
         return out
+
+
+SQLITE_MAX_INT = 2**63 - 1
+"""The largest whole number SQLite stores as one (a larger key cannot be any row's)."""
+
+
+class _Expected:
+    """The row hashes the chain vouches for, by table and key, in a temporary table rather than in memory.
+
+    A million-case book vouches for millions of rows: held in dicts they took ~700 MB. SQLite's
+    temporary store (`temp_store=FILE`) is a file of its own outside the book, deleted when closed,
+    with a small page cache, so memory stays flat whatever the book's size (#14). It works on a
+    read-only (`mode=ro`) connection and leaves the book and its WAL untouched. Each (table, key)
+    keeps what the last vouched event said (`want`) and, apart, what the last event after a break
+    in the chain said (`later`), as the two dicts it replaces did. Keys are digits; one too large
+    for SQLite's integers is kept as the bytes of its digits, which no row's key equals. Tables go
+    by number and well-formed hashes as 33 bytes (prefix, digest), so the file stays small.
+    """
+
+    TABLE = "temp.pathways_verify_rows"
+    FLUSH = 20_000
+    _PUT: ClassVar[dict[bool, str]] = {
+        True: (f"INSERT INTO {TABLE} (tbl, key, in_want, want) VALUES (?, ?, 1, ?) "  # noqa: S608 - constant
+               "ON CONFLICT (tbl, key) DO UPDATE SET in_want = 1, want = excluded.want"),
+        False: (f"INSERT INTO {TABLE} (tbl, key, in_later, later) VALUES (?, ?, 1, ?) "  # noqa: S608 - constant
+                "ON CONFLICT (tbl, key) DO UPDATE SET in_later = 1, later = excluded.later"),
+    }
+
+    TABLES: ClassVar[dict[str, int]] = {table: n for n, table in enumerate(ROW_TABLES)}
+    PREFIXES = (ROW_HASH_PREFIX, KEYED_PREFIX)
+    CACHE_KIB = 16_384
+    """The temporary table's page cache: enough to keep inserts quick, small beside the 200 MB aim."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.pending: dict[bool, list[tuple[int, Any, str | bytes | None]]] = {True: [], False: []}
+        if conn.execute("PRAGMA temp_store").fetchone()[0] != 1:  # never in memory, however SQLite was built
+            with contextlib.suppress(sqlite3.OperationalError):  # not settable once the temp store is in use
+                conn.execute("PRAGMA temp_store=FILE")
+        conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        conn.execute(f"CREATE TABLE {self.TABLE} (tbl INTEGER NOT NULL, key INTEGER NOT NULL, in_want INTEGER NOT "
+                     "NULL DEFAULT 0, want, in_later INTEGER NOT NULL DEFAULT 0, later, "
+                     "PRIMARY KEY (tbl, key)) WITHOUT ROWID")
+        conn.execute(f"PRAGMA temp.cache_size = -{self.CACHE_KIB}")
+
+    def put(self, table: str, key: int, value: str | None, vouched: bool) -> None:
+        """Note what an event says of one row (a later event's word replaces an earlier one's)."""
+        pending = self.pending[vouched]
+        pending.append((self.TABLES[table], key if key <= SQLITE_MAX_INT else str(key).encode("ascii"),
+                        self.pack(value)))
+        if len(pending) >= self.FLUSH:
+            self.flush()
+
+    @classmethod
+    def pack(cls, value: str | None) -> str | bytes | None:
+        """A row hash as stored: `v2:`/`k1:` and 64 lower-case hex digits as 33 bytes, anything else as it is."""
+        if value is None or len(value) != 67 or value[:3] not in cls.PREFIXES:
+            return value
+        digest = value[3:]
+        if digest != digest.lower():
+            return value
+        try:
+            return bytes((cls.PREFIXES.index(value[:3]),)) + bytes.fromhex(digest)
+        except ValueError:
+            return value
+
+    @classmethod
+    def unpack(cls, stored: Any) -> str | None:
+        """A row hash as the event said it."""
+        if isinstance(stored, bytes):
+            return cls.PREFIXES[stored[0]] + stored[1:].hex()
+        return stored if stored is None else str(stored)
+
+    def flush(self) -> None:
+        """Write what is pending to the temporary table."""
+        for vouched, pending in self.pending.items():
+            if pending:
+                self.conn.executemany(self._PUT[vouched], pending)
+                pending.clear()
+
+    @staticmethod
+    def key(stored: Any) -> Any:
+        """A key as the event said it (one too large for SQLite comes back from its digits)."""
+        return int(stored) if isinstance(stored, bytes) else stored
+
+    def close(self) -> None:
+        """Drop the temporary table (its file goes with it)."""
+        self.pending = {True: [], False: []}
+        with contextlib.suppress(sqlite3.OperationalError):  # still read by a statement: the rollback drops it
+            self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
 
 META_KEYS = ("book_id", "kind")
@@ -457,9 +637,13 @@ EXPLAINED = 200
 """Changed rows explained field by field (each costs a few hashes); any more are named only."""
 
 
-def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False,
-                keyed: Keyed | None = None) -> tuple[list[Problem], int, int]:
+def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False, keyed: Keyed | None = None,
+                since: dict[str, int] | None = None,
+                progress: Progress | None = None) -> tuple[list[Problem], int, int]:
     """Every row must match the hash its audit event recorded; no row may lack one.
+
+    With `since` (each table's largest key at a verification mark), only rows above it and rows
+    the events walked vouch for are read: an incremental check.
 
     Returns the problems; how many rows only events after a break vouch for (they match what those
     events recorded, but cannot be vouched for); and, in a broken chain, how many rows no surviving
@@ -470,23 +654,44 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False,
     out: list[Problem] = []
     unvouched_rows = orphans = 0
     explained = unchecked = 0
+    expected = seen.rows
+    expected.flush()
     tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table, key in ROW_TABLES.items():
-        want = seen.rows[table]
-        later = seen.unvouched.get(table, {})
+        number = expected.TABLES[table]
         if table not in tables:  # a book from before the table existed, opened without migrating
-            out += [Problem(row_name(table, ident), "is missing: it was recorded, and no erasure removed it",
-                            table=table, key=ident, sep=" ")
-                    for ident, value in {**want, **later}.items() if value is not None]
+            recorded_rows = conn.execute(
+                f"SELECT key FROM {expected.TABLE} WHERE tbl = ? AND "  # noqa: S608 - a constant
+                "CASE WHEN in_later THEN later ELSE want END IS NOT NULL ORDER BY key", (number,))
+            out += [Problem(row_name(table, expected.key(ident)), "is missing: it was recorded, and no erasure "
+                            "removed it", table=table, key=expected.key(ident), sep=" ") for (ident,) in recorded_rows]
             continue
-        cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - table names are constants
-        names = [d[0] for d in cur.description]
-        present = set()
+        # table and key names are constants; the row's own columns come first, then what was recorded
+        every = (f"SELECT t.*, e.in_want, e.want, e.in_later, e.later FROM {table} AS t "  # noqa: S608
+                 f"LEFT JOIN {expected.TABLE} AS e ON e.tbl = ? AND e.key = t.{key}")
+        if since is None:
+            cur = conn.execute(every, (number,))
+        else:  # rows newer than the mark, then older rows the events walked vouch for
+            older = (f"SELECT t.*, e.in_want, e.want, e.in_later, e.later FROM {expected.TABLE} AS e "  # noqa: S608
+                     f"CROSS JOIN {table} AS t ON t.{key} = e.key WHERE e.tbl = ? AND t.{key} <= ?")
+            top = since.get(table, -SQLITE_MAX_INT - 1)
+            cur = conn.execute(f"{every} WHERE t.{key} > ? UNION ALL {older}", (number, top, number, top))
+        count = 0
+        names = [d[0] for d in cur.description][:-4]
+        width = len(names)
         for values in cur:
-            row = dict(zip(names, values, strict=True))
+            count += 1
+            if progress is not None and not count % PROGRESS_EVERY:
+                try:
+                    progress("rows", sum(seen.counts.values()) + count, None)
+                except BaseException:
+                    cur.close()  # a stopped verify leaves no statement reading the temporary table
+                    raise
+            row = dict(zip(names, values[:width], strict=True))
             ident = row[key]
-            present.add(ident)
-            recorded = later[ident] if ident in later else want.get(ident, _ABSENT)
+            in_want, want, in_later, later = values[width:]
+            want, later = expected.unpack(want), expected.unpack(later)
+            recorded = later if in_later else (want if in_want else _ABSENT)
             where = row_name(table, ident)
             if recorded is _ABSENT and broken:
                 orphans += 1
@@ -499,20 +704,22 @@ def _check_rows(conn: sqlite3.Connection, seen: _Seen, broken: bool = False,
             elif keyed is None and str(recorded).startswith(KEYED_PREFIX):
                 unchecked += 1
             elif row_matches(row, str(recorded), keyed):
-                unvouched_rows += ident in later
+                unvouched_rows += bool(in_later)
             else:
                 explained += 1
                 words = (explain_changed(conn, table, row, str(recorded), keyed) if explained <= EXPLAINED
                          else "was changed after it was recorded")
                 out.append(Problem(where, words, table=table, key=ident, sep=" "))
-        for ident in sorted(set(want) | set(later)):
-            value = later[ident] if ident in later else want[ident]
-            if ident in present:
-                continue
+        seen.counts[table] = count
+        gone = conn.execute(  # recorded rows the table no longer holds, in key order
+            f"SELECT e.key, e.want, e.in_later, e.later FROM {expected.TABLE} AS e WHERE e.tbl = ? "  # noqa: S608
+            f"AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = e.key) ORDER BY e.key", (number,))
+        for stored, want, in_later, later in gone:
+            ident, value = expected.key(stored), (later if in_later else want)
             if value is not None:
                 out.append(Problem(row_name(table, ident), "is missing: it was recorded, and no erasure removed it",
                                    table=table, key=ident, sep=" "))
-            elif ident in later and want.get(ident) is not None:
+            elif in_later and want is not None:
                 unvouched_rows += 1  # erased by an event after the break: the erasure cannot be vouched for
     if unchecked:
         out.append(Problem("key file", f"{unchecked} row(s) have keyed hashes and cannot be checked without "

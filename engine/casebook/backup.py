@@ -111,7 +111,7 @@ def check_copy(path: Path) -> CopyReport:
         try:
             with read_snapshot(conn):
                 count, problems = audit.verify(conn, keyed=keyed_for(conn))
-                problems += checkpoints.scan(conn).problems
+                problems += checkpoints.scan(conn, rows=False).problems
                 problems += schema_problems(conn)
         except sqlite3.Error as exc:  # not a case book at all (no audit table)
             return CopyReport(path, path.stat().st_size, 0, None, "ok", (f"not a case book ({exc})",))

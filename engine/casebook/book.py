@@ -29,6 +29,7 @@ from engine.casebook import (
     checkpoints,
     erasure,
     keys,
+    marks,
     queries,
     records,
     referrals,
@@ -589,12 +590,55 @@ class CaseBook:
         One read transaction: rows another process writes meanwhile are not seen half-way, so a busy
         book raises no false alarm.
         """
+        count, problems, _ = self.verify_marked(anchor)
+        return count, problems
+
+    def book_id(self) -> str | None:
+        """The book's id (None before its first record): names its key file and its verification mark."""
+        value = self._meta().get("book_id")
+        return value if isinstance(value, str) else None
+
+    def verify_marked(self, anchor: audit.Anchor | None = None, progress: audit.Progress | None = None
+                      ) -> tuple[int, list[audit.Problem], marks.Mark | None]:
+        """`verify`, also giving, when it is clean, the verification mark to keep outside the book (#14).
+
+        `progress` is told how far it has gone, now and then (it may raise to stop the verify).
+        """
         with read_snapshot(self.conn):
-            count, problems = audit.verify(self.conn, anchor, self._keyed_or_none())
-            problems += checkpoints.scan(self.conn).problems
+            count, problems, gathered = audit.verify_state(self.conn, anchor, self._keyed_or_none(),
+                                                           progress=progress)
+            chain = checkpoints.scan(self.conn, rows=False, progress=progress)
+            problems += chain.problems
             problems += schema_problems(self.conn)
             problems += self._check_key_file()
-        return count, problems
+            head, book_id = audit.head(self.conn), self._meta().get("book_id")
+        if problems or head is None or not isinstance(book_id, str):
+            return count, problems, None
+        return count, problems, marks.Mark(book_id, head.seq, head.hash, audit.now(), count, gathered.rows,
+                                           gathered.max_keys, gathered.rulesets, gathered.key_moved, chain.to_mark())
+
+    def verify_since(self, mark: marks.Mark) -> marks.SinceResult:
+        """Check what came after a verification mark: its event unchanged, the chain since, and the rows it vouches for.
+
+        Rows the events up to the mark vouch for are not read again. When the mark's event is gone or
+        changed, the chain was rewritten or cut: that is said as a problem, and the book is verified
+        in full instead (a clean full verify then gives a new mark).
+        """
+        with read_snapshot(self.conn):
+            row = self.conn.execute("SELECT hash FROM audit WHERE seq = ?", (mark.seq,)).fetchone()
+            if row is None or row[0] != mark.hash:
+                moved = "is missing: the chain was cut off or rewritten" if row is None else (
+                    "differs from the verification mark: the chain was rewritten")
+                problem = audit.Problem(f"audit event {mark.seq}", f"{moved} since it was verified in full on "
+                                        f"{mark.day}", mark.seq)
+                count, problems, _ = self.verify_marked()  # a new mark waits for a plain, clean full verify
+                return marks.SinceResult(mark, count, count, [problem, *problems], full=True)
+            count, problems, _ = audit.verify_state(self.conn, None, self._keyed_or_none(), since=mark.since())
+            start = checkpoints.ChainSignatures.from_mark(mark.signatures)
+            problems += checkpoints.scan(self.conn, rows=False, after=mark.seq, start=start).problems
+            problems += schema_problems(self.conn)
+            problems += self._check_key_file()
+        return marks.SinceResult(mark, mark.events + count, count, problems)
 
     def _check_key_file(self) -> list[audit.Problem]:
         """A key file that is there must hold the key recorded when the book was made (a missing one is not a fault)."""

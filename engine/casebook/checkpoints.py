@@ -84,23 +84,53 @@ class ChainSignatures:
     erased: dict[tuple[str, int], int] = attrs.field(factory=dict)
     signed_erasures: set[int] = attrs.field(factory=set)
     problems: list[Problem] = attrs.field(factory=list)
+    signed_required: bool = False  # the genesis asked for signed erasures
+    keyed_from: int | None = None  # the first event with keyed hashes
+
+    def to_mark(self) -> dict[str, Any]:
+        """What an incremental check needs to go on from here (public keys and flags: nothing personal)."""
+        return {"keys": {fp: raw_public(key).hex() for fp, key in self.keys.items()},
+                "first_key_seq": self.first_key_seq, "signed_required": self.signed_required,
+                "keyed_from": self.keyed_from}
+
+    @classmethod
+    def from_mark(cls, data: Any) -> ChainSignatures:
+        """The state `to_mark` gave (ValueError when it is not one)."""
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
+            raise ValueError("not a signature state")
+        keys = {}
+        for fp, text in data["keys"].items():
+            public = public_from_hex(text)
+            if public is None or fingerprint(public) != fp:
+                raise ValueError("not a public key")
+            keys[fp] = public
+        first, keyed = data.get("first_key_seq"), data.get("keyed_from")
+        required = data.get("signed_required")
+        if not all(v is None or type(v) is int for v in (first, keyed)) or type(required) is not bool:
+            raise ValueError("not a signature state")
+        return cls(keys=keys, first_key_seq=first, signed_required=required, keyed_from=keyed)
 
 
-def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignatures:
+def scan(conn: sqlite3.Connection, book_id: str | None = None, *, rows: bool = True, after: int = 0,
+         start: ChainSignatures | None = None, progress: audit.Progress | None = None) -> ChainSignatures:
     """Read the chain for its signatures and key registrations; never raises on a damaged book.
 
     The chain's own integrity (links, hashes, rows) is `audit.verify`'s: this adds only what
     signatures and keyed hashes must say. `book_id` defaults to the one in the book's meta.
+    Without `rows`, the event hashes and which rows went when (kept for checkpoints, a few
+    hundred bytes a case) are not gathered, so memory stays flat on a large book (#14). With
+    `after` and `start` (a verification mark's state), only the events after `after` are read.
     """
     if book_id is None:
         row = conn.execute("SELECT value FROM meta WHERE key = 'book_id'").fetchone()
         book_id = str(row[0]) if row else ""
-    out = ChainSignatures()
-    signed_required = False
-    keyed_from: int | None = None
-    for seq, ts, actor, event, body_text, prev, digest in audit.events(conn):
+    out = start if start is not None else ChainSignatures()
+    for seq, ts, actor, event, body_text, prev, digest in audit.events(conn, after):
         out.count += 1
-        out.hashes[seq] = digest
+        if progress is not None and not out.count % audit.PROGRESS_EVERY:
+            progress("signatures", out.count, None)
+        if rows:
+            out.hashes[seq] = digest
         try:
             body = json.loads(body_text)
         except (TypeError, ValueError, RecursionError):
@@ -108,15 +138,15 @@ def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignature
         if not isinstance(body, dict):
             continue
         if event == "book.created":
-            signed_required = body.get(GENESIS_ERASURE) == "signed"
-            keyed_from = seq if body.get(GENESIS_HASHES) == "keyed" else None
+            out.signed_required = body.get(GENESIS_ERASURE) == "signed"
+            out.keyed_from = seq if body.get(GENESIS_HASHES) == "keyed" else None
         where = f"audit event {seq}"
         if event == DPKEY_EVENT:
             _register(out, seq, book_id, (ts, actor, event, prev), body)
             continue
         erasing = False
-        rows = body.get("rows")
-        for table, hashes in (rows.items() if isinstance(rows, dict) else ()):
+        said = body.get("rows")
+        for table, hashes in (said.items() if isinstance(said, dict) else ()):
             if table not in audit.ROW_TABLES or not isinstance(hashes, dict):
                 continue
             for ident, value in hashes.items():
@@ -126,16 +156,18 @@ def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignature
                     continue  # a draft replaced, discarded or recorded: working notes, not a recorded row
                 if value is None:
                     erasing = True
-                    out.erased[(table, int(ident))] = seq
+                    if rows:
+                        out.erased[(table, int(ident))] = seq
                 elif isinstance(value, str):
-                    out.vouched.setdefault((table, int(ident)), seq)
-                    if value.startswith(KEYED_PREFIX) and keyed_from is None:
-                        keyed_from = seq
-                    elif value.startswith(ROW_HASH_PREFIX) and keyed_from is not None:
+                    if rows:
+                        out.vouched.setdefault((table, int(ident)), seq)
+                    if value.startswith(KEYED_PREFIX) and out.keyed_from is None:
+                        out.keyed_from = seq
+                    elif value.startswith(ROW_HASH_PREFIX) and out.keyed_from is not None:
                         out.problems.append(Problem(where, "holds an unkeyed row hash after keyed hashes began "
                                                            "(written outside Pathways)", seq))
         inputs = body.get("inputs_hash")
-        if keyed_from is not None and isinstance(inputs, str) and not inputs.startswith(KEYED_PREFIX):
+        if out.keyed_from is not None and isinstance(inputs, str) and not inputs.startswith(KEYED_PREFIX):
             out.problems.append(Problem(where, "holds an unkeyed inputs hash after keyed hashes began "
                                                "(written outside Pathways)", seq))
         if not erasing:
@@ -150,7 +182,7 @@ def scan(conn: sqlite3.Connection, book_id: str | None = None) -> ChainSignature
             else:
                 out.problems.append(Problem(where, "erasure is not validly signed by a data-protection key "
                                                    "registered in this book", seq))
-        elif signed_required or out.keys:
+        elif out.signed_required or out.keys:
             out.problems.append(Problem(where, "erasure is not signed, though this book requires its erasures "
                                                "to be signed with its data-protection key", seq))
     return out
@@ -182,7 +214,7 @@ def registration_body(conn: sqlite3.Connection, book_id: str, signer: Ed25519Pri
     The first key a book registers must sign its own registration; any later one is signed by a
     key already registered. Refused (BookError) otherwise, or when the key is registered already.
     """
-    chain = scan(conn, book_id)
+    chain = scan(conn, book_id, rows=False)
     new = fingerprint(public)
     if new in chain.keys:
         raise BookError(f"data-protection key {new} is already registered in this book", key="--pubkey")
@@ -199,7 +231,7 @@ def registration_body(conn: sqlite3.Connection, book_id: str, signer: Ed25519Pri
 
 def registered_keys(conn: sqlite3.Connection, book_id: str) -> dict[str, Ed25519PublicKey]:
     """The data-protection keys validly registered in the book, by fingerprint."""
-    return scan(conn, book_id).keys
+    return scan(conn, book_id, rows=False).keys
 
 
 # -- checkpoints ---------------------------------------------------------------------------------

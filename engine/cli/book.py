@@ -248,44 +248,93 @@ def _read_anchor(path: Path | None) -> Any:
               type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="A signed checkpoint kept outside the book (repeatable): also catches a rewritten or cut "
                    "chain and rows erased without a signed erasure; events after the last are named unwitnessed.")
+@click.option("--since-mark", "since_mark", is_flag=True,
+              help="Check only what came after the last full, clean verify (its verification mark): the chain "
+                   "since, and the rows the newer events vouch for; rows checked then are not read again.")
+@click.option("--no-mark", "no_mark", is_flag=True,
+              help="Leave no verification mark (a full, clean verify leaves one outside the book by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def audit_verify(db: Path | None, anchor_file: Path | None, pubkey_file: Path | None,
-                 checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
+                 checkpoint_files: tuple[Path, ...], since_mark: bool, no_mark: bool, as_json: bool) -> None:
     """Check the audit chain and every recorded row; names the first broken event. Exit 1 if broken.
+
+    A full, clean verify leaves a verification mark (the last event checked, when, the counts;
+    nothing personal) in Pathways' state folder, outside the book; --since-mark then checks only
+    what came after it.
 
     \b
     Examples:
       pathways audit verify
+      pathways audit verify --since-mark
       pathways audit verify --anchor /secure/pathways-anchor.json
       pathways audit verify --pubkey /secure/checkpoint.key.pub --checkpoint /secure/checkpoint.json
     """
+    from engine.casebook import marks
+    from engine.cli.state import marks_dir
+
+    if since_mark and (anchor_file is not None or checkpoint_files or pubkey_file is not None):
+        raise click.UsageError("--since-mark checks only what came after the mark: give --anchor and "
+                               "--checkpoint to a full verify")
     anchor = _read_anchor(anchor_file)
     points, public = _read_checkpoints(pubkey_file, checkpoint_files)
-    report = None
+    report = since = mark = None
+    scope = ""
     with open_book(db, readonly=True) as book:
-        count, problems = book.verify(anchor)
+        book_id = book.book_id() if since_mark or not no_mark else None
+        earlier = marks.load(marks_dir(), book_id) if since_mark and book_id else None
+        if earlier is not None:
+            since = book.verify_since(earlier)
+            count, problems, scope = since.events, since.problems, since.scope
+        else:
+            count, problems, mark = book.verify_marked(anchor)
+            if since_mark:
+                scope = "no verification mark for this book yet: verified in full"
         if points:
             report = book.verify_checkpoints(points, public)
             problems += report.problems
+    saved = _save_mark(mark, no_mark or bool(problems), as_json)
     if as_json:
         click.echo(json.dumps({"events": count, "ok": not problems,
                                "first_broken": problems[0].seq if problems else None,
                                "problems": [str(p) for p in problems],
                                "details": [p.to_data() for p in problems],
-                               **(report.to_data() if report else {})}))
+                               **(report.to_data() if report else {}),
+                               **({"since_mark": since.to_data()} if since else {}),
+                               **({"scope": scope} if scope else {}),
+                               "mark_saved": saved}))
     elif problems:
         for problem in problems:
             fail(str(problem))
         click.echo(clean(f"audit chain BROKEN: {len(problems)} problem(s) in {count} events; first: {problems[0]}"))
     else:
         click.echo(f"audit chain OK: {count} events" + (", anchor matched" if anchor else "")
-                   + (f", checkpoint signature good to event {report.witnessed}" if report else ""))
+                   + (f", checkpoint signature good to event {report.witnessed}" if report else "")
+                   + (f" ({scope})" if scope else ""))
+    if since is not None and not since.full and not as_json:
+        click.echo("rows recorded up to the mark were not read again: a plain `pathways audit verify` checks "
+                   "every row")
     if report is not None and report.unwitnessed and not as_json:
         first, last = report.unwitnessed
         click.echo(f"unwitnessed: events {first}-{last} came after the last checkpoint; no checkpoint vouches "
                    "for them yet")
     if problems:
         raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+def _save_mark(mark: Any, skip: bool, as_json: bool) -> bool:
+    """Keep a clean full verify's mark in the state folder; a mark that cannot be written is said, not fatal."""
+    if mark is None or skip:
+        return False
+    from engine.casebook import marks
+    from engine.cli.state import marks_dir
+
+    try:
+        return marks.save(marks_dir(), mark) is not None
+    except OSError as exc:
+        if not as_json:
+            fail(f"verification mark not saved ({exc.strerror or type(exc).__name__}): the next --since-mark "
+                 "will verify in full")
+        return False
 
 
 def _read_checkpoints(pubkey_file: Path | None, files: tuple[Path, ...]) -> tuple[list[Any], Any]:

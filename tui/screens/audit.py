@@ -4,6 +4,10 @@ Every problem `audit verify` finds is listed in full (wrapped and scrollable, ne
 screen's edge), and the decisions and audit events it touches are flagged "!" in their tables. An
 anchor file (kept off the machine) can be loaded to check the chain's head against it. The book is
 opened read-only (SQLite `mode=ro`) by every read: nothing here can change it.
+
+On a large book the full verify takes minutes, so it runs in the background with its progress
+shown, never holding up a key; meanwhile the last full verify's mark is shown at once and what came
+after it is checked quickly (#14). The full verify's result replaces both when it is done.
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane
 
+from engine.casebook.marks import Mark
 from engine.casebook.queries import AuditLine, DecisionRow
 from engine.dates import parse_iso_date
 from engine.policy.driver import default_engine
 from tui import data
-from tui.jobs import JobScreen
+from tui.jobs import JobDone, JobScreen, cancelled
 from tui.safe import clip, safe
 from tui.screens.replay import ReplayScreen
 from tui.widgets.lists import OpenTable
+
+
+class VerifyStopped(Exception):
+    """A full verify was stopped: a newer one replaced it, or the app is closing."""
 
 
 class AuditScreen(JobScreen):
@@ -54,6 +63,9 @@ class AuditScreen(JobScreen):
         self.events: list[AuditLine] = []
         self.verify_result: data.VerifyResult | None = None
         self.anchor_file: Path | None = None
+        self.verify_run = 0  # which verify the shown results belong to
+        self.full_done = False  # the full verify of this run has finished
+        self.progress_text = ""
 
     @property
     def db(self) -> Path:
@@ -84,6 +96,7 @@ class AuditScreen(JobScreen):
                 with VerticalScroll(id="problems-box"):
                     yield Static("", id="problems", markup=False)
         yield Static("", id="verify", markup=False)
+        yield Static("", id="verify-progress", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -185,24 +198,108 @@ class AuditScreen(JobScreen):
                           safe(r.edition), safe(r.priority), safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
 
+    @property
+    def marks_dir(self) -> Path:
+        """Where verification marks are kept (outside any book)."""
+        return self.app.marks_dir  # type: ignore[attr-defined]
+
     def action_verify(self) -> None:
-        """Run `audit verify` in a worker (against the anchor file, once one is given)."""
+        """Verify: the quick check from the last full verify's mark (none with an anchor file), and the full one.
+
+        Both run in workers; the full one reports its progress and is stopped when a newer verify
+        replaces it.
+        """
+        run = self.begin_verify()
+        if self.anchor_file is None:
+            self.run_job(partial(data.verify_since, self.db, self.marks_dir, partial(self._post_mark, run)),
+                         partial(self.show_quick, run), group="audit-quick", failed=partial(self.quick_failed, run))
+        self.run_job(partial(data.verify_full, self.db, self.anchor_file, self.marks_dir, self._progress_for(run)),
+                     partial(self.show_full, run), group="audit-verify", failed=partial(self.full_failed, run))
+
+    def begin_verify(self) -> int:
+        """Start a new verify run: earlier runs' results are ignored from now on; returns its number."""
+        self.verify_run += 1
+        self.full_done = False
         self.query_one("#verify", Static).update(safe("audit verify: checking..."))
-        self.run_job(partial(data.verify, self.db, self.anchor_file), self.show_verified, group="audit-verify",
-                     failed=self.verify_failed)
+        self.show_progress(self.verify_run, "events", 0, None)
+        return self.verify_run
+
+    def _post_mark(self, run: int, mark: Mark) -> None:
+        """(worker thread) Show the mark as soon as it is read, before the quick check runs."""
+        self.post_message(JobDone(partial(self.show_mark, run, mark)))
+
+    def _progress_for(self, run: int) -> data.Progress:
+        """(worker thread) A progress report for the full verify of `run`; stops it once superseded."""
+        def report(what: str, done: int, total: int | None) -> None:
+            if cancelled():
+                raise VerifyStopped
+            self.post_message(JobDone(partial(self.show_progress, run, what, done, total)))
+        return report
+
+    def show_mark(self, run: int, mark: Mark) -> None:
+        """Say at once how much was verified in full, and when."""
+        if run == self.verify_run and not self.full_done:
+            self.query_one("#verify", Static).update(safe(
+                f"audit verify: verified in full up to event {mark.seq:,} on {mark.day}; checking what came "
+                "after...", "yellow"))
+
+    def show_progress(self, run: int, what: str, done: int, total: int | None) -> None:
+        """The full verify's progress line: events checked of the total, then rows, then signatures."""
+        if run != self.verify_run or self.full_done:
+            return
+        if what == "events":
+            text = f"full verify: {done:,} of {total:,} events checked" if total else "full verify: starting..."
+        elif what == "rows":
+            text = f"full verify: every event checked; {done:,} rows checked"
+        else:
+            text = f"full verify: every event and row checked; signatures read in {done:,} events"
+        self.progress_text = text
+        self.query_one("#verify-progress", Static).update(safe(text, "dim"))
+
+    def show_quick(self, run: int, result: data.VerifyResult | None) -> None:
+        """The quick check's result, unless the full verify's is in already (no mark: nothing to show)."""
+        if run != self.verify_run or self.full_done or result is None:
+            return
+        self.show_verified(result)
+
+    def quick_failed(self, run: int, text: str) -> None:
+        """The mark could not be read or checked: say so; the full verify goes on."""
+        if run == self.verify_run and not self.full_done:
+            self.notify(f"verification mark: {text}", severity="warning", markup=False, timeout=8)
+
+    def show_full(self, run: int, result: data.VerifyResult) -> None:
+        """The full verify's result: it replaces the mark's and the quick check's."""
+        if run != self.verify_run:
+            return
+        self.full_done = True
+        self.progress_text = ""
+        self.query_one("#verify-progress", Static).update("")
+        self.show_verified(result)
+
+    def full_failed(self, run: int, text: str) -> None:
+        """The full verify could not run: say why."""
+        if run != self.verify_run:
+            return
+        self.full_done = True
+        self.query_one("#verify-progress", Static).update("")
+        self.verify_failed(text)
 
     def show_verified(self, result: data.VerifyResult) -> None:
         """Show the chain's state, every problem in full, and flag the rows and events they touch."""
         self.verify_result = result
         target = self.query_one("#verify", Static)
         anchored = f", anchor {result.anchor} matched" if result.anchor else ""
+        scope = f" ({result.scope}; full verify running)" if result.partial else ""
         if result.ok:
-            target.update(safe(f"audit verify: chain OK, {result.events} events{anchored}", "green"))
-            self.query_one("#problems", Static).update(safe(f"No problems: the chain and every row it vouches for "
-                                                            f"check out ({result.events} events{anchored})."))
+            target.update(safe(f"audit verify: chain OK, {result.events} events{anchored}{scope}",
+                               "yellow" if result.partial else "green"))
+            checked = ("what came after the last full verify checks out" if result.partial
+                       else "the chain and every row it vouches for check out")
+            self.query_one("#problems", Static).update(safe(f"No problems: {checked} ({result.events} events"
+                                                            f"{anchored}{scope})."))
         else:
-            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s) in {result.events} events "
-                               "(p lists them; ! and ? mark rows)", "bold red"))
+            target.update(safe(f"audit verify: BROKEN, {len(result.problems)} problem(s) in {result.events} events"
+                               f"{scope} (p lists them; ! and ? mark rows)", "bold red"))
             listing = Text()
             for n, problem in enumerate(result.problems, 1):
                 listing.append(safe(f"{n}. {problem}", "red"))
