@@ -47,3 +47,15 @@ def run_main(capsys, *args: str) -> Result:
         code = exc.code if isinstance(exc.code, int) else 1
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+def edit_decision(conn, decision_id: int, old: str, new: str) -> int:
+    """Tamper as someone with the file would: replace `old` by `new` in a decision's JSON and write it back in
+    the form it was stored in (a compact form re-packed with the book's own dictionary); returns rows changed."""
+    from engine.casebook import compact
+
+    stored, ruleset = conn.execute("SELECT decision, ruleset FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+    edited = compact.expand(conn, stored).replace(old, new)
+    value = compact.repack(conn, ruleset, edited) if compact.is_compact(stored) else edited
+    assert value is not None and value != stored
+    return conn.execute("UPDATE decisions SET decision = ? WHERE id = ?", (value, decision_id)).rowcount

@@ -32,7 +32,8 @@ PRAGMAS = (
 """Set on every connection (journal_mode=WAL is set once, outside any transaction)."""
 
 APPEND_ONLY = ("audit", "rulesets", "cases", "claimants", "decisions", "adviser_decisions", "referrals",
-               "referral_events", "meta", "training_attempts", "drafts", "case_status", "decision_events")
+               "referral_events", "meta", "training_attempts", "drafts", "case_status", "decision_events",
+               "decision_dictionaries")
 """Tables whose rows can never be updated, nor deleted except by erasure."""
 
 ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals", "referral_events", "drafts",
@@ -41,6 +42,10 @@ ERASABLE = ("cases", "claimants", "decisions", "adviser_decisions", "referrals",
 
 TRAINING_TABLES = ("training_attempts",)
 """Tables only a training book writes to (trainees' predictions and scores: no claimant data)."""
+
+DICTIONARY_TABLES = ("decision_dictionaries",)
+"""Tables of the dictionaries compact decisions are stored with (#14): no claimant data, never erased, every
+row vouched for by its audit event, since every compact decision is read through one."""
 
 
 PRIMARY_KEYS = {
@@ -57,6 +62,7 @@ PRIMARY_KEYS = {
     "drafts": "id",
     "case_status": "id",
     "decision_events": "decision",
+    "decision_dictionaries": "id",
 }
 """Each table's key: an INSERT reusing one is refused, so REPLACE cannot delete a row unseen."""
 
@@ -165,7 +171,7 @@ def m003_adviser_decisions(db: sqlite_utils.Database) -> None:
 @MIGRATIONS()
 def m004_auditor_views(db: sqlite_utils.Database) -> None:
     """Views for auditors with consistent names: decisions, current referrals, audit events, case history (#16)."""
-    for sql in VIEWS.values():
+    for sql in {**VIEWS, "decisions_readable": DECISIONS_READABLE_M004}.values():
         db.execute(sql)
 
 
@@ -237,10 +243,44 @@ def m008_decision_events(db: sqlite_utils.Database) -> None:
     _create_triggers(db)
 
 
+@MIGRATIONS()
+def m009_decision_dictionaries(db: sqlite_utils.Database) -> None:
+    """One zstd dictionary per rule set, so a decision is stored in about 70 bytes instead of 4 KB (#14).
+
+    Each row is the snapshot's samples (decisions of synthetic cases, no claimant data), compressed;
+    engine.casebook.compact says how a decision is stored and read with it. The auditors' view of
+    decisions takes a compact decision's edition status from its rule set snapshot.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS decision_dictionaries (id INTEGER PRIMARY KEY, "
+        "ruleset TEXT NOT NULL UNIQUE REFERENCES rulesets(digest), samples BLOB NOT NULL)"
+    )
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'decisions_readable'").fetchone():
+        db.execute("DROP VIEW decisions_readable")  # its edition_status read the JSON, which is now compact
+        db.execute(VIEWS["decisions_readable"])
+    _create_triggers(db)
+
+
+DECISIONS_READABLE_M004 = (
+    "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
+    "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') END AS edition_status, "
+    "d.priority, d.outcomes, "
+    "CASE WHEN json_valid(d.outcomes) THEN json_array_length(d.outcomes) END AS outcome_count, "
+    "CAST(a.decision_id IS NOT NULL AS INTEGER) AS reviewed, "
+    "CASE WHEN json_valid(a.choices) THEN (SELECT json_group_array(json_extract(c.value, '$.code')) "
+    "FROM json_each(a.choices) AS c WHERE json_extract(c.value, '$.accepted') = 0) END AS declined, "
+    "d.ruleset, d.engine_version, d.adviser AS recorded_by, d.recorded_at "
+    "FROM decisions AS d LEFT JOIN adviser_decisions AS a ON a.decision_id = d.id"
+)
+"""decisions_readable as m004 made it (a book without m009 keeps it); m009 replaces it by VIEWS' one."""
+
 VIEWS = {
     "decisions_readable": (
         "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
-        "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') END AS edition_status, "
+        "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') "
+        "WHEN typeof(d.decision) = 'blob' THEN (SELECT CASE WHEN json_extract(r.content, '$.format') >= 2 "
+        "THEN coalesce(json_extract(r.content, '$.edition.status'), 'in_force') END FROM rulesets AS r "
+        "WHERE r.digest = d.ruleset AND json_valid(r.content)) END AS edition_status, "
         "d.priority, d.outcomes, "
         "CASE WHEN json_valid(d.outcomes) THEN json_array_length(d.outcomes) END AS outcome_count, "
         "CAST(a.decision_id IS NOT NULL AS INTEGER) AS reviewed, "
