@@ -12,7 +12,7 @@ import pytest
 from engine.casebook.audit import Anchor
 from engine.casebook.book import CaseBook
 from engine.casebook.db import protected_triggers
-from tests.helpers import edit_decision, run_main
+from tests.helpers import edit_decision, edit_inputs, run_main
 
 
 def drop_triggers(conn: sqlite3.Connection) -> None:
@@ -27,7 +27,8 @@ def detected(db: Path, capsys) -> bool:
 
 
 ALTERATIONS = [
-    ("cases", "UPDATE cases SET inputs = replace(inputs, '\"jsa\"', '\"uc\"') WHERE id = 1"),
+    ("cases", lambda conn: edit_inputs(conn, 1, '"jsa"', '"uc"')),
+    ("cases", "UPDATE cases SET inputs = replace(inputs, 'A', 'B') WHERE id = 1"),
     ("cases", "UPDATE cases SET ref = 'TRN-9999' WHERE id = 2"),
     ("cases", "UPDATE cases SET inputs_hash = 'x' WHERE id = 3"),
     ("cases", "UPDATE cases SET recorded_at = '2001-01-01' WHERE id = 3"),
@@ -36,7 +37,7 @@ ALTERATIONS = [
     ("decisions", "UPDATE decisions SET outcomes = '[]' WHERE id = 1"),
     ("decisions", lambda conn: edit_decision(conn, 1, "urgent", "routine")),
     ("decisions", "UPDATE decisions SET decision = (SELECT decision FROM decisions WHERE id = 2) WHERE id = 1"),
-    ("decision_dictionaries", "UPDATE decision_dictionaries SET samples = X'00' WHERE id = 1"),
+    ("decision_dictionaries", "UPDATE decision_dictionaries SET content = 'KLUv' WHERE id = 1"),
     ("decisions", "UPDATE decisions SET adviser = 'someone-else' WHERE id = 4"),
     ("decisions", "UPDATE decisions SET ruleset = (SELECT digest FROM rulesets WHERE digest != decisions.ruleset LIMIT 1) WHERE id = 1"),
     ("decisions", "DELETE FROM decisions WHERE id = 5"),

@@ -1,14 +1,18 @@
-"""The compact stored form of a decision: zstd with a dictionary made once per rule set (#14).
+"""The compact stored form of a decision and its case inputs: zstd with a dictionary made once per rule set (#14).
 
 A decision's JSON repeats its rule set's texts, citations and sources, and its trace repeats the
 rule and fact names. Each rule set used by a book gets one dictionary, stored in the book in
 `decision_dictionaries` and vouched for by its audit event: the rule set snapshot's canonical text
-followed by the decisions of a fixed set of synthetic cases decided under it (never a claimant's
-data, so erasure leaves nothing behind in it). A decision is then stored as a BLOB:
+followed by the stored inputs and decisions of a fixed set of synthetic cases decided under it
+(never a claimant's data, so erasure leaves nothing behind in it). A decision (`decisions.decision`)
+and its case's inputs (`cases.inputs`) are then stored as text:
 
-    b"\\x01" + the dictionary's id (unsigned LEB128) + a zstd frame (with its size; no checksum, no dictionary id)
+    "~" + base64 (unpadded) of: b"\\x01", the dictionary's id (unsigned LEB128), a zstd frame (with its
+    size; no checksum, no dictionary id)
 
-A TEXT value in the column is a decision stored whole (every row before #14, or one whose compact
+Text, not a BLOB: every column stays valid UTF-8 text whatever SQL text functions do to it (SQLite's
+`replace()` on a BLOB makes text that is not UTF-8, which Python's sqlite3 cannot even read), and
+JSON never starts with "~". A value starting with "{" is stored whole (every row before #14, or one whose compact
 form did not give back the same bytes), so old books read as they always did. Packing is checked:
 a form that does not expand to the decision's exact bytes is never stored. The row hash covers
 the stored form, so `audit verify` catches any change to it, and `decision_hash` stays the sha256
@@ -17,6 +21,8 @@ of the full JSON, which every reader gets back byte for byte through `expand`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import random
 import sqlite3
@@ -26,10 +32,14 @@ from typing import Any
 
 import zstandard
 
+from engine.model.case import Case
 from engine.policy.rulebook import RuleSet
 
 FORMAT_ZSTD = 1
 """The first byte of a compact decision: zstd with the dictionary whose id follows."""
+
+MARK = "~"
+"""How a stored value in the compact form starts (JSON never does)."""
 
 SAMPLE_CASES = 48
 """Synthetic cases decided under a rule set to make its dictionary (about 60 bytes a decision then)."""
@@ -71,8 +81,8 @@ def _read_leb128(data: bytes, at: int) -> tuple[int, int]:
     raise ValueError("not a compact decision")
 
 
-def sample_text(ruleset: RuleSet) -> str:
-    """The decisions of SAMPLE_CASES synthetic cases under `ruleset`: what its decisions look like.
+def sample_text(ruleset: RuleSet, inputs_of: Callable[[Case], str]) -> str:
+    """The stored inputs and decisions of SAMPLE_CASES synthetic cases under `ruleset`: what its rows look like.
 
     Empty when the rule set cannot decide them (the dictionary is then the snapshot alone).
     """
@@ -81,17 +91,16 @@ def sample_text(ruleset: RuleSet) -> str:
 
     rng = random.Random(SAMPLE_SEED)  # noqa: S311 - synthetic data, not security
     try:
-        return "".join(decide(synthetic_case(rng, n), ruleset).to_json() for n in range(1, SAMPLE_CASES + 1))
+        cases = [synthetic_case(rng, n) for n in range(1, SAMPLE_CASES + 1)]
+        return "".join(inputs_of(case) + decide(case, ruleset).to_json() for case in cases)
     except Exception:  # a rule set the engine cannot run still gets a dictionary (the snapshot alone)
         return ""
 
 
-def _dictionary(content: str, samples: bytes) -> zstandard.ZstdCompressionDict:
-    """The zstd dictionary: the snapshot's canonical text, then the samples (stored compressed by the snapshot)."""
-    base = content.encode("utf-8")
-    plain = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(
-        base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)).decompress(samples, max_output_size=MAX_DECISION * 4)
-    return zstandard.ZstdCompressionDict(base + plain, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+def _dictionary(stored: str) -> zstandard.ZstdCompressionDict:
+    """The zstd dictionary a stored dictionary row holds (the snapshot's text, then the samples)."""
+    return zstandard.ZstdCompressionDict(zstandard.ZstdDecompressor().decompress(_unarmour(stored)),
+                                         dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
 def _frame_options() -> dict[str, Any]:
@@ -100,37 +109,50 @@ def _frame_options() -> dict[str, Any]:
     return {"write_checksum": False, "write_content_size": True, "write_dict_id": False}
 
 
-def pack_samples(content: str, samples: str) -> bytes:
-    """The samples as stored: compressed with the snapshot's text as their dictionary."""
-    base = zstandard.ZstdCompressionDict(content.encode("utf-8"), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-    return zstandard.ZstdCompressor(level=19, dict_data=base, **_frame_options()).compress(samples.encode("utf-8"))
+def stored_dictionary(content: str, samples: str) -> str:
+    """A dictionary as stored: the snapshot's text then the samples, compressed on its own and in base64, so
+    reading a decision needs nothing but its dictionary row (not even the rule set snapshot)."""
+    return _armour(zstandard.ZstdCompressor(level=19, **_frame_options()).compress((content + samples).encode("utf-8")))
 
 
-def _key(ruleset: str, samples: bytes) -> tuple[str, str]:
+def _armour(data: bytes) -> str:
+    """Bytes as unpadded base64 text."""
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unarmour(text: str) -> bytes:
+    """`_armour` undone (ValueError when it is not base64)."""
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ValueError("not base64") from None
+
+
+def _key(ruleset: str, samples: str) -> tuple[str, str]:
     """A cache key naming a dictionary by its content: the snapshot's digest and the samples' hash
     (two books may number the same dictionary differently)."""
-    return (ruleset, hashlib.sha256(samples).hexdigest())
+    return (ruleset, hashlib.sha256(samples.encode("utf-8")).hexdigest())
 
 
 class Packer:
-    """Packs decisions with one stored dictionary (its id in the book, the snapshot text and samples)."""
+    """Packs decisions and inputs with one stored dictionary (its id in the book and its stored text)."""
 
-    def __init__(self, ident: int, digest: str, content: Callable[[], str], samples: bytes) -> None:
+    def __init__(self, ident: int, digest: str, stored: str) -> None:
         self.ident = ident
-        key = _key(digest, samples)
+        key = _key(digest, stored)
         with _lock:
             found = _compressors.get(key)
         if found is None:
-            found = zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(content(), samples),
-                                             **_frame_options())
+            found = zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(stored), **_frame_options())
             with _lock:
                 found = _compressors.setdefault(key, found)
         self._compressor = found
-        self._decompressor = _decompressor(key, content, samples)
+        self._decompressor = _decompressor(key, stored)
         self._head = bytes([FORMAT_ZSTD]) + _leb128(ident)
 
-    def pack(self, text: str) -> bytes | str:
-        """The compact form of a decision's JSON, or the text itself when packing would not give it back."""
+    def pack(self, text: str) -> str:
+        """The compact form of a decision's (or inputs') JSON, or the text itself when packing would not give it
+        back (JSON text never starts with the compact form's mark)."""
         raw = text.encode("utf-8")
         try:
             with _lock:  # zstandard's (de)compressor objects are not for two threads at once
@@ -138,39 +160,40 @@ class Packer:
                 same = self._decompressor.decompress(frame) == raw
         except zstandard.ZstdError:
             return text
-        return self._head + frame if same else text
+        return MARK + _armour(self._head + frame) if same and not is_compact(text) else text
 
 
-def _decompressor(key: tuple[str, str], content: Callable[[], str], samples: bytes) -> zstandard.ZstdDecompressor:
-    """The (cached) decompressor of one dictionary; `content` gives the snapshot text when it must be built."""
+def _decompressor(key: tuple[str, str], stored: str) -> zstandard.ZstdDecompressor:
+    """The (cached) decompressor of one stored dictionary."""
     with _lock:
         found = _decompressors.get(key)
     if found is None:
-        found = zstandard.ZstdDecompressor(dict_data=_dictionary(content(), samples))
+        found = zstandard.ZstdDecompressor(dict_data=_dictionary(stored))
         with _lock:
             found = _decompressors.setdefault(key, found)
     return found
 
 
-def packer(conn: sqlite3.Connection, ruleset: RuleSet) -> tuple[Packer, dict[str, Any] | None]:
+def packer(conn: sqlite3.Connection, ruleset: RuleSet,
+           inputs_of: Callable[[Case], str]) -> tuple[Packer, dict[str, Any] | None]:
     """The packer for `ruleset` in this book, and the dictionary row if this call stored it (in the caller's write).
 
     The caller records the new row's hash in an audit event (with the rule set's, when both are new).
     """
-    row = conn.execute("SELECT id, samples FROM decision_dictionaries WHERE ruleset = ?", (ruleset.digest,)).fetchone()
+    row = conn.execute("SELECT id, content FROM decision_dictionaries WHERE ruleset = ?", (ruleset.digest,)).fetchone()
     if row is not None:
-        return Packer(int(row[0]), ruleset.digest, lambda: ruleset.canonical, bytes(row[1])), None
-    samples = pack_samples(ruleset.canonical, sample_text(ruleset))
+        return Packer(int(row[0]), ruleset.digest, str(row[1])), None
+    samples = stored_dictionary(ruleset.canonical, sample_text(ruleset, inputs_of))
     ident = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM decision_dictionaries").fetchone()[0])
-    conn.execute("INSERT INTO decision_dictionaries (id, ruleset, samples) VALUES (?, ?, ?)",
+    conn.execute("INSERT INTO decision_dictionaries (id, ruleset, content) VALUES (?, ?, ?)",
                  (ident, ruleset.digest, samples))
-    stored = {"id": ident, "ruleset": ruleset.digest, "samples": samples}
-    return Packer(ident, ruleset.digest, lambda: ruleset.canonical, samples), stored
+    stored = {"id": ident, "ruleset": ruleset.digest, "content": samples}
+    return Packer(ident, ruleset.digest, samples), stored
 
 
 def is_compact(value: Any) -> bool:
-    """True when a stored decision is in the compact form (a BLOB), not whole JSON text."""
-    return isinstance(value, bytes | bytearray | memoryview)
+    """True when a stored value is in the compact form, not whole JSON text."""
+    return isinstance(value, str) and value.startswith(MARK)
 
 
 def expand(conn: sqlite3.Connection, value: Any) -> Any:
@@ -182,7 +205,7 @@ def expand(conn: sqlite3.Connection, value: Any) -> Any:
     if not is_compact(value):
         return value
     try:
-        return _expand(conn, bytes(value))
+        return _expand(conn, _unarmour(value[len(MARK):]))
     except (ValueError, sqlite3.Error, zstandard.ZstdError, UnicodeDecodeError):
         return ""
 
@@ -192,39 +215,29 @@ def _expand(conn: sqlite3.Connection, data: bytes) -> str:
     if not data or data[0] != FORMAT_ZSTD:
         raise ValueError("not a compact decision")
     ident, at = _read_leb128(data, 1)
-    row = conn.execute("SELECT ruleset, samples FROM decision_dictionaries WHERE id = ?", (ident,)).fetchone()
-    if row is None or not isinstance(row[0], str) or not is_compact(row[1]):
+    row = conn.execute("SELECT ruleset, content FROM decision_dictionaries WHERE id = ?", (ident,)).fetchone()
+    if row is None or not isinstance(row[0], str) or not isinstance(row[1], str):
         raise ValueError("no dictionary")
-    digest, samples = row[0], bytes(row[1])
+    digest, samples = row[0], row[1]
     frame = data[at:]
     size = zstandard.frame_content_size(frame)
     if not 0 <= size <= MAX_DECISION:
         raise ValueError("not a compact decision")
-    unpack = _decompressor(_key(digest, samples), _snapshot(conn, digest), samples)
+    unpack = _decompressor(_key(digest, samples), samples)
     with _lock:
         return unpack.decompress(frame).decode("utf-8")
 
 
-def _snapshot(conn: sqlite3.Connection, digest: str) -> Callable[[], str]:
-    """A reader of a stored rule set snapshot's text (ValueError when the book does not hold it)."""
-    def content() -> str:
-        found = conn.execute("SELECT content FROM rulesets WHERE digest = ?", (digest,)).fetchone()
-        if found is None or not isinstance(found[0], str):
-            raise ValueError("no rule set snapshot")
-        return str(found[0])
-    return content
-
-
-def repack(conn: sqlite3.Connection, ruleset: Any, text: Any) -> bytes | None:
+def repack(conn: sqlite3.Connection, ruleset: Any, text: Any) -> str | None:
     """The compact form this book would store for a decision's JSON under `ruleset` (None when it has no
     dictionary for it): what a decision row held if its compact form was replaced by its whole text."""
     if not isinstance(text, str) or not isinstance(ruleset, str):
         return None
     try:
-        row = conn.execute("SELECT id, samples FROM decision_dictionaries WHERE ruleset = ?", (ruleset,)).fetchone()
-        if row is None or not is_compact(row[1]):
+        row = conn.execute("SELECT id, content FROM decision_dictionaries WHERE ruleset = ?", (ruleset,)).fetchone()
+        if row is None or not isinstance(row[1], str):
             return None
-        packed = Packer(int(row[0]), ruleset, _snapshot(conn, ruleset), bytes(row[1])).pack(text)
+        packed = Packer(int(row[0]), ruleset, row[1]).pack(text)
     except (ValueError, sqlite3.Error, zstandard.ZstdError):
         return None
-    return packed if isinstance(packed, bytes) else None
+    return packed if is_compact(packed) else None

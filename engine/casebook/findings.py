@@ -62,11 +62,11 @@ def _sha256(text: Any) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if isinstance(text, str) else None
 
 
-def _inputs_hash(row: dict[str, Any], keyed: Keyed | None) -> str | None:
+def _inputs_hash(conn: sqlite3.Connection, row: dict[str, Any], keyed: Keyed | None) -> str | None:
     """The hash a case row's inputs should have: keyed when the row's is (and the key is at hand), else sha256."""
     from engine.casebook.audit import KEYED_PREFIX  # audit imports this module
 
-    inputs = row.get("inputs")
+    inputs = expand(conn, row.get("inputs"))
     if keyed is not None and isinstance(inputs, str) and str(row.get("inputs_hash", "")).startswith(KEYED_PREFIX):
         return keyed.text_hash(inputs)
     return _sha256(inputs)
@@ -147,10 +147,12 @@ def _candidates(conn: sqlite3.Connection, table: str, row: dict[str, Any],
         if isinstance(row.get("decision"), str):  # a compact decision put back whole: its compact form
             offer("decision", repack(conn, row.get("ruleset"), text))
     if table == "cases":
-        offer("inputs_hash", _inputs_hash(row, keyed))
+        offer("inputs_hash", _inputs_hash(conn, row, keyed))
         try:
-            for (ref,) in conn.execute("SELECT ref FROM decisions WHERE case_id = ?", (row.get("id"),)):
+            for ref, ruleset in conn.execute("SELECT ref, ruleset FROM decisions WHERE case_id = ?", (row.get("id"),)):
                 offer("ref", ref)
+                if isinstance(row.get("inputs"), str):  # compact inputs put back whole: their compact form
+                    offer("inputs", repack(conn, ruleset, row.get("inputs")))
         except sqlite3.Error:
             pass
     return out
@@ -191,7 +193,7 @@ def _unrecoverable(conn: sqlite3.Connection, table: str, row: dict[str, Any], ev
                 for c in ("priority", "outcomes", "as_of", "edition") if c in fields and fields[c] != row.get(c)]
         return ("its recorded recommendation no longer matches its hash"
                 + (": it now says " + "; ".join(said) if said else ""))
-    if table == "cases" and _inputs_hash(row, keyed) != row.get("inputs_hash"):
+    if table == "cases" and _inputs_hash(conn, row, keyed) != row.get("inputs_hash"):
         return "its case inputs (not shown) no longer match their hash"
     if table in UNCOPIED and event_found:  # who and when (and the keys) agree with the event
         names = " or ".join(FIELD_WORDS.get(c, c) for c in UNCOPIED[table])

@@ -171,6 +171,7 @@ def decision_record(conn: sqlite3.Connection, decision_id: int) -> DecisionRecor
         return None
     ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser, at, *case = row
     inputs, inputs_hash, nino, choices = case
+    inputs = expand(conn, inputs)
     return DecisionRecord(ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, expand(conn, decision),
                           digest, adviser, at, inputs, inputs_hash, nino, choices)
 

@@ -98,12 +98,14 @@ def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[st
 def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared]) -> set[tuple[str, str]]:
     """(ref, inputs hash) pairs among `prepared` that this book already holds."""
     found: set[tuple[str, str]] = set()
-    hashes = sorted({p.inputs_hash for p in prepared} | {sha256_text(p.inputs) for p in prepared})
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
+    hashes = {p.inputs_hash for p in prepared} | {sha256_text(p.inputs) for p in prepared}
+    tails = sorted({h[-16:] for h in hashes})  # what the index (db.INPUTS_TAIL_INDEX) holds
+    for start in range(0, len(tails), 500):
+        chunk = tails[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        found |= set(conn.execute(
-            f"SELECT ref, inputs_hash FROM cases WHERE inputs_hash IN ({marks})", chunk))  # noqa: S608
+        found |= {(str(ref), str(digest)) for ref, digest in conn.execute(
+            f"SELECT ref, inputs_hash FROM cases WHERE substr(inputs_hash, -16) IN ({marks})", chunk)  # noqa: S608
+            if digest in hashes}
     return found
 
 
@@ -118,7 +120,7 @@ def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str, on_beh
     if new:
         conn.execute("INSERT INTO rulesets (digest, edition, content) VALUES (?, ?, ?)",
                      (ruleset.digest, ruleset.edition.id, ruleset.canonical))
-    packer, stored = compact.packer(conn, ruleset)
+    packer, stored = compact.packer(conn, ruleset, lambda case: canonical_json(replay_inputs(case)))
     if not new and stored is None:
         return packer
     body: dict[str, Any] = {"ruleset": ruleset.digest, "edition": ruleset.edition.id} if new else \
@@ -137,7 +139,8 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
             packers: dict[str, compact.Packer] | None = None) -> list[int]:
     """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock).
 
-    A decision is stored in its compact form when its rule set's packer is given (engine.casebook.compact).
+    A decision and its case's inputs are stored in their compact form when its rule set's packer is given
+    (engine.casebook.compact).
     """
     if not items:
         return []
@@ -150,12 +153,13 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     for item in items:
         case_id += 1
         decision_id += 1
-        case_row = {"id": case_id, "ref": item.ref, "inputs": item.inputs, "inputs_hash": item.inputs_hash,
-                    "recorded_at": stamp}
+        packer = packers[item.ruleset] if packers else None
+        case_row = {"id": case_id, "ref": item.ref, "inputs": packer.pack(item.inputs) if packer else item.inputs,
+                    "inputs_hash": item.inputs_hash, "recorded_at": stamp}
         decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
                         "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
                         "priority": item.priority, "outcomes": item.outcomes,
-                        "decision": packers[item.ruleset].pack(item.decision) if packers else item.decision,
+                        "decision": packer.pack(item.decision) if packer else item.decision,
                         "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
         cases.append(tuple(case_row.values()))
         claimants.append((case_id, item.nino))
@@ -171,7 +175,7 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
             chosen.append(tuple(choice_row.values()))
             rows["adviser_decisions"] = {str(decision_id): row_hash(choice_row)}
         body = {"decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
-                "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows}
+                "inputs_hash": item.inputs_hash, "rows": rows}  # the rule set is in the decision row it hashes
         if os_user is not None:
             body["on_behalf_of"] = adviser
         events.append(("decision.recorded", body))
