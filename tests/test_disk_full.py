@@ -79,10 +79,16 @@ def test_a_full_disk_during_batch_says_so_with_the_true_count(tmp_path: Path, ca
         assert 0 < written < 12000 and written % 400 == 0  # whole chunks only
         assert _decisions(disk / "book.db") == written  # the count told is the truth
         assert run_main(capsys, "audit", "verify", "--db", str(disk / "book.db")).code == 0
-        # a single record on the full disk: named, one line, nothing half-written
+        # a single record on the full disk: named, one line, nothing half-written; or, since a compact decision
+        # (#14) is small enough to fit in the room the write-ahead log already holds, recorded whole
+        _fill(disk)
         again = _pathways("record", str(IN_FORCE), "--db", str(disk / "book.db"), "--training")
-        assert again.returncode == 2 and "the disk is full" in again.stderr and len(again.stderr.splitlines()) == 1
-        assert _decisions(disk / "book.db") == written
+        if again.returncode == 0:
+            assert _decisions(disk / "book.db") == written + 1
+            assert run_main(capsys, "audit", "verify", "--db", str(disk / "book.db")).code == 0
+        else:
+            assert again.returncode == 2 and "the disk is full" in again.stderr
+            assert len(again.stderr.splitlines()) == 1 and _decisions(disk / "book.db") == written
 
 
 def test_exports_and_anchors_on_a_full_disk_leave_no_file(tmp_path: Path, capsys) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import hashlib
 import random
 import sqlite3
@@ -163,6 +164,43 @@ class Packer:
         return MARK + _armour(self._head + frame) if same and not is_compact(text) else text
 
 
+CONNECTIONS_KEPT = 4
+"""Connections whose dictionaries are remembered by id (the most recently used), so reading a decision does
+not re-read and re-hash its 19 KB dictionary row each time."""
+
+_by_connection: collections.OrderedDict[int, tuple[sqlite3.Connection, dict[int, zstandard.ZstdDecompressor]]] = \
+    collections.OrderedDict()
+
+
+def _connection_dictionary(conn: sqlite3.Connection, ident: int) -> zstandard.ZstdDecompressor:
+    """The decompressor of dictionary `ident` in the book `conn` reads (ValueError when it holds none).
+
+    Remembered per connection (the rows are append-only); the connection itself is held, so its id is
+    not reused by another while it is remembered.
+    """
+    with _lock:
+        entry = _by_connection.get(id(conn))
+        if entry is not None and entry[0] is conn:
+            _by_connection.move_to_end(id(conn))
+            found = entry[1].get(ident)
+            if found is not None:
+                return found
+    row = conn.execute("SELECT ruleset, content FROM decision_dictionaries WHERE id = ?", (ident,)).fetchone()
+    if row is None or not isinstance(row[0], str) or not isinstance(row[1], str):
+        raise ValueError("no dictionary")
+    found = _decompressor(_key(row[0], row[1]), row[1])
+    with _lock:
+        entry = _by_connection.get(id(conn))
+        if entry is None or entry[0] is not conn:
+            entry = (conn, {})
+            _by_connection[id(conn)] = entry
+        entry[1][ident] = found
+        _by_connection.move_to_end(id(conn))
+        while len(_by_connection) > CONNECTIONS_KEPT:
+            _by_connection.popitem(last=False)
+    return found
+
+
 def _decompressor(key: tuple[str, str], stored: str) -> zstandard.ZstdDecompressor:
     """The (cached) decompressor of one stored dictionary."""
     with _lock:
@@ -215,15 +253,11 @@ def _expand(conn: sqlite3.Connection, data: bytes) -> str:
     if not data or data[0] != FORMAT_ZSTD:
         raise ValueError("not a compact decision")
     ident, at = _read_leb128(data, 1)
-    row = conn.execute("SELECT ruleset, content FROM decision_dictionaries WHERE id = ?", (ident,)).fetchone()
-    if row is None or not isinstance(row[0], str) or not isinstance(row[1], str):
-        raise ValueError("no dictionary")
-    digest, samples = row[0], row[1]
     frame = data[at:]
     size = zstandard.frame_content_size(frame)
     if not 0 <= size <= MAX_DECISION:
         raise ValueError("not a compact decision")
-    unpack = _decompressor(_key(digest, samples), samples)
+    unpack = _connection_dictionary(conn, ident)
     with _lock:
         return unpack.decompress(frame).decode("utf-8")
 
