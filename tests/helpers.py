@@ -47,3 +47,27 @@ def run_main(capsys, *args: str) -> Result:
         code = exc.code if isinstance(exc.code, int) else 1
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+def edit_decision(conn, decision_id: int, old: str, new: str) -> int:
+    """Tamper as someone with the file would: replace `old` by `new` in a decision's JSON and write it back in
+    the form it was stored in (a compact form re-packed with the book's own dictionary); returns rows changed."""
+    return _edit(conn, "decisions", "decision", decision_id, old, new)
+
+
+def edit_inputs(conn, case_id: int, old: str, new: str) -> int:
+    """`edit_decision` for a case's stored inputs."""
+    return _edit(conn, "cases", "inputs", case_id, old, new)
+
+
+def _edit(conn, table: str, column: str, ident: int, old: str, new: str) -> int:
+    """Replace `old` by `new` in a stored JSON value, written back in its stored form; returns rows changed."""
+    from engine.casebook import compact
+
+    stored = conn.execute(f"SELECT {column} FROM {table} WHERE id = ?", (ident,)).fetchone()[0]
+    key = "id" if table == "decisions" else "case_id"
+    ruleset = conn.execute(f"SELECT ruleset FROM decisions WHERE {key} = ? ORDER BY id LIMIT 1", (ident,)).fetchone()[0]
+    edited = compact.expand(conn, stored).replace(old, new)
+    value = compact.repack(conn, ruleset, edited) if compact.is_compact(stored) else edited
+    assert value is not None and value != stored
+    return conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (value, ident)).rowcount

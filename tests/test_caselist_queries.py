@@ -39,7 +39,8 @@ def book_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ruleset = engine.ruleset_for(case)
             book.record(case, engine.decide(case, ruleset), ruleset, "T1")
         n = 0
-        for ident, text in book.conn.execute("SELECT id, decision FROM decisions ORDER BY id").fetchall():
+        for ident in book.decision_ids():
+            text = book.decision_record(ident).decision  # type: ignore[union-attr]
             codes = [o["code"] for o in json.loads(text)["outcomes"] if o["kind"] == "referral"]
             if codes and ident % 4 == 0:
                 referral = book.add_referral(ident, codes[0], "Provider", "T1")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.casebook import audit
+from engine.casebook import audit, compact
 from engine.casebook.book import CaseBook
 from engine.casebook.db import connect, write
 from engine.policy.rulebook import canonical_json
@@ -37,7 +37,7 @@ def unkeyed_hashes(db: Path, ninos: tuple[str, ...], case_ids: range) -> dict[st
             out[audit.sha256_text(canonical_json(row))] = f"claimant row {case_id}"
     conn = sqlite3.connect(db)
     for (inputs,) in conn.execute("SELECT inputs FROM cases"):
-        out[audit.sha256_text(inputs)] = "case inputs"
+        out[audit.sha256_text(compact.expand(conn, inputs))] = "case inputs"  # the JSON, however it is stored
     conn.close()
     return out
 

@@ -13,7 +13,7 @@ from engine.casebook.replay import INPUTS_ALTERED, MATCH, MISMATCH, UNKNOWN_RULE
 from engine.policy.driver import Engine
 from engine.policy.rulebook import RuleSet, load_book, read_book
 from rules import RULES_DIR
-from tests.helpers import run_main
+from tests.helpers import edit_inputs, run_main
 from tests.strategies import cases
 
 
@@ -78,7 +78,7 @@ def test_statuses_for_altered_inputs_and_missing_rule_sets(training_book: CaseBo
     conn = training_book.conn
     drop_triggers(conn)
     conn.execute("PRAGMA foreign_keys=OFF")
-    assert conn.execute("UPDATE cases SET inputs = replace(inputs, '\"jsa\"', '\"uc\"') WHERE id = 1").rowcount
+    assert edit_inputs(conn, 1, '"jsa"', '"uc"')
     digest = conn.execute("SELECT ruleset FROM decisions WHERE id = 2").fetchone()[0]
     conn.execute("DELETE FROM rulesets WHERE digest = ?", (digest,))
     replayer = Replayer(training_book)

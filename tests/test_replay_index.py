@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.casebook.book import CaseBook
 from engine.casebook.replay import INPUTS_ALTERED, MATCH, Replayer
+from tests.helpers import edit_inputs
 
 
 def _index(path: Path) -> dict[int, int]:
@@ -61,7 +62,7 @@ def test_altered_inputs_are_still_caught_through_the_index(training_book: CaseBo
     training_book.close()
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TRIGGER cases_no_update")
-        conn.execute("UPDATE cases SET inputs = replace(inputs, '\"benefit\"', '\"benefit\" ') "
-                     "WHERE id = (SELECT case_id FROM decisions WHERE id = ?)", (decision,))
+        case_id = conn.execute("SELECT case_id FROM decisions WHERE id = ?", (decision,)).fetchone()[0]
+        edit_inputs(conn, case_id, '"benefit"', '"benefit" ')
     with CaseBook(path, create=False) as book:
         assert Replayer(book).replay(decision).status == INPUTS_ALTERED

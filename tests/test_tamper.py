@@ -12,7 +12,7 @@ import pytest
 from engine.casebook.audit import Anchor
 from engine.casebook.book import CaseBook
 from engine.casebook.db import protected_triggers
-from tests.helpers import run_main
+from tests.helpers import edit_decision, edit_inputs, run_main
 
 
 def drop_triggers(conn: sqlite3.Connection) -> None:
@@ -27,14 +27,17 @@ def detected(db: Path, capsys) -> bool:
 
 
 ALTERATIONS = [
-    ("cases", "UPDATE cases SET inputs = replace(inputs, '\"jsa\"', '\"uc\"') WHERE id = 1"),
+    ("cases", lambda conn: edit_inputs(conn, 1, '"jsa"', '"uc"')),
+    ("cases", "UPDATE cases SET inputs = replace(inputs, 'A', 'B') WHERE id = 1"),
     ("cases", "UPDATE cases SET ref = 'TRN-9999' WHERE id = 2"),
     ("cases", "UPDATE cases SET inputs_hash = 'x' WHERE id = 3"),
     ("cases", "UPDATE cases SET recorded_at = '2001-01-01' WHERE id = 3"),
     ("claimants", "UPDATE claimants SET nino = 'QQ000000A' WHERE case_id = 1"),
     ("decisions", "UPDATE decisions SET priority = 'routine' WHERE id = 1"),
     ("decisions", "UPDATE decisions SET outcomes = '[]' WHERE id = 1"),
-    ("decisions", "UPDATE decisions SET decision = replace(decision, 'urgent', 'routine') WHERE id = 1"),
+    ("decisions", lambda conn: edit_decision(conn, 1, "urgent", "routine")),
+    ("decisions", "UPDATE decisions SET decision = (SELECT decision FROM decisions WHERE id = 2) WHERE id = 1"),
+    ("decision_dictionaries", "UPDATE decision_dictionaries SET content = 'KLUv' WHERE id = 1"),
     ("decisions", "UPDATE decisions SET adviser = 'someone-else' WHERE id = 4"),
     ("decisions", "UPDATE decisions SET ruleset = (SELECT digest FROM rulesets WHERE digest != decisions.ruleset LIMIT 1) WHERE id = 1"),
     ("decisions", "DELETE FROM decisions WHERE id = 5"),
@@ -60,7 +63,7 @@ def test_each_alteration_is_detected(training_book: CaseBook, tmp_path: Path, ca
     assert not detected(db, capsys), "a clean copy must verify and replay"
     conn = sqlite3.connect(db)
     drop_triggers(conn)
-    assert conn.execute(sql).rowcount >= 1
+    assert (sql(conn) if callable(sql) else conn.execute(sql).rowcount) >= 1
     for trigger in protected_triggers().values():  # restore them: detection must come from the hashes
         conn.execute(trigger)
     conn.commit()

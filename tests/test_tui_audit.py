@@ -11,6 +11,7 @@ from engine.casebook.db import protected_triggers
 from engine.casebook.health import FOREIGN
 from engine.casebook.replay import MATCH, MISMATCH
 from tests.conftest import record_scenarios
+from tests.helpers import edit_decision
 from tests.test_tamper import drop_triggers
 from tests.tui_helpers import app_for, settle
 from tui.screens.audit import AuditScreen
@@ -28,7 +29,7 @@ def make_book(tmp_path, tamper: bool):
         record_scenarios(book, limit=3)
         if tamper:
             drop_triggers(book.conn)
-            book.conn.execute("UPDATE decisions SET decision = replace(decision, 'urgent', 'routine') WHERE id = 1")
+            edit_decision(book.conn, 1, "urgent", "routine")
         book.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return db
 

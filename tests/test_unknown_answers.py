@@ -19,7 +19,9 @@ def test_unknown_answers_are_recorded_as_given_and_replay_matches(tmp_path: Path
     assert all(json.loads(line)["status"] == "MATCH" for line in replay.out.splitlines())
     import sqlite3
     conn = sqlite3.connect(db)
-    inputs = [json.loads(row[0]) for row in conn.execute("SELECT inputs FROM cases ORDER BY id")]
+    from engine.casebook.compact import expand
+
+    inputs = [json.loads(expand(conn, row[0])) for row in conn.execute("SELECT inputs FROM cases ORDER BY id")]
     conn.close()
     assert inputs[0]["children"]["dependants"] == "declined"
     assert inputs[1]["consent"]["housing_advice"] == "unknown"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from engine.casebook.db import ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
+from engine.casebook.db import DICTIONARY_TABLES, ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
 from engine.errors import InputError
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 KEYED_PREFIX = "k1:"
 """Marks a keyed row hash (engine.casebook.keyed): checking it needs the book's key file."""
 
-ROW_TABLES = {table: PRIMARY_KEYS[table] for table in (*ERASABLE, *TRAINING_TABLES)}
-"""Tables whose every row is vouched for by a row hash in an audit event (the erasable ones and the
-training attempts), by key."""
+ROW_TABLES = {table: PRIMARY_KEYS[table] for table in (*ERASABLE, *TRAINING_TABLES, *DICTIONARY_TABLES)}
+"""Tables whose every row is vouched for by a row hash in an audit event (the erasable ones, the
+training attempts and the decision dictionaries), by key."""
 
 
 def sha256_text(text: str) -> str:

@@ -61,7 +61,8 @@ VIEW_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "referral": "The referral the event recorded or updated.",
             "status": "A referral's status set by the event.",
             "case_key": "Keyed pseudonym of the case reference (survives erasure; reveals nothing).",
-            "ruleset": "The rule set the event stored or used.",
+            "ruleset": "The rule set the event stored (decision events before #14 also name the one used; "
+                       "a decision's rule set is in decisions_readable).",
             "hash": "sha256 of this event, covering the previous one's.",
             "prev_hash": "The previous event's hash.",
             "body": "The event as recorded (JSON, with the hashes of the rows it wrote).",

@@ -16,6 +16,8 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from engine.casebook.compact import expand, repack
+
 if TYPE_CHECKING:
     from engine.casebook.keyed import Keyed
 
@@ -60,11 +62,11 @@ def _sha256(text: Any) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if isinstance(text, str) else None
 
 
-def _inputs_hash(row: dict[str, Any], keyed: Keyed | None) -> str | None:
+def _inputs_hash(conn: sqlite3.Connection, row: dict[str, Any], keyed: Keyed | None) -> str | None:
     """The hash a case row's inputs should have: keyed when the row's is (and the key is at hand), else sha256."""
     from engine.casebook.audit import KEYED_PREFIX  # audit imports this module
 
-    inputs = row.get("inputs")
+    inputs = expand(conn, row.get("inputs"))
     if keyed is not None and isinstance(inputs, str) and str(row.get("inputs_hash", "")).startswith(KEYED_PREFIX):
         return keyed.text_hash(inputs)
     return _sha256(inputs)
@@ -139,13 +141,18 @@ def _candidates(conn: sqlite3.Connection, table: str, row: dict[str, Any],
             if isinstance(value, str | int) and not isinstance(value, bool):
                 offer(column, value)
     if table == "decisions":
-        for column, value in _decision_fields(row.get("decision")).items():
+        text = expand(conn, row.get("decision"))
+        for column, value in _decision_fields(text).items():
             offer(column, value)
+        if isinstance(row.get("decision"), str):  # a compact decision put back whole: its compact form
+            offer("decision", repack(conn, row.get("ruleset"), text))
     if table == "cases":
-        offer("inputs_hash", _inputs_hash(row, keyed))
+        offer("inputs_hash", _inputs_hash(conn, row, keyed))
         try:
-            for (ref,) in conn.execute("SELECT ref FROM decisions WHERE case_id = ?", (row.get("id"),)):
+            for ref, ruleset in conn.execute("SELECT ref, ruleset FROM decisions WHERE case_id = ?", (row.get("id"),)):
                 offer("ref", ref)
+                if isinstance(row.get("inputs"), str):  # compact inputs put back whole: their compact form
+                    offer("inputs", repack(conn, ruleset, row.get("inputs")))
         except sqlite3.Error:
             pass
     return out
@@ -174,17 +181,19 @@ UNCOPIED = {"adviser_decisions": ("choices",), "referrals": ("provider",), "refe
 """The fields of each table that no other record copies: when every other field checks out, one of these changed."""
 
 
-def _unrecoverable(table: str, row: dict[str, Any], event_found: bool, keyed: Keyed | None = None) -> str:
+def _unrecoverable(conn: sqlite3.Connection, table: str, row: dict[str, Any], event_found: bool,
+                   keyed: Keyed | None = None) -> str:
     """What can still be said of a changed row whose recorded values are nowhere else."""
     if table == "claimants":
         return "its National Insurance number (not shown)"
-    if table == "decisions" and _sha256(row.get("decision")) != row.get("decision_hash"):
-        fields = _decision_fields(row.get("decision"))
+    text = expand(conn, row.get("decision")) if table == "decisions" else None
+    if table == "decisions" and _sha256(text) != row.get("decision_hash"):
+        fields = _decision_fields(text)
         said = [f"{FIELD_WORDS.get(c, c)} {_said(fields[c])} where the row says {_said(row.get(c))}"
                 for c in ("priority", "outcomes", "as_of", "edition") if c in fields and fields[c] != row.get(c)]
         return ("its recorded recommendation no longer matches its hash"
                 + (": it now says " + "; ".join(said) if said else ""))
-    if table == "cases" and _inputs_hash(row, keyed) != row.get("inputs_hash"):
+    if table == "cases" and _inputs_hash(conn, row, keyed) != row.get("inputs_hash"):
         return "its case inputs (not shown) no longer match their hash"
     if table in UNCOPIED and event_found:  # who and when (and the keys) agree with the event
         names = " or ".join(FIELD_WORDS.get(c, c) for c in UNCOPIED[table])
@@ -202,4 +211,4 @@ def explain_changed(conn: sqlite3.Connection, table: str, row: dict[str, Any], r
     found = _put_back(row, recorded, _candidates(conn, table, row, event, keyed), keyed)
     if found:
         return "was changed after it was recorded: " + ", ".join(change_words(c, old, row.get(c)) for c, old in found)
-    return "was changed after it was recorded: " + _unrecoverable(table, row, event is not None, keyed)
+    return "was changed after it was recorded: " + _unrecoverable(conn, table, row, event is not None, keyed)

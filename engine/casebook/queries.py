@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from engine.casebook.compact import expand
 from engine.casebook.referrals import CLOSED_STATUSES
 from engine.model.adviser import AdviserDecision
 from engine.model.nino import nino_problem
@@ -170,8 +171,9 @@ def decision_record(conn: sqlite3.Connection, decision_id: int) -> DecisionRecor
         return None
     ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser, at, *case = row
     inputs, inputs_hash, nino, choices = case
-    return DecisionRecord(ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser,
-                          at, inputs, inputs_hash, nino, choices)
+    inputs = expand(conn, inputs)
+    return DecisionRecord(ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, expand(conn, decision),
+                          digest, adviser, at, inputs, inputs_hash, nino, choices)
 
 
 @attrs.frozen

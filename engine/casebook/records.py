@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from engine import __version__
-from engine.casebook import audit
+from engine.casebook import audit, compact
 from engine.casebook.audit import sha256_text
 from engine.casebook.keyed import Keyed
 from engine.model.adviser import AdviserDecision
@@ -89,38 +89,59 @@ def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[st
             continue
         seen.add(key)
         fresh.append(item)
-    for digest in dict.fromkeys(item.ruleset for item in fresh):
-        store_ruleset(conn, rulesets[digest], os_user or adviser, adviser if os_user else None)
-    return _insert(conn, fresh, adviser, case_key, keyed, os_user)
+    packers = {digest: store_ruleset(conn, rulesets[digest], os_user or adviser, adviser if os_user else None,
+                                     keyed=keyed)
+               for digest in dict.fromkeys(item.ruleset for item in fresh)}
+    return _insert(conn, fresh, adviser, case_key, keyed, os_user, packers)
 
 
 def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared]) -> set[tuple[str, str]]:
     """(ref, inputs hash) pairs among `prepared` that this book already holds."""
     found: set[tuple[str, str]] = set()
-    hashes = sorted({p.inputs_hash for p in prepared} | {sha256_text(p.inputs) for p in prepared})
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
+    hashes = {p.inputs_hash for p in prepared} | {sha256_text(p.inputs) for p in prepared}
+    tails = sorted({h[-16:] for h in hashes})  # what the index (db.INPUTS_TAIL_INDEX) holds
+    for start in range(0, len(tails), 500):
+        chunk = tails[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        found |= set(conn.execute(
-            f"SELECT ref, inputs_hash FROM cases WHERE inputs_hash IN ({marks})", chunk))  # noqa: S608
+        found |= {(str(ref), str(digest)) for ref, digest in conn.execute(
+            f"SELECT ref, inputs_hash FROM cases WHERE substr(inputs_hash, -16) IN ({marks})", chunk)  # noqa: S608
+            if digest in hashes}
     return found
 
 
-def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str, on_behalf_of: str | None = None) -> None:
-    """Keep the rule set snapshot (content-addressed; stored once, never deleted)."""
-    if conn.execute("SELECT 1 FROM rulesets WHERE digest = ?", (ruleset.digest,)).fetchone():
-        return
-    conn.execute("INSERT INTO rulesets (digest, edition, content) VALUES (?, ?, ?)",
-                 (ruleset.digest, ruleset.edition.id, ruleset.canonical))
-    body = {"ruleset": ruleset.digest, "edition": ruleset.edition.id}
+def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str, on_behalf_of: str | None = None, *,
+                  keyed: Keyed | None = None) -> compact.Packer:
+    """Keep the rule set snapshot (content-addressed; stored once, never deleted) and its decisions' dictionary.
+
+    Returns the packer its decisions are stored with. A new dictionary's row hash goes in the snapshot's
+    `ruleset.stored` event, or (a rule set stored before #14) in a `dictionary.stored` event of its own.
+    """
+    new = not conn.execute("SELECT 1 FROM rulesets WHERE digest = ?", (ruleset.digest,)).fetchone()
+    if new:
+        conn.execute("INSERT INTO rulesets (digest, edition, content) VALUES (?, ?, ?)",
+                     (ruleset.digest, ruleset.edition.id, ruleset.canonical))
+    packer, stored = compact.packer(conn, ruleset, lambda case: canonical_json(replay_inputs(case)))
+    if not new and stored is None:
+        return packer
+    body: dict[str, Any] = {"ruleset": ruleset.digest, "edition": ruleset.edition.id} if new else \
+        {"ruleset": ruleset.digest, "dictionary": packer.ident}
+    if stored is not None:
+        row_hash = keyed.row_hash if keyed is not None else audit.row_hash
+        body["rows"] = {"decision_dictionaries": {str(packer.ident): row_hash(stored)}}
     if on_behalf_of is not None:
         body["on_behalf_of"] = on_behalf_of
-    audit.append(conn, actor, "ruleset.stored", body)
+    audit.append(conn, actor, "ruleset.stored" if new else "dictionary.stored", body)
+    return packer
 
 
 def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
-            case_key: Callable[[str], str], keyed: Keyed | None = None, os_user: str | None = None) -> list[int]:
-    """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock)."""
+            case_key: Callable[[str], str], keyed: Keyed | None = None, os_user: str | None = None,
+            packers: dict[str, compact.Packer] | None = None) -> list[int]:
+    """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock).
+
+    A decision and its case's inputs are stored in their compact form when its rule set's packer is given
+    (engine.casebook.compact).
+    """
     if not items:
         return []
     row_hash = keyed.row_hash if keyed is not None else audit.row_hash
@@ -132,11 +153,13 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     for item in items:
         case_id += 1
         decision_id += 1
-        case_row = {"id": case_id, "ref": item.ref, "inputs": item.inputs, "inputs_hash": item.inputs_hash,
-                    "recorded_at": stamp}
+        packer = packers[item.ruleset] if packers else None
+        case_row = {"id": case_id, "ref": item.ref, "inputs": packer.pack(item.inputs) if packer else item.inputs,
+                    "inputs_hash": item.inputs_hash, "recorded_at": stamp}
         decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
                         "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
-                        "priority": item.priority, "outcomes": item.outcomes, "decision": item.decision,
+                        "priority": item.priority, "outcomes": item.outcomes,
+                        "decision": packer.pack(item.decision) if packer else item.decision,
                         "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
         cases.append(tuple(case_row.values()))
         claimants.append((case_id, item.nino))
@@ -152,7 +175,7 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
             chosen.append(tuple(choice_row.values()))
             rows["adviser_decisions"] = {str(decision_id): row_hash(choice_row)}
         body = {"decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
-                "inputs_hash": item.inputs_hash, "ruleset": item.ruleset, "rows": rows}
+                "inputs_hash": item.inputs_hash, "rows": rows}  # the rule set is in the decision row it hashes
         if os_user is not None:
             body["on_behalf_of"] = adviser
         events.append(("decision.recorded", body))

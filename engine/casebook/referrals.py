@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
-from engine.casebook import audit
+from engine.casebook import audit, compact
 from engine.casebook.keyed import Keyed
 from engine.errors import BookError
 from engine.textsafe import shown_code
@@ -41,7 +41,7 @@ def add(conn: sqlite3.Connection, decision_id: int, code: str, provider: str, ac
     row = conn.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()
     if row is None:
         raise BookError(f"no decision {decision_id} in this case book", key="decision")
-    outcomes = {o["code"]: o["kind"] for o in json.loads(row[0])["outcomes"]}
+    outcomes = {o["code"]: o["kind"] for o in json.loads(compact.expand(conn, row[0]))["outcomes"]}
     if outcomes.get(code) != "referral":
         allowed = ", ".join(c for c, k in sorted(outcomes.items()) if k == "referral") or "none"
         raise BookError(f"decision {decision_id} does not call for a {shown_code(code)} referral "

@@ -23,6 +23,7 @@ import platformdirs
 
 from engine.casebook import referrals
 from engine.casebook.book import CaseBook
+from engine.casebook.compact import expand
 from engine.casebook.db import write
 from engine.casebook.records import Prepared
 from engine.intake.generate import synthetic_case
@@ -122,7 +123,7 @@ def _refer(book: CaseBook) -> None:
     wanted = []
     rows = book.conn.execute("SELECT id, decision FROM decisions WHERE id % ? = 0 ORDER BY id", (REFER_EVERY,))
     for ident, text in rows:
-        codes = [o["code"] for o in json.loads(text)["outcomes"] if o["kind"] == "referral"]
+        codes = [o["code"] for o in json.loads(expand(book.conn, text))["outcomes"] if o["kind"] == "referral"]
         if codes:
             wanted.append((int(ident), codes[0]))
     for start in range(0, len(wanted), CHUNK):
