@@ -13,6 +13,7 @@ durable_rules on every decision, so it checks every cached decision too (#14).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -59,10 +60,12 @@ def outcomes_column(codes: tuple[str, ...]) -> str:
 
 @attrs.frozen
 class Template:
-    """One class's decision JSON: literal pieces, and between them the input fact (or `case`) filling each hole."""
+    """One class's decision JSON with a hole for each per-case value, and what fills each hole."""
 
-    pieces: tuple[str, ...]
-    holes: tuple[str, ...]
+    form: str
+    """The JSON with `{n}` for each hole (braces of the JSON doubled), filled by `str.format` in one call."""
+    names: tuple[str, ...]
+    """What `{n}` stands for: an input fact, or `case` for the case reference (each named once)."""
     edition: str
     ruleset: str
     priority: str
@@ -101,7 +104,7 @@ class _Tests:
 
     facts: tuple[tuple[str, tuple[tuple[int, C.Test], ...], int], ...]
     """Each input fact, its tests with their bit, and the bit saying it is unknown."""
-    rules: tuple[tuple[int, tuple[tuple[str, bool], ...], frozenset[str], str | None, bool, str | None], ...]
+    rules: tuple[tuple[int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str | None], ...]
     """Each durable rule: the mask of its input tests, the derived facts and outcomes it needs, what it concludes."""
     variants: int
     """The mask of the input tests the texts' variants make."""
@@ -121,8 +124,8 @@ class _Tests:
             by_fact.setdefault(test.fact, []).append((bit, test))
         facts = tuple((name, tuple(by_fact.get(name, ())), len(index) + n) for n, name in enumerate(INPUT_FACTS))
         rules = tuple((sum(1 << index[t] for t in c.term if t.fact in INPUT_FACTS),
-                       tuple((t.fact, bool(t.value)) for t in c.term
-                             if t.fact not in INPUT_FACTS and t.fact != C.OUTCOME_KEY),
+                       frozenset((t.fact, bool(t.value)) for t in c.term
+                                 if t.fact not in INPUT_FACTS and t.fact != C.OUTCOME_KEY),
                        frozenset(t.value for t in c.term if t.fact == C.OUTCOME_KEY),
                        c.derived, c.value, None if c.outcome is None else str(c.outcome))
                       for c in compiled.conclusions.values())
@@ -133,24 +136,67 @@ class _Tests:
                     variants |= sum(1 << index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
         return cls(facts, rules, variants)
 
+    @functools.cached_property
+    def _ordered(self) -> tuple[tuple[int, int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str],
+                                ...] | None:
+        """The durable rules numbered, each after every rule that makes a derived fact or outcome it needs
+        (so one pass settles them); None if they need each other in a circle."""
+        makers: dict[str, list[int]] = {}
+        for bit, (_mask, _needs, _reads, name, _value, outcome) in enumerate(self.rules):
+            makers.setdefault(name if name is not None else f"outcome:{outcome}", []).append(bit)
+        order: list[int] = []
+        state: dict[int, int] = {}
+
+        def visit(bit: int) -> bool:
+            if state.get(bit) == 2:
+                return True
+            if state.get(bit) == 1:
+                return False
+            state[bit] = 1
+            _mask, needs, reads, _name, _value, _outcome = self.rules[bit]
+            wanted = [n for n, _v in needs] + [f"outcome:{code}" for code in reads]
+            if not all(visit(other) for made in wanted for other in makers.get(made, ())):
+                return False
+            state[bit] = 2
+            order.append(bit)
+            return True
+
+        if not all(visit(bit) for bit in range(len(self.rules))):
+            return None
+        return tuple((bit, *self.rules[bit][:5], str(self.rules[bit][5])) for bit in order)
+
     def fired(self, passed: int) -> int:
         """The durable rules whose every test holds once derived facts and outcomes settle: one bit each."""
-        candidates = [(bit, rule) for bit, rule in enumerate(self.rules) if passed & rule[0] == rule[0]]
+        ordered = self._ordered
         derived: dict[str, bool] = {}
         outcomes: set[str] = set()
         fired = 0
+        if ordered is not None:
+            made: set[tuple[str, bool]] = set()
+            for bit, mask, needs, reads, name, value, outcome in ordered:
+                if passed & mask != mask or (reads and not reads <= outcomes) or (needs and not needs <= made):
+                    continue
+                fired |= 1 << bit
+                if name is not None:
+                    if name not in derived:  # the first value stands, as in the driver
+                        derived[name] = value
+                        made.add((name, value))
+                else:
+                    outcomes.add(outcome)
+            return fired
+        candidates = [(bit, rule) for bit, rule in enumerate(self.rules) if passed & rule[0] == rule[0]]
         changed = True
         while changed:
             changed = False
-            for bit, (_mask, needs, reads, name, value, outcome) in candidates:
-                if fired >> bit & 1 or not reads <= outcomes or any(derived.get(n) is not v for n, v in needs):
+            for bit, (_mask, wants, reading, making, making_value, code) in candidates:
+                if fired >> bit & 1 or not reading <= outcomes or any(derived.get(n) is not v for n, v in wants):
                     continue
                 fired |= 1 << bit
                 changed = True
-                if name is not None:
-                    derived.setdefault(name, value)
+                if making is not None:
+                    derived.setdefault(making, making_value)
                 else:
-                    outcomes.add(str(outcome))
+                    outcomes.add(str(code))
         return fired
 
 
@@ -159,6 +205,11 @@ def _bits(tests: tuple[tuple[int, C.Test], ...], unknown_bit: int, value: Any) -
     if is_unknown(value):
         return 0, sum(1 << bit for bit, _t in tests) | 1 << unknown_bit
     return sum(1 << bit for bit, test in tests if C.eval_test(test, value)), 0
+
+
+def _reference(case_ref: str) -> str:
+    """The case reference as JSON text (never memoised: every case has its own)."""
+    return jsonfast.compact(case_ref)
 
 
 class ClassCache:
@@ -171,7 +222,8 @@ class ClassCache:
 
     def __init__(self) -> None:
         self._tests: dict[str, _Tests] = {}
-        self._bits: dict[tuple[str, str], dict[tuple[type, Any], tuple[int, int]]] = {}
+        self._bits: dict[str, tuple[tuple[str, tuple[tuple[int, C.Test], ...], int,
+                                          dict[tuple[type, Any], tuple[int, int]]], ...]] = {}
         self._fine: dict[tuple[str, int, int], Template | None] = {}
         self._templates: dict[tuple[Any, ...], Template | None] = {}
         self._encoded: dict[tuple[type, Any], str] = {}
@@ -190,13 +242,13 @@ class ClassCache:
 
     def truths(self, compiled: Compiled, values: Mapping[str, Any]) -> tuple[int, int]:
         """The bits of every test the case passes, and of every test (and fact) it leaves unknown."""
-        digest = compiled.ruleset.digest
+        facts = self._bits.get(compiled.ruleset.digest)
+        if facts is None:
+            facts = self._bits[compiled.ruleset.digest] = tuple(
+                (name, tests, bit, {}) for name, tests, bit in self._of(compiled).facts)
         passed = unknown = 0
-        for name, tests, unknown_bit in self._of(compiled).facts:
+        for name, tests, unknown_bit, table in facts:
             value = values[name]
-            table = self._bits.get((digest, name))
-            if table is None:
-                table = self._bits[(digest, name)] = {}
             try:
                 memo = (type(value), value)
                 found = table.get(memo)
@@ -232,28 +284,31 @@ class ClassCache:
             if template is None:
                 self.misses += 1
                 decision = decide()
-                rendered = Rendered.of(decision)
-                if key not in self._templates:
-                    made = self._template(decision)
-                    # kept only when it gives back this very decision byte for byte
-                    ok = made is not None and self._fill(made, case_ref, values).text == rendered.text
-                    self._templates[key] = made if ok else None
-                    if ok:
-                        self._fine[fine] = made
-                return rendered
+                made = self._template(decision) if key not in self._templates else None
+                if made is None:
+                    return Rendered.of(decision)
+                self._templates[key] = self._fine[fine] = made
+                return self._fill(made, case_ref, values)
             self._fine[fine] = template
         self.hits += 1
         return self._fill(template, case_ref, values)
 
     def _template(self, decision: Decision) -> Template | None:
-        """The decision's JSON cut at every per-case value."""
+        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled."""
         data, holes = _marked(decision)
-        text = jsonfast.compact(data)
-        parts = _HOLE.split(text)
-        pieces, numbers = parts[0::2], parts[1::2]
-        if len(numbers) != len(holes) or any(int(n) != i for i, n in enumerate(numbers)):
+        text = jsonfast.compact(data).replace("{", "{{").replace("}", "}}")
+        names = tuple(dict.fromkeys(holes))
+        where = {name: "{" + str(n) + "}" for n, name in enumerate(names)}
+        seen: list[int] = []
+
+        def hole(match: re.Match[str]) -> str:
+            seen.append(int(match.group(1)))
+            return where[holes[seen[-1]]]
+
+        form = _HOLE.sub(hole, text)
+        if seen != list(range(len(holes))):
             return None
-        return Template(tuple(pieces), tuple(holes), decision.edition, decision.ruleset, decision.priority,
+        return Template(form, names, decision.edition, decision.ruleset, decision.priority,
                         decision.codes, decision.announced, outcomes_column(decision.codes))
 
     def _encode(self, value: Any) -> str:
@@ -269,11 +324,8 @@ class ClassCache:
 
     def _fill(self, template: Template, case_ref: str, values: Mapping[str, Any]) -> Rendered:
         """The template with this case's values in its holes."""
-        pieces = template.pieces
-        out = [pieces[0]]
         encode = self._encode
-        for index, name in enumerate(template.holes, start=1):
-            out.append(encode(case_ref if name == "case" else values[name]))
-            out.append(pieces[index])
-        return Rendered("".join(out), values["as_of"].isoformat(), template.edition, template.ruleset,
+        text = template.form.format(*[_reference(case_ref) if name == "case" else encode(values[name])
+                                      for name in template.names])
+        return Rendered(text, values["as_of"].isoformat(), template.edition, template.ruleset,
                         template.priority, template.codes, template.announced, template.outcomes)
