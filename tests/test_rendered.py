@@ -112,3 +112,14 @@ def test_batch_no_cache_flag(tmp_path: Path, capsys) -> None:
     result = run_main(capsys, "batch", str(source), "--db", str(tmp_path / "n.db"), "--training", "--quiet",
                       "--no-cache", "--workers", "1")
     assert result.code == 0 and "recorded 200" in result.out
+
+
+def test_the_cache_stays_within_its_limit_and_still_renders_byte_for_byte() -> None:
+    from engine.policy.rendered import ClassCache
+
+    engine = Engine()
+    engine._classes = ClassCache(limit=50)
+    for case in _generated(600, 33):
+        assert engine.render(case).text == PLAIN.decide(case).to_json()
+        assert len(engine._classes) <= 50
+    assert engine._classes.hits > 0

@@ -207,6 +207,10 @@ def _bits(tests: tuple[tuple[int, C.Test], ...], unknown_bit: int, value: Any) -
     return sum(1 << bit for bit, test in tests if C.eval_test(test, value)), 0
 
 
+LIMIT = 40_000
+"""Classes kept at most (a template is a few KB): 100,000 generated cases make about 26,500."""
+
+
 def _reference(case_ref: str) -> str:
     """The case reference as JSON text (never memoised: every case has its own)."""
     return jsonfast.compact(case_ref)
@@ -220,7 +224,8 @@ class ClassCache:
     unknown: everything durable_rules and the texts' choice can see. Only a case new at both is decided.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
         self._tests: dict[str, _Tests] = {}
         self._bits: dict[str, tuple[tuple[str, tuple[tuple[int, C.Test], ...], int,
                                           dict[tuple[type, Any], tuple[int, int]]], ...]] = {}
@@ -287,9 +292,13 @@ class ClassCache:
                 made = self._template(decision) if key not in self._templates else None
                 if made is None:
                     return Rendered.of(decision)
+                if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
+                    self._templates.clear()  # memory stays flat on any caseload: start the classes again
+                    self._fine.clear()
                 self._templates[key] = self._fine[fine] = made
                 return self._fill(made, case_ref, values)
-            self._fine[fine] = template
+            if len(self._fine) < 4 * self.limit:
+                self._fine[fine] = template
         self.hits += 1
         return self._fill(template, case_ref, values)
 
