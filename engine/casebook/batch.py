@@ -15,14 +15,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import attrs
 
+from engine.casebook.audit import sha256_text
 from engine.casebook.book import CaseBook
-from engine.casebook.records import Prepared
+from engine.casebook.records import Prepared, replay_inputs
 from engine.errors import InputError, StorageError, storage_problem
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
+from engine.model.case import Case
+from engine.policy.rendered import Rendered
+from engine.policy.rulebook import canonical_json
 
 CHUNK = 400
 """Cases per worker task and per recording transaction."""
@@ -93,14 +97,22 @@ def count_items(path: Path) -> int | None:
     return count
 
 
-def _decide_chunk(items: list[Item]) -> list[tuple[int | None, Prepared | str]]:
-    """Worker: parse, validate, decide and prepare each case; a refusal becomes its message."""
+Decided = list[tuple[int | None, tuple[Any, ...] | str]]
+"""A worker's answer for a chunk: each case's line and its `Prepared` as a plain tuple (cheap to pass
+between processes: #14 measured attrs objects at several times the cost), or its refusal."""
+
+
+def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
+    """Worker: parse, validate, decide and prepare each case; a refusal becomes its message.
+
+    With `cache`, a case of a class already decided is rendered from that class's decision (#14).
+    """
     from engine.intake.loader import _parse_json, read_case_file
     from engine.intake.validate import build_case
     from engine.policy.driver import default_engine
 
     engine = default_engine()
-    out: list[tuple[int | None, Prepared | str]] = []
+    out: Decided = []
     for source, line, text in items:
         try:
             if line is None:
@@ -110,10 +122,19 @@ def _decide_chunk(items: list[Item]) -> list[tuple[int | None, Prepared | str]]:
             else:
                 raw = _parse_json(text, source, line)
             case = build_case(raw)
-            out.append((line, Prepared.of(case, engine.decide(case))))
+            out.append((line, attrs.astuple(_prepared(case, engine.render(case, cache)), recurse=False)))
         except InputError as exc:
             out.append((line, str(exc)))
     return out
+
+
+def _prepared(case: Case, rendered: Rendered) -> Prepared:
+    """A rendered decision ready to record: what `Prepared.of` makes of the same decision, field for field."""
+    inputs = canonical_json(replay_inputs(case))
+    return Prepared(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=sha256_text(inputs),
+                    as_of=rendered.as_of, edition=rendered.edition, ruleset=rendered.ruleset,
+                    priority=rendered.priority, outcomes=rendered.outcomes, decision=rendered.text,
+                    decision_hash=sha256_text(rendered.text), announced=rendered.announced)
 
 
 def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
@@ -136,29 +157,35 @@ def run_batch(
     on_refused: Callable[[str], None] = lambda _msg: None,
     on_progress: Callable[[int], None] = lambda _n: None,
     chunk: int = CHUNK,
+    cache: bool = True,
 ) -> BatchSummary:
-    """Decide and record every case under `path` into `book`; refusals are reported, not fatal."""
+    """Decide and record every case under `path` into `book`; refusals are reported, not fatal.
+
+    With `cache` (the default), durable_rules decides the first case of each class and the rest of
+    the class are rendered from its decision, byte for byte the same (engine.policy.rendered).
+    """
     from engine.policy.driver import default_engine
 
     summary = BatchSummary()
     started = time.perf_counter()
     rulesets = {rs.digest: rs for rs in default_engine().book.all_rulesets()}
     workers = workers or (os.cpu_count() or 1)
-    results: Iterator[list[tuple[int | None, Prepared | str]]]
+    results: Iterator[Decided]
     pool = None
     if workers <= 1:
-        results = (_decide_chunk(c) for c in _chunks(iter_items(path), chunk))
+        results = (_decide_chunk(c, cache) for c in _chunks(iter_items(path), chunk))
     else:
         pool = multiprocessing.get_context("spawn").Pool(workers)
-        results = _bounded(pool, _chunks(iter_items(path), chunk), ahead=2 * workers)
+        results = _bounded(pool, _chunks(iter_items(path), chunk), ahead=2 * workers, cache=cache)
     try:
         for decided in results:
             prepared: list[Prepared] = []
-            for line, result in decided:
-                if isinstance(result, str):
+            for line, fields in decided:
+                if isinstance(fields, str):
                     summary.refused += 1
-                    on_refused(result)
+                    on_refused(fields)
                 else:
+                    result = Prepared(*fields)
                     summary.decided += 1
                     try:
                         book.check_kind_of(result)
@@ -189,12 +216,12 @@ def run_batch(
     return summary
 
 
-def _bounded(pool: multiprocessing.pool.Pool, chunks: Iterator[list[Item]], ahead: int,
-             ) -> Iterator[list[tuple[int | None, Prepared | str]]]:
+def _bounded(pool: multiprocessing.pool.Pool, chunks: Iterator[list[Item]], ahead: int, cache: bool = True,
+             ) -> Iterator[Decided]:
     """Results in input order, with at most `ahead` chunks queued (flat memory on any input size)."""
     pending: collections.deque[multiprocessing.pool.AsyncResult] = collections.deque()
     for chunk in chunks:
-        pending.append(pool.apply_async(_decide_chunk, (chunk,)))
+        pending.append(pool.apply_async(_decide_chunk, (chunk, cache)))
         if len(pending) >= ahead:
             yield pending.popleft().get()
     while pending:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import orjson
 
 from engine.casebook import audit as A
 from engine.casebook.book import CaseBook
@@ -120,7 +121,7 @@ class Replayer:
                    "run `pathways audit verify`")
             return attrs.evolve(base, status=INPUTS_ALTERED, differences=(why,), recorded=recorded)
         try:
-            case = build_case(RawCase(json.loads(inputs_text), f"case book decision {decision_id}", None,
+            case = build_case(RawCase(_loads(inputs_text), f"case book decision {decision_id}", None,
                                       lambda _path: None))
         except (InputError, ValueError):
             return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
@@ -149,6 +150,15 @@ class Replayer:
         return attrs.evolve(base, status=status, differences=tuple(problems), replayed=replayed, recorded=recorded)
 
 
+def _loads(text: str) -> Any:
+    """JSON text read by orjson (several times faster on the stored decisions and inputs, #14); what it
+    refuses (NaN, integers beyond 64 bits, which the standard library reads) is read by the standard library."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _summary(row: DecisionRecord) -> tuple[Any, ...]:
     """The summary columns of a decision row."""
     return (row.as_of, row.edition, row.ruleset, row.priority, row.ref, row.outcomes)
@@ -157,7 +167,7 @@ def _summary(row: DecisionRecord) -> tuple[Any, ...]:
 def _summary_of_text(text: str) -> tuple[Any, ...]:
     """The same summary, taken from the recorded decision JSON."""
     try:
-        data = json.loads(text)
+        data = _loads(text)
         codes = json.dumps([o["code"] for o in data["outcomes"]])
         return (data["as_of"], data["edition"], data["ruleset"], data["priority"], data["case"], codes)
     except (ValueError, KeyError, TypeError):

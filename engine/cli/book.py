@@ -424,10 +424,13 @@ def export(db: Path | None, what: str, fmt: str, output: Path | None, identified
 @click.option("--workers", type=click.IntRange(0, 64), default=0,
               help="Processes deciding cases (default: one per core; 1 = no worker processes).")
 @click.option("--adviser", default=None, help="Adviser id recorded with every decision (default: login name).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Decide every case with durable_rules (by default a case of a class already decided is "
+                   "rendered from that decision, byte for byte the same).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def batch(input_path: Path, db: Path | None, training: bool | None, workers: int, adviser: str | None,
-          quiet: bool, as_json: bool) -> None:
+          no_cache: bool, quiet: bool, as_json: bool) -> None:
     """Decide and record every case in a .jsonl file (`-`: JSON Lines on standard input) or a folder of case files.
 
     Bad lines are reported (by line) and skipped; each chunk of cases is recorded whole or not at
@@ -464,7 +467,7 @@ def batch(input_path: Path, db: Path | None, training: bool | None, workers: int
         summary = run_batch(input_path, book, adviser or default_adviser(), workers,
                             on_refused=lambda msg: progress.console.print(
                                 f"pathways: {clean(msg)}", markup=False, highlight=False, soft_wrap=True),
-                            on_progress=advance)
+                            on_progress=advance, cache=not no_cache)
     if as_json:
         click.echo(json.dumps({"decided": summary.decided, "recorded": summary.recorded, "already": summary.already,
                                "refused": summary.refused, "seconds": round(summary.seconds, 3),

@@ -24,6 +24,7 @@ from engine.model.facts import INPUT_FACTS, Unknown, encode_case_fact, is_unknow
 from engine.policy import conditions as C
 from engine.policy.compiler import SESSION_END, Compiled, Conclusion, compile_ruleset
 from engine.policy.explain import open_outcomes
+from engine.policy.rendered import ClassCache, Rendered
 from engine.policy.rulebook import Book, RuleSet, choose, load_book
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -75,6 +76,7 @@ class Engine:
         self._lock = threading.Lock()
         self._compiled: dict[str, tuple[Compiled, int]] = {}
         self._sids = itertools.count(1)
+        self._classes: ClassCache | None = None
 
     @property
     def book(self) -> Book:
@@ -113,6 +115,27 @@ class Engine:
             compiled, handle = self._handle(rs)
             session = self._run(compiled, handle, values)
         return _decision(case, rs, session)
+
+    def render(self, case: Case, cache: bool = True) -> Rendered:
+        """The case's decision JSON under the edition in force on its date, for recording in bulk.
+
+        With `cache`, a case of a class already decided is rendered from that class's decision
+        (engine.policy.rendered), byte for byte what durable_rules gives; without, durable_rules
+        decides it. Replay never calls this: it re-decides with `decide`.
+        """
+        rs = self.ruleset_for(case)
+        if not cache:
+            return Rendered.of(self.decide(case, rs))
+        if self._classes is None:
+            self._classes = ClassCache()
+        with self._lock:
+            compiled, _handle = self._handle(rs)
+        return self._classes.render(compiled, case.case, input_values(case), lambda: self.decide(case, rs))
+
+    @property
+    def classes(self) -> ClassCache | None:
+        """The class cache `render` uses (None until first used): its size and hit counts."""
+        return self._classes
 
     def _run(self, compiled: Compiled, handle: int, values: dict[str, Any]) -> _Session:
         """Assert the case fact, run every action to quiescence, always delete the session."""

@@ -1,0 +1,340 @@
+"""Decisions rendered by class: durable_rules decides the first case of a class, the rest are filled in.
+
+Two cases whose input facts pass and fail exactly the same tests of a rule set (every test its
+rules and their texts' variants make) and are unknown or absent in the same places are decided
+alike by durable_rules: the same rules fire in the same order, the same texts are chosen, the same
+outcomes are open. Only the case reference, the date and the values the firing rules saw differ.
+So the first case of a class is decided by durable_rules and its decision JSON is kept as a
+template with a hole for each such value; later cases of the class are the template with their own
+values encoded into the holes, byte for byte the JSON durable_rules' decision gives (a template is
+kept only after it re-renders its own case exactly). Replay never uses this: it re-runs
+durable_rules on every decision, so it checks every cached decision too (#14).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from engine import jsonfast
+from engine.model.decision import Decision
+from engine.model.facts import INPUT_FACTS, is_unknown
+from engine.policy import conditions as C
+from engine.policy.classes import conditions_of
+from engine.policy.compiler import Compiled
+
+_HOLE = re.compile(r'"\\u0000(\d+)\\u0000"')
+"""A hole in a template as the JSON encoder writes its marker string."""
+
+
+@attrs.frozen
+class Rendered:
+    """A decision as batch recording needs it: its JSON text and the summary columns taken from it."""
+
+    text: str
+    as_of: str
+    edition: str
+    ruleset: str
+    priority: str
+    codes: tuple[str, ...]
+    announced: bool
+    outcomes: str
+    """The outcome codes as the decisions table's `outcomes` column holds them."""
+
+    @classmethod
+    def of(cls, decision: Decision) -> Rendered:
+        """The rendering of a decision durable_rules made."""
+        return cls(decision.to_json(), decision.as_of, decision.edition, decision.ruleset, decision.priority,
+                   decision.codes, decision.announced, outcomes_column(decision.codes))
+
+
+def outcomes_column(codes: tuple[str, ...]) -> str:
+    """The `outcomes` column: the codes as `json.dumps` writes a list (what `Prepared.of` stores)."""
+    return json.dumps(list(codes))
+
+
+@attrs.frozen
+class Template:
+    """One class's decision JSON with a hole for each per-case value, and what fills each hole."""
+
+    form: str
+    """The JSON with `{n}` for each hole (braces of the JSON doubled), filled by `str.format` in one call."""
+    names: tuple[str, ...]
+    """What `{n}` stands for: an input fact, or `case` for the case reference (each named once)."""
+    edition: str
+    ruleset: str
+    priority: str
+    codes: tuple[str, ...]
+    announced: bool
+    outcomes: str
+
+
+def _json_value(value: Any) -> Any:
+    """A fact value as a decision shows it (tuples as lists, dates as ISO text, unknown as its word)."""
+    from engine.policy.driver import json_value
+
+    return json_value(value)
+
+
+def _marked(decision: Decision) -> tuple[dict[str, Any], list[str]]:
+    """The decision's data with every per-case value replaced by a numbered marker, and what each number stands for."""
+    holes: list[str] = []
+
+    def mark(name: str) -> str:
+        holes.append(name)
+        return f"\x00{len(holes) - 1}\x00"
+
+    data = decision.to_data()
+    data["case"] = mark("case")
+    data["as_of"] = mark("as_of")
+    for block, key in (("outcomes", "because"), ("trace", "facts")):
+        for item in data[block]:
+            item[key] = {name: mark(name) if name in INPUT_FACTS else value for name, value in item[key].items()}
+    return data, holes
+
+
+@attrs.frozen(eq=False)
+class _Tests:
+    """One rule set's input tests as bits, and each compiled durable rule as what it needs and concludes."""
+
+    facts: tuple[tuple[str, tuple[tuple[int, C.Test], ...], int], ...]
+    """Each input fact, its tests with their bit, and the bit saying it is unknown."""
+    rules: tuple[tuple[int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str | None], ...]
+    """Each durable rule: the mask of its input tests, the derived facts and outcomes it needs, what it concludes."""
+    variants: int
+    """The mask of the input tests the texts' variants make."""
+
+    @classmethod
+    def of(cls, compiled: Compiled) -> _Tests:
+        """Number every input test (rules, their negations, text variants) and every fact's unknown bit."""
+        ruleset = compiled.ruleset
+        terms = [c.term for c in compiled.conclusions.values()]
+        index: dict[C.Test, int] = {}
+        every = [t for cond in conditions_of(ruleset) for t in C.tests(cond)] + [t for term in terms for t in term]
+        for test in every:
+            if test.fact in INPUT_FACTS:
+                index.setdefault(test, len(index))
+        by_fact: dict[str, list[tuple[int, C.Test]]] = {}
+        for test, bit in index.items():
+            by_fact.setdefault(test.fact, []).append((bit, test))
+        facts = tuple((name, tuple(by_fact.get(name, ())), len(index) + n) for n, name in enumerate(INPUT_FACTS))
+        rules = tuple((sum(1 << index[t] for t in c.term if t.fact in INPUT_FACTS),
+                       frozenset((t.fact, bool(t.value)) for t in c.term
+                                 if t.fact not in INPUT_FACTS and t.fact != C.OUTCOME_KEY),
+                       frozenset(t.value for t in c.term if t.fact == C.OUTCOME_KEY),
+                       c.derived, c.value, None if c.outcome is None else str(c.outcome))
+                      for c in compiled.conclusions.values())
+        variants = 0
+        for rule in ruleset.rules:
+            for variant in rule.text + rule.adviser_note:
+                if variant.when is not None:
+                    variants |= sum(1 << index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
+        return cls(facts, rules, variants)
+
+    @functools.cached_property
+    def _ordered(self) -> tuple[tuple[int, int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str],
+                                ...] | None:
+        """The durable rules numbered, each after every rule that makes a derived fact or outcome it needs
+        (so one pass settles them); None if they need each other in a circle."""
+        makers: dict[str, list[int]] = {}
+        for bit, (_mask, _needs, _reads, name, _value, outcome) in enumerate(self.rules):
+            makers.setdefault(name if name is not None else f"outcome:{outcome}", []).append(bit)
+        order: list[int] = []
+        state: dict[int, int] = {}
+
+        def visit(bit: int) -> bool:
+            if state.get(bit) == 2:
+                return True
+            if state.get(bit) == 1:
+                return False
+            state[bit] = 1
+            _mask, needs, reads, _name, _value, _outcome = self.rules[bit]
+            wanted = [n for n, _v in needs] + [f"outcome:{code}" for code in reads]
+            if not all(visit(other) for made in wanted for other in makers.get(made, ())):
+                return False
+            state[bit] = 2
+            order.append(bit)
+            return True
+
+        if not all(visit(bit) for bit in range(len(self.rules))):
+            return None
+        return tuple((bit, *self.rules[bit][:5], str(self.rules[bit][5])) for bit in order)
+
+    def fired(self, passed: int) -> int:
+        """The durable rules whose every test holds once derived facts and outcomes settle: one bit each."""
+        ordered = self._ordered
+        derived: dict[str, bool] = {}
+        outcomes: set[str] = set()
+        fired = 0
+        if ordered is not None:
+            made: set[tuple[str, bool]] = set()
+            for bit, mask, needs, reads, name, value, outcome in ordered:
+                if passed & mask != mask or (reads and not reads <= outcomes) or (needs and not needs <= made):
+                    continue
+                fired |= 1 << bit
+                if name is not None:
+                    if name not in derived:  # the first value stands, as in the driver
+                        derived[name] = value
+                        made.add((name, value))
+                else:
+                    outcomes.add(outcome)
+            return fired
+        candidates = [(bit, rule) for bit, rule in enumerate(self.rules) if passed & rule[0] == rule[0]]
+        changed = True
+        while changed:
+            changed = False
+            for bit, (_mask, wants, reading, making, making_value, code) in candidates:
+                if fired >> bit & 1 or not reading <= outcomes or any(derived.get(n) is not v for n, v in wants):
+                    continue
+                fired |= 1 << bit
+                changed = True
+                if making is not None:
+                    derived.setdefault(making, making_value)
+                else:
+                    outcomes.add(str(code))
+        return fired
+
+
+def _bits(tests: tuple[tuple[int, C.Test], ...], unknown_bit: int, value: Any) -> tuple[int, int]:
+    """One value's truths: the bits of the tests it passes, and the bits of the tests it leaves unknown."""
+    if is_unknown(value):
+        return 0, sum(1 << bit for bit, _t in tests) | 1 << unknown_bit
+    return sum(1 << bit for bit, test in tests if C.eval_test(test, value)), 0
+
+
+LIMIT = 40_000
+"""Classes kept at most (a template is a few KB): 100,000 generated cases make about 26,500."""
+
+
+def _reference(case_ref: str) -> str:
+    """The case reference as JSON text (never memoised: every case has its own)."""
+    return jsonfast.compact(case_ref)
+
+
+class ClassCache:
+    """Decisions by class for one engine: keys cases by the truths of their rule sets' tests, keeps templates.
+
+    A case is looked up first by the truth of every test (cheap, from each value's memoised bits), then
+    by the three-valued truth of every rule's conjunctions, the variants' tests and which facts are
+    unknown: everything durable_rules and the texts' choice can see. Only a case new at both is decided.
+    """
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self._tests: dict[str, _Tests] = {}
+        self._bits: dict[str, tuple[tuple[str, tuple[tuple[int, C.Test], ...], int,
+                                          dict[tuple[type, Any], tuple[int, int]]], ...]] = {}
+        self._fine: dict[tuple[str, int, int], Template | None] = {}
+        self._templates: dict[tuple[Any, ...], Template | None] = {}
+        self._encoded: dict[tuple[type, Any], str] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def _of(self, compiled: Compiled) -> _Tests:
+        """The rule set's tests as bits (made once per rule set)."""
+        found = self._tests.get(compiled.ruleset.digest)
+        if found is None:
+            found = self._tests[compiled.ruleset.digest] = _Tests.of(compiled)
+        return found
+
+    def truths(self, compiled: Compiled, values: Mapping[str, Any]) -> tuple[int, int]:
+        """The bits of every test the case passes, and of every test (and fact) it leaves unknown."""
+        facts = self._bits.get(compiled.ruleset.digest)
+        if facts is None:
+            facts = self._bits[compiled.ruleset.digest] = tuple(
+                (name, tests, bit, {}) for name, tests, bit in self._of(compiled).facts)
+        passed = unknown = 0
+        for name, tests, unknown_bit, table in facts:
+            value = values[name]
+            try:
+                memo = (type(value), value)
+                found = table.get(memo)
+            except TypeError:  # an unhashable value: its bits are worked out every time
+                memo, found = None, None
+            if found is None:
+                found = _bits(tests, unknown_bit, value)
+                if memo is not None:
+                    table[memo] = found
+            passed |= found[0]
+            unknown |= found[1]
+        return passed, unknown
+
+    def key(self, compiled: Compiled, passed: int, unknown: int) -> tuple[Any, ...]:
+        """The case's class: the durable rules that fire and the variants' tests; with an unknown answer, every test.
+
+        An unknown answer also makes outcomes open, which the three-valued truth of every test decides.
+        """
+        tests = self._of(compiled)
+        if unknown:
+            return (compiled.ruleset.digest, passed, unknown)
+        return (compiled.ruleset.digest, tests.fired(passed), passed & tests.variants)
+
+    def render(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any],
+               decide: Callable[[], Decision]) -> Rendered:
+        """The case's decision: from its class's template, or decided by `decide` (durable_rules) and kept."""
+        passed, unknown = self.truths(compiled, values)
+        fine = (compiled.ruleset.digest, passed, unknown)
+        template = self._fine.get(fine)
+        if template is None:
+            key = self.key(compiled, passed, unknown)
+            template = self._templates.get(key)
+            if template is None:
+                self.misses += 1
+                decision = decide()
+                made = self._template(decision) if key not in self._templates else None
+                if made is None:
+                    return Rendered.of(decision)
+                if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
+                    self._templates.clear()  # memory stays flat on any caseload: start the classes again
+                    self._fine.clear()
+                self._templates[key] = self._fine[fine] = made
+                return self._fill(made, case_ref, values)
+            if len(self._fine) < 4 * self.limit:
+                self._fine[fine] = template
+        self.hits += 1
+        return self._fill(template, case_ref, values)
+
+    def _template(self, decision: Decision) -> Template | None:
+        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled."""
+        data, holes = _marked(decision)
+        text = jsonfast.compact(data).replace("{", "{{").replace("}", "}}")
+        names = tuple(dict.fromkeys(holes))
+        where = {name: "{" + str(n) + "}" for n, name in enumerate(names)}
+        seen: list[int] = []
+
+        def hole(match: re.Match[str]) -> str:
+            seen.append(int(match.group(1)))
+            return where[holes[seen[-1]]]
+
+        form = _HOLE.sub(hole, text)
+        if seen != list(range(len(holes))):
+            return None
+        return Template(form, names, decision.edition, decision.ruleset, decision.priority,
+                        decision.codes, decision.announced, outcomes_column(decision.codes))
+
+    def _encode(self, value: Any) -> str:
+        """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
+        try:
+            memo = (type(value), value)
+            found = self._encoded.get(memo)
+        except TypeError:
+            return jsonfast.compact(_json_value(value))
+        if found is None:
+            found = self._encoded[memo] = jsonfast.compact(_json_value(value))
+        return found
+
+    def _fill(self, template: Template, case_ref: str, values: Mapping[str, Any]) -> Rendered:
+        """The template with this case's values in its holes."""
+        encode = self._encode
+        text = template.form.format(*[_reference(case_ref) if name == "case" else encode(values[name])
+                                      for name in template.names])
+        return Rendered(text, values["as_of"].isoformat(), template.edition, template.ruleset,
+                        template.priority, template.codes, template.announced, template.outcomes)

@@ -1,0 +1,125 @@
+"""Decisions rendered by class (#14): byte for byte what durable_rules decides, on every edition."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.casebook.batch import _prepared, run_batch
+from engine.casebook.book import CaseBook
+from engine.casebook.records import Prepared
+from engine.casebook.replay import MATCH, replay_many
+from engine.intake.generate import generate_cases
+from engine.intake.loader import RawCase
+from engine.intake.validate import build_case
+from engine.model.case import Case, input_values
+from engine.policy.driver import Engine
+from tests.strategies import cases
+
+CACHED = Engine()
+"""One engine whose class cache fills up over the whole module, as a batch worker's does."""
+PLAIN = Engine()
+"""An engine that only ever decides with durable_rules."""
+
+
+def _generated(count: int, seed: int) -> list[Case]:
+    return [build_case(RawCase(d, "generated", None, lambda _p: None)) for d in generate_cases(count, seed)]
+
+
+def _same_class(case: Case) -> list[Case]:
+    """Other cases of the case's class: another reference, and other ages and dates passing the same tests."""
+    rs = CACHED.ruleset_for(case)
+    compiled, _handle = CACHED._handle(rs)
+    CACHED.render(case)
+    classes = CACHED.classes
+    assert classes is not None
+    truths = classes.truths(compiled, input_values(case))
+    out = [attrs.evolve(case, case="OTHER-REF-1")]
+    for age in range(16, 100, 7):
+        other = attrs.evolve(case, case="OTHER-AGE", answers={**case.answers, "claimant.age": age})
+        if classes.truths(compiled, input_values(other)) == truths:
+            out.append(other)
+    for days in (1, 30, 200):
+        other = attrs.evolve(case, case="OTHER-DAY", as_of=case.as_of + dt.timedelta(days=days))
+        if CACHED.ruleset_for(other) is rs and classes.truths(compiled, input_values(other)) == truths:
+            out.append(other)
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(cases(), cases(unknowns=True)))
+def test_a_case_rendered_from_its_class_is_what_durable_rules_decides(case: Case) -> None:
+    for member in [case, *_same_class(case)]:
+        rendered = CACHED.render(member)
+        decided = PLAIN.decide(member)
+        assert rendered.text == decided.to_json()
+        assert _prepared(member, rendered) == Prepared.of(member, decided)
+        assert _prepared(member, PLAIN.render(member, cache=False)) == Prepared.of(member, decided)
+
+
+def test_generated_caseloads_of_every_edition_render_byte_for_byte() -> None:
+    engine = Engine()
+    caseload = _generated(3000, 21)
+    editions = set()
+    for case in caseload:
+        rendered = engine.render(case)
+        decided = PLAIN.decide(case)
+        editions.add(decided.edition)
+        assert rendered.text == decided.to_json(), case.case
+    assert editions == {rs.edition.id for rs in PLAIN.book.all_rulesets()}
+    classes = engine.classes
+    assert classes is not None and classes.hits > len(caseload) // 3  # the cache is used, not bypassed
+    assert classes.hits + classes.misses == len(caseload)
+
+
+def _caseload(path: Path, count: int, seed: int) -> Path:
+    import json
+
+    with path.open("w", encoding="utf-8") as handle:
+        for data in generate_cases(count, seed):
+            handle.write(json.dumps(data) + "\n")
+    return path
+
+
+def test_no_cache_records_the_same_book_and_replay_checks_every_decision(tmp_path: Path) -> None:
+    source = _caseload(tmp_path / "in.jsonl", 1200, 5)
+    stored = []
+    for cache in (True, False):
+        with CaseBook(tmp_path / f"c{cache}.db", training=True) as book:
+            run_batch(source, book, "T", 1, cache=cache)
+            records = [book.decision_record(i) for i in book.decision_ids()]
+            stored.append([(r.ref, r.inputs, r.outcomes, r.priority, r.decision, r.decision_hash)
+                           for r in records if r is not None])
+    assert stored[0] == stored[1] and len(stored[0]) == 1200
+    with CaseBook(tmp_path / "cTrue.db") as book:
+        replayer_engine = Engine()
+        from engine.casebook.replay import Replayer
+
+        replayer = Replayer(book, replayer_engine)
+        assert all(replayer.replay(i).status == MATCH for i in book.decision_ids()[:300])
+        assert replayer_engine.classes is None  # replay decided every one with durable_rules
+        assert {r.status for r in replay_many(book, book.decision_ids(), workers=1)} == {MATCH}
+
+
+def test_batch_no_cache_flag(tmp_path: Path, capsys) -> None:
+    from tests.helpers import run_main
+
+    source = _caseload(tmp_path / "in.jsonl", 200, 9)
+    result = run_main(capsys, "batch", str(source), "--db", str(tmp_path / "n.db"), "--training", "--quiet",
+                      "--no-cache", "--workers", "1")
+    assert result.code == 0 and "recorded 200" in result.out
+
+
+def test_the_cache_stays_within_its_limit_and_still_renders_byte_for_byte() -> None:
+    from engine.policy.rendered import ClassCache
+
+    engine = Engine()
+    engine._classes = ClassCache(limit=50)
+    for case in _generated(600, 33):
+        assert engine.render(case).text == PLAIN.decide(case).to_json()
+        assert len(engine._classes) <= 50
+    assert engine._classes.hits > 0
