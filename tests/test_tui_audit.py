@@ -198,6 +198,11 @@ async def test_an_anchor_file_is_checked_and_referral_and_erasure_events_are_lis
         assert {"referral.added", "referral.updated", "case.erased", "book.created"} <= set(events)
         assert events["referral.updated"].summary == "referral 1 -> closed"
         assert "erased 1 cases" in events["case.erased"].summary
+        table = screen.query_one("#events")
+        assert table.row_count == 0  # filled only when its tab is shown (a big book's first second)
+        await pilot.press("e")
+        await pilot.pause()
+        assert table.row_count == len(screen.events)
         for text in (str(anchor), str(wrong)):
             await pilot.press("a")
             assert screen.focused is screen.query_one("#anchor")
@@ -210,6 +215,11 @@ async def test_an_anchor_file_is_checked_and_referral_and_erasure_events_are_lis
             else:
                 assert any("differs from the anchor" in p for p in screen.verify_result.problems)
                 assert 2 in screen.verify_result.seqs
+        await pilot.press("e")
+        await pilot.pause()
+        cells = {str(table.get_row(key)[0]) for key in table.rows}
+        assert "!2" in cells  # the event the wrong anchor points at is flagged
+        assert {f"!{line.seq}" if line.seq == 2 else str(line.seq) for line in screen.events} == cells
 
 
 async def test_advise_mode_on_another_apps_database_adds_nothing_to_it(tmp_path) -> None:

@@ -61,6 +61,7 @@ class AuditScreen(JobScreen):
         super().__init__()
         self.rows: list[DecisionRow] = []
         self.events: list[AuditLine] = []
+        self.events_drawn = False  # the events table shows self.events (it is filled only when its tab is shown)
         self.verify_result: data.VerifyResult | None = None
         self.anchor_file: Path | None = None
         self.verify_run = 0  # which verify the shown results belong to
@@ -169,8 +170,25 @@ class AuditScreen(JobScreen):
         return safe(f"?{value}", "yellow") if unvouched else safe(value)
 
     def show_events(self, lines: list[AuditLine]) -> None:
-        """Fill the events table (referrals, erasures, retention, rule sets, the book's creation)."""
+        """Keep the audit events, and fill their table now if its tab is showing (else when it is opened).
+
+        On a million-case book filling the hidden table took 0.6 s of the screen's first second.
+        """
         self.events = lines
+        self.events_drawn = False
+        if self.query_one("#audit-tabs", TabbedContent).active == "events-tab":
+            self.draw_events()
+
+    @on(TabbedContent.TabActivated, "#audit-tabs")
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Fill the events table when its tab is first shown after the events (or the flags) changed."""
+        if event.pane.id == "events-tab" and not self.events_drawn:
+            self.draw_events()
+
+    def draw_events(self) -> None:
+        """Fill the events table (referrals, erasures, retention, rule sets, the book's creation)."""
+        self.events_drawn = True
+        lines = self.events
         _, seqs = self.flagged()
         start = self.verify_result.unvouched_from if self.verify_result is not None else None
         table = self.query_one("#events", DataTable)
