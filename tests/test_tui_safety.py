@@ -20,7 +20,15 @@ from engine.model.adviser import adviser_decisions
 from engine.policy.driver import default_engine
 from tests.conftest import record_scenarios
 from tests.live_books import file_bytes
-from tests.tui_helpers import answer_current, app_for, new_case, refused_by_live_book_form, settle, type_text
+from tests.tui_helpers import (
+    answer_current,
+    app_for,
+    new_case,
+    refused_by_live_book_form,
+    settle,
+    settle_until,
+    type_text,
+)
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.new_case import NewCaseDialog
 from tui.dialogs.referral import ReferralDialog
@@ -102,12 +110,12 @@ async def test_a_draft_is_resumed_from_the_case_list_and_goes_when_recorded(tmp_
         await pilot.pause()
         assert isinstance(app.screen, UnsavedDialog)
         await pilot.press("s")
-        await settle(pilot)
+        await settle_until(pilot, lambda: isinstance(app.screen, AdviseScreen) and bool(app.screen.shown))
         advise = app.screen
         assert isinstance(advise, AdviseScreen)
         assert [(r.ref, r.status_words) for r in advise.shown] == [("TST-0101", "DRAFT")]
         await pilot.press("enter")
-        await settle(pilot)
+        await settle_until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         resumed = app.screen
         assert isinstance(resumed, InterviewScreen) and resumed is not screen
         assert resumed.interview.answers == given
@@ -116,7 +124,7 @@ async def test_a_draft_is_resumed_from_the_case_list_and_goes_when_recorded(tmp_
         await pilot.pause()
         assert app.screen is advise
         await pilot.press("enter")
-        await settle(pilot)
+        await settle_until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         resumed = app.screen
         assert isinstance(resumed, InterviewScreen)
         while (q := resumed.interview.next_question()) is not None:  # finish it, then review and record
@@ -127,7 +135,7 @@ async def test_a_draft_is_resumed_from_the_case_list_and_goes_when_recorded(tmp_
         for _outcome in app.screen.outcomes:
             await pilot.press("enter", "down", "enter", "tab")
         await pilot.press("enter")
-        await settle(pilot)
+        await settle_until(pilot, lambda: app.screen is resumed and resumed.decision_id is not None)
         assert app.screen is resumed and resumed.decision_id is not None
     assert drafts(tmp_path / "live.db") == [], "a recorded case's draft goes"
     with CaseBook(tmp_path / "live.db", create=False) as book:

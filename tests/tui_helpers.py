@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def settle_until(pilot: Pilot[Any], holds: Callable[[], bool], rounds: int = 100) -> None:
+    """Settle until `holds()` is true: a write in a worker, then the screen it pops, can take several rounds
+    on a busy machine (fails after `rounds` rounds of about 20 ms, never waits once it holds)."""
+    for _ in range(rounds):
+        await settle(pilot)
+        if holds():
+            return
+        await pilot.pause(0.02)
+    assert holds(), "the app never reached the expected state"
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
