@@ -13,6 +13,7 @@ after it is checked quickly (#14). The full verify's result replaces both when i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +68,8 @@ class AuditScreen(JobScreen):
         self.verify_run = 0  # which verify the shown results belong to
         self.full_done = False  # the full verify of this run has finished
         self.progress_text = ""
+        self.listed = False  # the decisions list of the latest reload is drawn
+        self.full_waiting: Callable[[], object] | None = None  # the full verify, started once the list is drawn
 
     @property
     def db(self) -> Path:
@@ -152,6 +155,7 @@ class AuditScreen(JobScreen):
 
     def action_reload(self) -> None:
         """Read the matching decisions, and the audit events, in workers (each its own read-only connection)."""
+        self.listed = False
         self.run_job(partial(data.decision_rows, self.db, **self.filters()), self.show_decisions,
                      group="audit-load", failed=self.decisions_failed)
         self.run_job(partial(data.audit_events, self.db), self.show_events, group="audit-events",
@@ -215,6 +219,10 @@ class AuditScreen(JobScreen):
             table.add_row(self._id_cell(r.id, r.id in decisions, r.id in unvouched), safe(r.ref), safe(r.as_of),
                           safe(r.edition), safe(r.priority), safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
+        self.listed = True
+        if self.full_waiting is not None:
+            start, self.full_waiting = self.full_waiting, None
+            start()
 
     @property
     def marks_dir(self) -> Path:
@@ -231,8 +239,13 @@ class AuditScreen(JobScreen):
         if self.anchor_file is None:
             self.run_job(partial(data.verify_since, self.db, self.marks_dir, partial(self._post_mark, run)),
                          partial(self.show_quick, run), group="audit-quick", failed=partial(self.quick_failed, run))
-        self.run_job(partial(data.verify_full, self.db, self.anchor_file, self.marks_dir, self._progress_for(run)),
-                     partial(self.show_full, run), group="audit-verify", failed=partial(self.full_failed, run))
+        start = partial(self.run_job, partial(data.verify_full, self.db, self.anchor_file, self.marks_dir,
+                                              self._progress_for(run)),
+                        partial(self.show_full, run), group="audit-verify", failed=partial(self.full_failed, run))
+        if self.listed:
+            start()
+        else:  # the full verify's own process would compete with drawing the list on a big book (#14)
+            self.full_waiting = start
 
     def begin_verify(self) -> int:
         """Start a new verify run: earlier runs' results are ignored from now on; returns its number."""
