@@ -153,3 +153,25 @@ def test_a_large_books_full_verify_runs_in_its_own_process_and_stops_when_supers
     with pytest.raises(Superseded):
         data.verify_full(db, None, None, stop, in_process=True)
     assert verify_children() == [], "the verify process is stopped with its worker"
+
+
+async def test_the_full_verify_starts_only_once_the_decisions_are_listed(tmp_path: Path, monkeypatch) -> None:
+    state = tmp_path / "state"
+    db, _mark = marked_book(tmp_path, state)
+    listed_when_started: list[bool] = []
+    full = data.verify_full
+
+    def spy(*args, **kwargs):
+        listed_when_started.append(bool(app.screen.rows))  # a big book's list is drawn before verify's process starts
+        return full(*args, **kwargs)
+
+    monkeypatch.setattr(data, "verify_full", spy)
+    app = app_for(tmp_path, "audit", audit_db=db, marks_dir=state)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen) and screen.verify_result is not None and screen.verify_result.ok
+        assert listed_when_started == [True]
+        await pilot.press("v")  # verifying again, with the list already there, starts at once
+        await settle(pilot)
+        assert listed_when_started == [True, True] and screen.verify_result.ok
