@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,20 @@ def _edit(conn, table: str, column: str, ident: int, old: str, new: str) -> int:
     value = compact.repack(conn, ruleset, edited) if compact.is_compact(stored) else edited
     assert value is not None and value != stored
     return conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (value, ident)).rowcount
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """Every file in a folder, by name, with its bytes (to show that nothing was written beside a book)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def other_apps_db(path: Path, wal: bool = False) -> Path:
+    """Another program's SQLite file (one table of its own, optionally in WAL mode): never a case book."""
+    conn = sqlite3.connect(path)
+    if wal:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.execute("INSERT INTO notes (text) VALUES ('shopping list')")
+    conn.commit()
+    conn.close()
+    return path

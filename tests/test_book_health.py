@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,35 +11,21 @@ from engine.casebook.book import CaseBook
 from engine.casebook.health import CORRUPT, FOREIGN, NEW, NOT_A_FILE, NOT_FOUND, NOT_SQLITE, OK, READ_ONLY, inspect_book
 from engine.errors import BookError
 from tests.conftest import record_scenarios
-
-
-def listing(folder: Path) -> dict[str, bytes]:
-    """Every file in a folder with its bytes."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def foreign(path: Path, wal: bool = False) -> None:
-    conn = sqlite3.connect(path)
-    if wal:
-        conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE notes (body TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('keep me')")
-    conn.commit()
-    conn.close()
+from tests.helpers import folder_files, other_apps_db
 
 
 @pytest.mark.parametrize("wal", [False, True])
 def test_another_programs_database_is_named_and_left_byte_for_byte(tmp_path: Path, wal: bool) -> None:
     path = tmp_path / "other.db"
-    foreign(path, wal)
-    before = listing(tmp_path)
+    other_apps_db(path, wal)
+    before = folder_files(tmp_path)
     health = inspect_book(path)
     assert health.state == FOREIGN and not health.usable and "not a Pathways case book" in health.problem
     with pytest.raises(BookError, match="not a Pathways case book"):
         CaseBook(path, create=False)
     with pytest.raises(BookError, match="not a Pathways case book"):
         CaseBook(path)
-    assert listing(tmp_path) == before, "not a byte written, no journal files left beside it"
+    assert folder_files(tmp_path) == before, "not a byte written, no journal files left beside it"
 
 
 def test_each_unusable_book_says_what_is_wrong(tmp_path: Path) -> None:
@@ -57,7 +42,7 @@ def test_each_unusable_book_says_what_is_wrong(tmp_path: Path) -> None:
     CaseBook(locked, training=False).close()
     os.chmod(locked, 0o400)
     (tmp_path / "empty.db").touch()
-    before = listing(tmp_path)
+    before = folder_files(tmp_path)
     states = {name: inspect_book(tmp_path / name).state for name in
               ("folder.db", "text.db", "damaged.db", "locked.db", "book.db", "empty.db", "new.db")}
     assert states == {"folder.db": NOT_A_FILE, "text.db": NOT_SQLITE, "damaged.db": CORRUPT, "locked.db": READ_ONLY,
@@ -66,7 +51,7 @@ def test_each_unusable_book_says_what_is_wrong(tmp_path: Path) -> None:
     assert inspect_book(tmp_path / "new.db", write=False).state == NOT_FOUND
     assert inspect_book(tmp_path / "file" / "x.db").state == NEW, "folders are made for a new book"
     assert inspect_book(tmp_path / "text.db" / "x.db").state == NOT_FOUND, "nowhere to make one"
-    assert listing(tmp_path) == before
+    assert folder_files(tmp_path) == before
     for name in ("folder.db", "text.db", "damaged.db", "locked.db"):
         health = inspect_book(tmp_path / name)
         assert health.problem and health.advice and "\n" not in health.problem + health.advice

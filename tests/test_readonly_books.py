@@ -10,7 +10,7 @@ import pytest
 from engine.casebook.book import CaseBook
 from engine.errors import BookError
 from tests.conftest import record_scenarios
-from tests.helpers import CASES, run_main
+from tests.helpers import CASES, folder_files, other_apps_db, run_main
 
 CASE = next(CASES.glob("001-*.yaml"))
 
@@ -28,18 +28,7 @@ READERS = [
 
 def files_beside(path: Path) -> dict[str, bytes]:
     """Every file in the book's folder, by name, with its bytes."""
-    return {p.name: p.read_bytes() for p in sorted(path.parent.iterdir()) if p.is_file()}
-
-
-def other_apps_db(path: Path, wal: bool = False) -> Path:
-    conn = sqlite3.connect(path)
-    if wal:
-        conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
-    conn.execute("INSERT INTO notes (text) VALUES ('shopping list')")
-    conn.commit()
-    conn.close()
-    return path
+    return folder_files(path.parent)
 
 
 def not_books(folder: Path) -> dict[str, Path]:

@@ -131,10 +131,11 @@ def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
 def _prepared(case: Case, rendered: Rendered) -> Prepared:
     """A rendered decision ready to record: what `Prepared.of` makes of the same decision, field for field."""
     inputs = canonical_json(replay_inputs(case))
+    summary = rendered.summary
     return Prepared(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=sha256_text(inputs),
-                    as_of=rendered.as_of, edition=rendered.edition, ruleset=rendered.ruleset,
-                    priority=rendered.priority, outcomes=rendered.outcomes, decision=rendered.text,
-                    decision_hash=sha256_text(rendered.text), announced=rendered.announced)
+                    as_of=rendered.as_of, edition=summary.edition, ruleset=summary.ruleset,
+                    priority=summary.priority, outcomes=summary.outcomes, decision=rendered.text,
+                    decision_hash=sha256_text(rendered.text), announced=summary.announced)
 
 
 def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:

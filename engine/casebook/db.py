@@ -269,10 +269,12 @@ def m009_decision_dictionaries(db: sqlite_utils.Database) -> None:
     _create_triggers(db)
 
 
-DECISIONS_READABLE_M004 = (
-    "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
-    "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') END AS edition_status, "
-    "d.priority, d.outcomes, "
+_READABLE_HEAD = ("CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
+                  "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') ")
+"""decisions_readable up to its edition_status: shared by m004's view and m009's (the SQL text is compared)."""
+
+_READABLE_TAIL = (
+    "END AS edition_status, d.priority, d.outcomes, "
     "CASE WHEN json_valid(d.outcomes) THEN json_array_length(d.outcomes) END AS outcome_count, "
     "CAST(a.decision_id IS NOT NULL AS INTEGER) AS reviewed, "
     "CASE WHEN json_valid(a.choices) THEN (SELECT json_group_array(json_extract(c.value, '$.code')) "
@@ -280,25 +282,21 @@ DECISIONS_READABLE_M004 = (
     "d.ruleset, d.engine_version, d.adviser AS recorded_by, d.recorded_at "
     "FROM decisions AS d LEFT JOIN adviser_decisions AS a ON a.decision_id = d.id"
 )
+"""decisions_readable from edition_status on, the same in m004's view and m009's."""
+
+DECISIONS_READABLE_M004 = _READABLE_HEAD + _READABLE_TAIL
 """decisions_readable as m004 made it (a book without m009 keeps it); m009 replaces it by VIEWS' one."""
 
 INPUTS_TAIL_INDEX = "CREATE INDEX cases_inputs_tail ON cases(substr(inputs_hash, -16))"
 """The index a re-run batch finds the cases it already recorded by (m009; m002's on the whole hash before)."""
 
 VIEWS = {
-    "decisions_readable": (
-        "CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
-        "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') "
-        "WHEN substr(d.decision, 1, 1) = '~' THEN (SELECT CASE WHEN json_extract(r.content, '$.format') >= 2 "
+    "decisions_readable": (  # a compact decision (#14) takes its edition's status from its rule set snapshot
+        _READABLE_HEAD  # noqa: S608 - constant SQL pieces, no data
+        + "WHEN substr(d.decision, 1, 1) = '~' THEN (SELECT CASE WHEN json_extract(r.content, '$.format') >= 2 "
         "THEN coalesce(json_extract(r.content, '$.edition.status'), 'in_force') END FROM rulesets AS r "
-        "WHERE r.digest = d.ruleset AND json_valid(r.content)) END AS edition_status, "
-        "d.priority, d.outcomes, "
-        "CASE WHEN json_valid(d.outcomes) THEN json_array_length(d.outcomes) END AS outcome_count, "
-        "CAST(a.decision_id IS NOT NULL AS INTEGER) AS reviewed, "
-        "CASE WHEN json_valid(a.choices) THEN (SELECT json_group_array(json_extract(c.value, '$.code')) "
-        "FROM json_each(a.choices) AS c WHERE json_extract(c.value, '$.accepted') = 0) END AS declined, "
-        "d.ruleset, d.engine_version, d.adviser AS recorded_by, d.recorded_at "
-        "FROM decisions AS d LEFT JOIN adviser_decisions AS a ON a.decision_id = d.id"
+        "WHERE r.digest = d.ruleset AND json_valid(r.content)) "
+        + _READABLE_TAIL
     ),
     "referrals_current": (
         "CREATE VIEW referrals_current AS SELECT r.id AS referral, r.decision_id AS decision, "

@@ -33,11 +33,9 @@ _HOLE = re.compile(r'"\\u0000(\d+)\\u0000"')
 
 
 @attrs.frozen
-class Rendered:
-    """A decision as batch recording needs it: its JSON text and the summary columns taken from it."""
+class Summary:
+    """A decision's summary columns (edition, rule set, priority, outcome codes): the same for every case of a class."""
 
-    text: str
-    as_of: str
     edition: str
     ruleset: str
     priority: str
@@ -47,10 +45,24 @@ class Rendered:
     """The outcome codes as the decisions table's `outcomes` column holds them."""
 
     @classmethod
+    def of(cls, decision: Decision) -> Summary:
+        """The summary of a decision durable_rules made."""
+        return cls(decision.edition, decision.ruleset, decision.priority, decision.codes, decision.announced,
+                   outcomes_column(decision.codes))
+
+
+@attrs.frozen
+class Rendered:
+    """A decision as batch recording needs it: its JSON text, its date and its summary columns."""
+
+    text: str
+    as_of: str
+    summary: Summary
+
+    @classmethod
     def of(cls, decision: Decision) -> Rendered:
         """The rendering of a decision durable_rules made."""
-        return cls(decision.to_json(), decision.as_of, decision.edition, decision.ruleset, decision.priority,
-                   decision.codes, decision.announced, outcomes_column(decision.codes))
+        return cls(decision.to_json(), decision.as_of, Summary.of(decision))
 
 
 def outcomes_column(codes: tuple[str, ...]) -> str:
@@ -66,12 +78,7 @@ class Template:
     """The JSON with `{n}` for each hole (braces of the JSON doubled), filled by `str.format` in one call."""
     names: tuple[str, ...]
     """What `{n}` stands for: an input fact, or `case` for the case reference (each named once)."""
-    edition: str
-    ruleset: str
-    priority: str
-    codes: tuple[str, ...]
-    announced: bool
-    outcomes: str
+    summary: Summary
 
 
 def _json_value(value: Any) -> Any:
@@ -317,8 +324,7 @@ class ClassCache:
         form = _HOLE.sub(hole, text)
         if seen != list(range(len(holes))):
             return None
-        return Template(form, names, decision.edition, decision.ruleset, decision.priority,
-                        decision.codes, decision.announced, outcomes_column(decision.codes))
+        return Template(form, names, Summary.of(decision))
 
     def _encode(self, value: Any) -> str:
         """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
@@ -336,5 +342,4 @@ class ClassCache:
         encode = self._encode
         text = template.form.format(*[_reference(case_ref) if name == "case" else encode(values[name])
                                       for name in template.names])
-        return Rendered(text, values["as_of"].isoformat(), template.edition, template.ruleset,
-                        template.priority, template.codes, template.announced, template.outcomes)
+        return Rendered(text, values["as_of"].isoformat(), template.summary)
