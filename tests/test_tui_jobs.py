@@ -90,3 +90,24 @@ def test_the_referral_form_refuses_without_consent() -> None:
     with pytest.raises(InputError) as refused:
         check_referral("REFER_HOUSING_ADVICE", "Shelter", "2008-13-01", "", consent=True)
     assert form_problem(refused.value) == "Appointment: a real date as YYYY-MM-DD, or empty"
+
+
+def test_the_referral_step_form_names_the_field_it_refuses(tmp_path) -> None:
+    from engine.casebook.book import CaseBook
+    from engine.casebook.fields import MAX_NOTE
+    from tests.conftest import record_scenarios
+    from tui.dialogs.referral_steps import check_step
+
+    with CaseBook(tmp_path / "b.db", training=True) as book:
+        (decision_id,) = record_scenarios(book, limit=1)
+        book.add_referral(decision_id, "REFER_HOUSING_ADVICE", "Housing Options", "T1")
+        (referral,) = book.referrals()
+    for status, day, notes, shown in (
+            ("declined", "2008-13-01", "", "Appointment: a real date as YYYY-MM-DD, or empty"),
+            ("booked", "", "", "Appointment: a booked referral needs its appointment date"),
+            ("declined", "", "x" * (MAX_NOTE + 1), f"Notes: at most {MAX_NOTE} characters")):
+        with pytest.raises(InputError) as refused:
+            check_step(referral, status, day, notes)
+        assert form_problem(refused.value) == shown
+    step = check_step(referral, "booked", "2026-12-01", " rang them ")
+    assert (step.status, str(step.appointment), step.notes) == ("booked", "2026-12-01", "rang them")

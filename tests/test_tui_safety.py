@@ -24,6 +24,7 @@ from tests.tui_helpers import (
     answer_current,
     app_for,
     new_case,
+    press_each,
     refused_by_live_book_form,
     settle,
     settle_until,
@@ -65,18 +66,13 @@ async def test_ctrl_q_with_unrecorded_answers_asks_and_saves_a_draft(tmp_path: P
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await start_case(pilot)
-        await pilot.press("ctrl+q")
-        await pilot.pause()
+        await press_each(pilot, "ctrl+q")
         assert isinstance(app.screen, UnsavedDialog), "Ctrl+Q must not drop the answers silently"
         assert not app._exit
-        await pilot.press("escape")  # cancel: back to the interview, answers intact
-        await pilot.pause()
+        await press_each(pilot, "escape")  # cancel: back to the interview, answers intact
         screen = app.screen
         assert isinstance(screen, InterviewScreen) and screen.interview.answers["claimant.age"] == 34
-        await pilot.press("ctrl+q")
-        await pilot.pause()
-        await pilot.press("s")
-        await pilot.pause()
+        await press_each(pilot, "ctrl+q", "s")
         assert app._exit
     (draft,) = drafts(tmp_path / "live.db")
     assert (draft.ref, draft.as_of, draft.nino) == ("TST-0100", "2013-06-03", LIVE_NINO)
@@ -89,10 +85,7 @@ async def test_ctrl_q_discard_writes_nothing(tmp_path: Path) -> None:
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await start_case(pilot)
-        await pilot.press("ctrl+q")
-        await pilot.pause()
-        await pilot.press("d")
-        await pilot.pause()
+        await press_each(pilot, "ctrl+q", "d")
         assert app._exit
     assert not (tmp_path / "live.db").exists() or drafts(tmp_path / "live.db") == []
 

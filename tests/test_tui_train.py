@@ -3,6 +3,8 @@ the reasons, and the trainee's prediction and marks recorded per trainee in the 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual.widgets import SelectionList, Static
 
 from cases import CASES_DIR
@@ -35,16 +37,24 @@ async def tick(pilot, screen: ScenarioScreen, codes: set[str]) -> None:
         at = screen.choices.index(code)
 
 
-async def open_scenario(pilot, app) -> tuple[TrainScreen, ScenarioScreen]:
-    """The library, then the first scenario."""
+T = TypeVar("T")
+
+
+async def from_library(pilot, app, key: str, kind: type[T]) -> tuple[TrainScreen, T]:
+    """The library, then `key` on its first scenario (Enter: the scenario; f: the presenter view)."""
     await settle(pilot)
     library = app.screen
     assert isinstance(library, TrainScreen)
-    await pilot.press("enter")
+    await pilot.press(key)
     await pilot.pause()
     screen = app.screen
-    assert isinstance(screen, ScenarioScreen) and screen.case.case == "TRN-0001"
+    assert isinstance(screen, kind) and screen.case.case == "TRN-0001"
     return library, screen
+
+
+async def open_scenario(pilot, app) -> tuple[TrainScreen, ScenarioScreen]:
+    """The library, then the first scenario."""
+    return await from_library(pilot, app, "enter", ScenarioScreen)
 
 
 async def test_scenario_is_predicted_by_title_revealed_on_confirmation_and_scored(tmp_path, capsys) -> None:
@@ -139,13 +149,8 @@ async def test_train_mode_never_uses_a_live_book(tmp_path) -> None:
     CaseBook(live, training=False).close()
     app = app_for(tmp_path, "train", db=live, training_db=live)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        library = app.screen
-        assert isinstance(library, TrainScreen) and not library.book_ok
-        await pilot.press("enter")
-        await pilot.pause()
-        scenario = app.screen
-        assert isinstance(scenario, ScenarioScreen) and scenario.training_db is None
+        library, scenario = await open_scenario(pilot, app)
+        assert not library.book_ok and scenario.training_db is None
         await pilot.press("ctrl+r")
         await pilot.pause()
         await pilot.press("y")
@@ -160,13 +165,7 @@ async def test_presenter_view_hides_the_answers_until_a_key(tmp_path) -> None:
     training = tmp_path / "training.db"
     app = app_for(tmp_path, "train", db=training, training_db=training, audit_db=training)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        library = app.screen
-        assert isinstance(library, TrainScreen)
-        await pilot.press("f")
-        await pilot.pause()
-        presenter = app.screen
-        assert isinstance(presenter, PresenterScreen) and presenter.case.case == "TRN-0001"
+        library, presenter = await from_library(pilot, app, "f", PresenterScreen)
         story = plain(presenter.query_one("#presenter-story", Static))
         assert "Kerry, 27, claims Jobseeker's Allowance" in story and "?" not in story  # newlines kept, not "?"
         decision = decide(SCENARIO)

@@ -35,6 +35,13 @@ async def settle_until(pilot: Pilot[Any], holds: Callable[[], bool], rounds: int
     assert holds(), "the app never reached the expected state"
 
 
+async def press_each(pilot: Pilot[Any], *keys: str) -> None:
+    """Press each key and let the app handle it (and any screen it opens or closes) before the next."""
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause()
+
+
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type text key by key."""
     for ch in text:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from engine.casebook.fields import default_adviser
+from engine.cli.options import FILE, file_option
 from engine.cli.root import EXIT_CHECK_FAILED, fail, parse_date
 from engine.cli.textfile import read_text_file, text_file_option, text_or_file
 from engine.errors import InputError
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The shared --db option (default: $PATHWAYS_DB, else the user data folder)."""
-    return click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                        help="Case book file (default: $PATHWAYS_DB, else pathways.db in your data folder).")(func)
+    return file_option("--db", "db",
+                       help="Case book file (default: $PATHWAYS_DB, else pathways.db in your data folder).")(func)
 
 
 def training_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -240,12 +241,12 @@ def _read_anchor(path: Path | None) -> Any:
 
 @audit.command("verify")
 @db_option
-@click.option("--anchor", "anchor_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="An anchor file kept outside the database: also catches truncation and rewrites.")
-@click.option("--pubkey", "pubkey_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The public key (KEY.pub) that signs checkpoints; needed with --checkpoint.")
+@file_option("--anchor", "anchor_file",
+             help="An anchor file kept outside the database: also catches truncation and rewrites.")
+@file_option("--pubkey", "pubkey_file",
+             help="The public key (KEY.pub) that signs checkpoints; needed with --checkpoint.")
 @click.option("--checkpoint", "checkpoint_files", multiple=True,
-              type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              type=FILE, metavar="FILE",
               help="A signed checkpoint kept outside the book (repeatable): also catches a rewritten or cut "
                    "chain and rows erased without a signed erasure; events after the last are named unwitnessed.")
 @click.option("--since-mark", "since_mark", is_flag=True,
@@ -351,8 +352,7 @@ def _read_checkpoints(pubkey_file: Path | None, files: tuple[Path, ...]) -> tupl
 
 @audit.command("anchor")
 @db_option
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write the anchor to this new file (keep it off this machine).")
+@file_option("-o", "--output", help="Also write the anchor to this new file (keep it off this machine).")
 @click.option("--json", "as_json", is_flag=True, help="Print the anchor as JSON (it always is: accepted for scripts).")
 def audit_anchor(db: Path | None, output: Path | None, as_json: bool) -> None:
     """Print the chain's head (seq and hash), to verify against later.
@@ -578,8 +578,8 @@ def _caselist_table(figures: dict[str, Any]) -> Any:
 def erasure_options(reasons: tuple[str, ...], default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The options erase and retain share: a reason from a fixed list, a reference, the data-protection key."""
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
-        func = click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                            help="The data-protection key that signs the erasure (required in a live book; "
+        func = file_option("--key", "key_file",
+                           help="The data-protection key that signs the erasure (required in a live book; "
                                  "see `pathways audit register-key`).")(func)
         func = click.option("--reference", default=None, metavar="REF",
                             help="The request's reference (ticket or letter number: 1-40 letters, digits, "
@@ -793,7 +793,7 @@ def _report_copy(report: Any, as_json: bool, what: str) -> None:
 
 
 @click.command()
-@click.argument("dest", metavar="DEST", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("dest", metavar="DEST", type=FILE)
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the copy's checks as one JSON object.")
 def backup(dest: Path, db: Path | None, as_json: bool) -> None:
@@ -816,7 +816,7 @@ def backup(dest: Path, db: Path | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("src", metavar="SRC", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("src", metavar="SRC", type=FILE)
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the restored book's checks as one JSON object.")
 def restore(src: Path, db: Path | None, as_json: bool) -> None:

@@ -13,11 +13,12 @@ import click
 
 from engine.casebook.fields import default_adviser
 from engine.cli.book import audit, db_option, open_book
+from engine.cli.options import file_option
 from engine.textsafe import clean, escape_json
 
 
 @audit.command("keygen")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, metavar="KEYFILE",
+@file_option("-o", "--output", required=True, metavar="KEYFILE",
               help="The new private key file (0600); the public key goes beside it as KEYFILE.pub.")
 @click.option("--json", "as_json", is_flag=True, help="Print the two files and the key's fingerprint as JSON.")
 def audit_keygen(output: Path, as_json: bool) -> None:
@@ -42,10 +43,10 @@ def audit_keygen(output: Path, as_json: bool) -> None:
 
 @audit.command("checkpoint")
 @db_option
-@click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+@file_option("--key", "key_file", required=True,
               help="The private checkpoint key (from `audit keygen`).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the checkpoint to this file (whole or not at all: a temporary file, then renamed).")
+@file_option("-o", "--output",
+             help="Write the checkpoint to this file (whole or not at all: a temporary file, then renamed).")
 def audit_checkpoint(db: Path | None, key_file: Path, output: Path | None) -> None:
     """Sign the chain's head {book id, seq, head hash, count, time} with a key kept away from the book.
 
@@ -69,10 +70,9 @@ def audit_checkpoint(db: Path | None, key_file: Path, output: Path | None) -> No
 
 @audit.command("register-key")
 @db_option
-@click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+@file_option("--key", "key_file", required=True,
               help="The signing key: the new key itself for a book's first, else a key already registered.")
-@click.option("--pubkey", "pubkey_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The new key's public half (default: the public half of --key).")
+@file_option("--pubkey", "pubkey_file", help="The new key's public half (default: the public half of --key).")
 @click.option("--adviser", default=None, help="On whose behalf (default: login name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the key registered and its audit event as JSON.")
 def audit_register_key(db: Path | None, key_file: Path, pubkey_file: Path | None, adviser: str | None,

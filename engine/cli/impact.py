@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from engine.cli.options import file_option
 from engine.cli.root import EXIT_BAD_INPUT, fail
 from engine.errors import InputError
 from engine.textsafe import clean
@@ -24,13 +25,13 @@ SHOWN = 20
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path), required=False)
-@click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Instead of INPUT, every decision recorded in this case book (its answers as recorded).")
+@file_option("--db", "db",
+             help="Instead of INPUT, every decision recorded in this case book (its answers as recorded).")
 @click.option("--from", "old", metavar="E1", required=True, help="The edition whose rules the caseload has now.")
 @click.option("--to", "new", metavar="E2", required=True, help="The edition whose rules it would move to.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, every changed case streamed into it.")
-@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write an HTML report with a bar chart (a new file, readable only by you).")
+@file_option("--html", "html_path",
+             help="Also write an HTML report with a bar chart (a new file, readable only by you).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def impact(input_path: Path | None, db: Path | None, old: str, new: str, as_json: bool, html_path: Path | None,
            quiet: bool) -> None:

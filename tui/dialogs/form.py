@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar, TypeVar
 
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from engine.casebook.fields import MAX_NOTE
+from engine.dates import parse_iso_date
 from engine.errors import InputError
 from tui.problems import form_problem
 from tui.safe import safe
 
 ResultT = TypeVar("ResultT")
+
+
+def appointment_day(text: str) -> dt.date | None:
+    """An appointment field's date (None when empty); InputError naming the field when it is not a real date."""
+    if not text.strip():
+        return None
+    day = parse_iso_date(text)
+    if day is None:
+        raise InputError("a real date as YYYY-MM-DD, or empty", key="Appointment")
+    return day
+
+
+def check_notes_length(notes: str) -> None:
+    """InputError naming the Notes field when the notes are longer than the case book keeps."""
+    if len(notes) > MAX_NOTE:
+        raise InputError(f"at most {MAX_NOTE} characters", key="Notes")
 
 
 class FormDialog(ModalScreen[ResultT]):

@@ -10,10 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from engine.casebook.fields import MAX_NOTE, MAX_PROVIDER
-from engine.dates import parse_iso_date
 from engine.errors import InputError
 from tui.data import ReferralInput
-from tui.dialogs.form import FormDialog
+from tui.dialogs.form import FormDialog, appointment_day, check_notes_length
 from tui.safe import safe
 
 
@@ -26,13 +25,8 @@ def check_referral(code: str | None, provider: str, appointment: str, notes: str
         raise InputError("who the claimant is referred to", key="Provider")
     if len(provider) > MAX_PROVIDER:
         raise InputError(f"at most {MAX_PROVIDER} characters", key="Provider")
-    day = None
-    if appointment.strip():
-        day = parse_iso_date(appointment)
-        if day is None:
-            raise InputError("a real date as YYYY-MM-DD, or empty", key="Appointment")
-    if len(notes) > MAX_NOTE:
-        raise InputError(f"at most {MAX_NOTE} characters", key="Notes")
+    day = appointment_day(appointment)
+    check_notes_length(notes)
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in provider + notes):
         raise InputError("Provider and notes must not contain control characters")
     if not consent:

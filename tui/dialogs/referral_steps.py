@@ -17,11 +17,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 from engine.casebook.fields import MAX_NOTE
 from engine.casebook.queries import ReferralRow
 from engine.casebook.referrals import TRANSITIONS
-from engine.dates import parse_iso_date
 from engine.errors import InputError
 from tui.casedata import CaseReferrals, ReferralStep
 from tui.data import referral_line
-from tui.dialogs.form import FormDialog
+from tui.dialogs.form import FormDialog, appointment_day, check_notes_length
 from tui.safe import safe
 
 STATUS_WORDS = {"proposed": "proposed", "booked": "booked (appointment made)", "attended": "attended",
@@ -42,15 +41,10 @@ def check_step(referral: ReferralRow | None, status: str | None, appointment: st
         raise InputError("choose what happened", key="Step")
     if status not in next_steps(referral):
         raise InputError(f"a {referral.status} referral cannot become {status}", key="Step")
-    day = None
-    if appointment.strip():
-        day = parse_iso_date(appointment)
-        if day is None:
-            raise InputError("a real date as YYYY-MM-DD, or empty", key="Appointment")
+    day = appointment_day(appointment)
     if status == "booked" and day is None:
         raise InputError("a booked referral needs its appointment date", key="Appointment")
-    if len(notes) > MAX_NOTE:
-        raise InputError(f"at most {MAX_NOTE} characters", key="Notes")
+    check_notes_length(notes)
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in notes):
         raise InputError("must not contain control characters", key="Notes")
     return ReferralStep(referral.id, status, day, notes.strip())
