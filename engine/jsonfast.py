@@ -26,14 +26,15 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _canonical = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 
-def _differs(out: bytes) -> bool:
-    """True when orjson's output may differ from the standard library's: it holds null (orjson's NaN)
-    or a number with a fraction or an exponent (orjson writes every float with `.`, `e+` or `e-`).
+def _differs(out: bytes, nan_free: bool = False) -> bool:
+    """True when orjson's output may differ from the standard library's: it holds null (orjson's NaN,
+    unless the caller vouches that `nan_free` data holds no NaN or infinity) or a number with a fraction
+    or an exponent (orjson writes every float with `.`, `e+` or `e-`).
 
     Each digit before a point or an exponent is walked back over its digits: inside text it is skipped;
     after `:`, `,`, `[` or at the start it is a number.
     """
-    if b"null" in out:
+    if not nan_free and b"null" in out:
         return True
     marked = out.translate(_MARKS)
     for mark in (b"0.", b"0e-"):
@@ -48,23 +49,31 @@ def _differs(out: bytes) -> bool:
     return False
 
 
-def compact(data: Any) -> str:
-    """`json.dumps(data, ensure_ascii=False, separators=(",", ":"))`, byte for byte."""
+def compact(data: Any, nan_free: bool = False) -> str:
+    """`json.dumps(data, ensure_ascii=False, separators=(",", ":"))`, byte for byte.
+
+    With `nan_free` the caller vouches that no float in `data` is NaN or infinite (validated cases, rule
+    files, decisions and book rows hold none: the JSON reader refuses those constants, the validators
+    refuse floats and SQLite stores NaN as NULL), so `null` in the output is None and keeps the fast road.
+    """
     try:
         out = orjson.dumps(data)
     except (TypeError, orjson.JSONEncodeError):
         return _compact(data)
-    if _differs(out):
+    if _differs(out, nan_free):
         return _compact(data)
     return out.decode("utf-8")
 
 
-def canonical(data: Any) -> str:
-    """`json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`, byte for byte."""
+def canonical(data: Any, nan_free: bool = False) -> str:
+    """`json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`, byte for byte.
+
+    `nan_free` as for `compact`: the caller vouches that no float in `data` is NaN or infinite.
+    """
     try:
         out = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         return _canonical(data)
-    if _differs(out):
+    if _differs(out, nan_free):
         return _canonical(data)
     return out.decode("utf-8")

@@ -179,39 +179,35 @@ def build_case(raw: RawCase, calendar: Calendar | None = None) -> Case:
     if as_of < first:
         raise r.fail(("as_of",), f"{as_of} is before the first edition", f"dates from {first.isoformat()}")
     blocks: dict[str, dict[str, Any]] = {}
-    for block in BLOCKS:
+    for block, allowed, keys in _BLOCK_PLAN:
         value = top.get(block)
         if block == "missed_discussion" and value is None:
             continue  # null, like any optional key, means not given
         if value is None:
             value = {}
-        blocks[block] = r.mapping(value, (block,), BLOCK_KEYS[block])
+        # a mapping of allowed keys passes at once; anything else gets `mapping`'s exact refusal
+        blocks[block] = value if type(value) is dict and value.keys() <= allowed else r.mapping(value, (block,), keys)
     if "age" not in blocks["claimant"]:
         raise r.fail(("claimant",), "missing required key 'age'", "16..120")
     answers: dict[str, Any] = {}
     given: set[str] = set()
-    for spec in INPUT_FACTS.values():
-        if spec.name == "as_of":
+    for name, kind, within, key, spec in _FACT_PLAN:
+        if kind == "flag":
+            answers[name] = name in blocks
             continue
-        if spec.kind == "flag":
-            answers[spec.name] = spec.name in blocks
+        container = blocks.get(within) if within else top
+        if container is None or key not in container:
+            answers[name] = spec.default
             continue
-        container = blocks.get(spec.block) if spec.block else top
-        if container is None:
-            answers[spec.name] = spec.default
-            continue
-        key = spec.path[-1]
-        value = container.get(key)
-        if key not in container:
-            answers[spec.name] = spec.default
-            continue
-        if value is None and not spec.optional:
-            raise r.fail(spec.path, "cannot be null: give a value or leave the key out", spec.allowed)
+        value = container[key]
         if value is None:
-            answers[spec.name] = spec.default
+            if not spec.optional:
+                raise r.fail(spec.path, "cannot be null: give a value or leave the key out", spec.allowed)
+            answers[name] = spec.default
             continue
-        given.add(spec.name)
-        answers[spec.name] = r.fact(value, spec)
+        given.add(name)
+        # the common well-typed answers are taken at once; the rest (unknown, declined, lists, errors) by `fact`
+        answers[name] = value if _well_typed(kind, value, spec) else r.fact(value, spec)
     nino = _nino(r, blocks["claimant"].get("nino"))
     _check_together(r, answers, given, as_of, cal)
     title = r.text(top["title"], ("title",)) if top.get("title") is not None else None
@@ -219,6 +215,24 @@ def build_case(raw: RawCase, calendar: Calendar | None = None) -> Case:
     expect = _expect(r, top["expect"]) if top.get("expect") is not None else None
     return Case(case=ref, as_of=as_of, answers=answers, nino=nino, title=title, narrative=narrative,
                 expect=expect)
+
+
+_BLOCK_PLAN: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = tuple(
+    (block, frozenset(BLOCK_KEYS[block]), BLOCK_KEYS[block]) for block in BLOCKS)
+"""Each block of a case file, the keys it may hold as a set (for the quick check) and in order (for messages)."""
+
+_FACT_PLAN: tuple[tuple[str, str, str | None, str, FactSpec], ...] = tuple(
+    (spec.name, spec.kind, spec.block, spec.path[-1], spec) for spec in INPUT_FACTS.values() if spec.name != "as_of")
+"""Each input fact `build_case` reads, with its kind, block and key taken out once (#14)."""
+
+
+def _well_typed(kind: str, value: Any, spec: FactSpec) -> bool:
+    """True for a plain answer `_Reader.fact` would take as it is: true/false, a whole number in range, a choice."""
+    if kind == "bool":
+        return value is True or value is False
+    if kind == "int":
+        return type(value) is int and spec.low <= value <= spec.high
+    return kind == "enum" and type(value) is str and value in spec.choices and value not in UNKNOWN_ANSWERS
 
 
 def _nino(r: _Reader, nino: Any) -> str | None:

@@ -60,30 +60,43 @@ class Case:
 
     def inputs(self) -> dict[str, Any]:
         """The decision inputs as canonical JSON-ready data (no title, narrative or expect)."""
+        return self._data(omit_absent=False)
+
+    def _data(self, omit_absent: bool) -> dict[str, Any]:
+        """The inputs as case-file data; with `omit_absent`, the absent values a case file leaves out are left out.
+
+        Built in one pass over a plan made once (`_PLAN`): batch and replay make this for every case (#14).
+        """
+        answers = self.answers
+        claimant: dict[str, Any] = {} if omit_absent and self.nino is None else {"nino": self.nino}
         data: dict[str, Any] = {"schema": self.schema, "case": self.case, "as_of": self.as_of.isoformat(),
-                                "claimant": {"nino": self.nino}}
-        missed = bool(self.answers["missed_discussion"])
-        for spec in INPUT_FACTS.values():
-            if spec.name == "as_of" or spec.kind == "flag":
+                                "claimant": claimant}
+        missed = bool(answers["missed_discussion"])
+        for name, block, key, in_missed, omissible in _PLAN:
+            if in_missed and not missed:
                 continue
-            if spec.block == "missed_discussion" and not missed:
-                continue
-            value = self.answers[spec.name]
-            if isinstance(value, Unknown):
-                value = str(value)
-            elif isinstance(value, tuple):
+            value = answers[name]
+            if value is None:
+                if omit_absent and omissible:
+                    continue
+            elif type(value) is tuple:
                 value = list(value)
-            target = data
-            for part in spec.path[:-1]:
-                target = target.setdefault(part, {})
-            target[spec.path[-1]] = value
-        if missed:
-            data.setdefault("missed_discussion", {})
+            elif isinstance(value, Unknown):
+                value = str(value)
+            if block is None:
+                data[key] = value
+            else:
+                target = data.get(block)
+                if target is None:
+                    target = data[block] = {}
+                target[key] = value
+        if missed and "missed_discussion" not in data:
+            data["missed_discussion"] = {}
         return data
 
     def to_file_data(self) -> dict[str, Any]:
         """The whole case as case-file data (inputs without absent values, plus title, narrative, expect)."""
-        data = _without_nulls(self.inputs(), OMIT_WHEN_ABSENT)
+        data = self._data(omit_absent=True)
         if self.title is not None:
             data["title"] = self.title
         if self.narrative is not None:
@@ -104,15 +117,15 @@ OMIT_WHEN_ABSENT = frozenset({"nino", "known_by", "youngest_age", "uc_group", "k
 """Keys a case file leaves out rather than writing null (they are forbidden or pointless as null)."""
 
 
-def _without_nulls(data: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
-    """A nested mapping without the None values of `keys` (a case file leaves those out)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out[key] = _without_nulls(value, keys)
-        elif value is not None or key not in keys:
-            out[key] = value
-    return out
+_PLAN: tuple[tuple[str, str | None, str, bool, bool], ...] = tuple(
+    (spec.name, spec.path[0] if len(spec.path) == 2 else None, spec.path[-1], spec.block == "missed_discussion",
+     spec.path[-1] in OMIT_WHEN_ABSENT)
+    for spec in INPUT_FACTS.values() if spec.name != "as_of" and spec.kind != "flag")
+"""Each input fact a case file holds: its name, block (None at the top level), key, whether it sits in the
+`missed_discussion` block, and whether a case file leaves it out when absent."""
+
+if any(len(spec.path) > 2 for spec in INPUT_FACTS.values()):  # pragma: no cover - the registry's shape
+    raise RuntimeError("case facts are at most one block deep: engine.model.case._PLAN needs extending")
 
 
 def input_values(case: Case) -> dict[str, Any]:
