@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import attrs
 
+from engine import jsonfast
 from engine.casebook.audit import sha256_text
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared, replay_inputs
@@ -26,7 +27,6 @@ from engine.errors import InputError, StorageError, storage_problem
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
 from engine.model.case import Case
 from engine.policy.rendered import Rendered
-from engine.policy.rulebook import canonical_json
 
 CHUNK = 400
 """Cases per worker task and per recording transaction."""
@@ -130,7 +130,7 @@ def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
 
 def _prepared(case: Case, rendered: Rendered) -> Prepared:
     """A rendered decision ready to record: what `Prepared.of` makes of the same decision, field for field."""
-    inputs = canonical_json(replay_inputs(case))
+    inputs = jsonfast.canonical(replay_inputs(case), nan_free=True)  # a validated case holds no NaN
     summary = rendered.summary
     return Prepared(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=sha256_text(inputs),
                     as_of=rendered.as_of, edition=summary.edition, ruleset=summary.ruleset,

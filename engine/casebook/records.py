@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from engine import __version__
+from engine import __version__, jsonfast
 from engine.casebook import audit, compact
 from engine.casebook.audit import sha256_text
 from engine.casebook.keyed import Keyed
@@ -50,7 +50,7 @@ class Prepared:
     @classmethod
     def of(cls, case: Case, decision: Decision, choices: Sequence[AdviserDecision] | None = None) -> Prepared:
         """Prepare a decided case, and the adviser's decisions on it if made, for recording."""
-        inputs = canonical_json(replay_inputs(case))
+        inputs = jsonfast.canonical(replay_inputs(case), nan_free=True)  # a validated case holds no NaN
         text = decision.to_json()
         chosen = canonical_json([c.to_data() for c in choices]) if choices is not None else None
         return cls(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=audit.sha256_text(inputs),

@@ -130,8 +130,11 @@ class Decision:
         return data
 
     def to_json(self) -> str:
-        """One line of JSON, byte-for-byte repeatable for the same case and rule set."""
-        return jsonfast.compact(self.to_data())
+        """One line of JSON, byte-for-byte repeatable for the same case and rule set.
+
+        A decision holds validated answers and rule texts, never a NaN: its nulls keep the fast road.
+        """
+        return jsonfast.compact(self.to_data(), nan_free=True)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Decision:

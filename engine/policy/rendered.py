@@ -220,7 +220,7 @@ LIMIT = 40_000
 
 def _reference(case_ref: str) -> str:
     """The case reference as JSON text (never memoised: every case has its own)."""
-    return jsonfast.compact(case_ref)
+    return jsonfast.compact(case_ref, nan_free=True)
 
 
 class ClassCache:
@@ -312,7 +312,7 @@ class ClassCache:
     def _template(self, decision: Decision) -> Template | None:
         """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled."""
         data, holes = _marked(decision)
-        text = jsonfast.compact(data).replace("{", "{{").replace("}", "}}")
+        text = jsonfast.compact(data, nan_free=True).replace("{", "{{").replace("}", "}}")
         names = tuple(dict.fromkeys(holes))
         where = {name: "{" + str(n) + "}" for n, name in enumerate(names)}
         seen: list[int] = []
@@ -332,9 +332,9 @@ class ClassCache:
             memo = (type(value), value)
             found = self._encoded.get(memo)
         except TypeError:
-            return jsonfast.compact(_json_value(value))
+            return jsonfast.compact(_json_value(value), nan_free=True)
         if found is None:
-            found = self._encoded[memo] = jsonfast.compact(_json_value(value))
+            found = self._encoded[memo] = jsonfast.compact(_json_value(value), nan_free=True)
         return found
 
     def _fill(self, template: Template, case_ref: str, values: Mapping[str, Any]) -> Rendered:
