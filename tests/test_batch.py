@@ -89,3 +89,20 @@ def test_wrong_kind_of_nino_is_refused_per_case(tmp_path: Path, capsys) -> None:
     result = run_main(capsys, "batch", str(source), "--db", str(tmp_path / "t.db"), "--training", "--quiet")
     assert result.code == 2 and f"{source}:11: a training case book accepts only synthetic QQ numbers" in result.err
     assert "recorded 49" in result.out
+
+
+def test_a_batch_leaves_the_callers_garbage_collection_as_it_found_it(tmp_path: Path) -> None:
+    """Bulk runs collect less often while they run (#14), and only while they run, even when they fail."""
+    import gc
+
+    from engine import collect
+
+    source = write_caseload(tmp_path / "in.jsonl", 50)
+    before = gc.get_threshold()
+    seen: list[int] = []
+    with CaseBook(tmp_path / "b.db", training=True) as book:
+        run_batch(source, book, "T", 1, on_progress=lambda _n: seen.append(gc.get_threshold()[0]))
+        with pytest.raises(ZeroDivisionError):
+            run_batch(source, book, "T", 1, on_progress=lambda _n: 1 / 0)
+    assert seen and all(threshold == collect.BULK_THRESHOLD for threshold in seen)
+    assert gc.get_threshold() == before

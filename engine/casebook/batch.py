@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import attrs
 
-from engine import jsonfast
+from engine import collect, jsonfast
 from engine.casebook.audit import sha256_text
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared, replay_inputs
@@ -150,6 +150,7 @@ def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
+@collect.bulk()
 def run_batch(
     path: Path,
     book: CaseBook,
@@ -176,7 +177,7 @@ def run_batch(
     if workers <= 1:
         results = (_decide_chunk(c, cache) for c in _chunks(iter_items(path), chunk))
     else:
-        pool = multiprocessing.get_context("spawn").Pool(workers)
+        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=collect.for_bulk_worker)
         results = _bounded(pool, _chunks(iter_items(path), chunk), ahead=2 * workers, cache=cache)
     try:
         for decided in results:
