@@ -74,6 +74,10 @@ def test_generated_caseloads_of_every_edition_render_byte_for_byte() -> None:
     classes = engine.classes
     assert classes is not None and classes.hits > len(caseload) // 3  # the cache is used, not bypassed
     assert classes.hits + classes.misses == len(caseload)
+    truths = {(engine.ruleset_for(case).digest, classes.truths(engine._handle(engine.ruleset_for(case))[0], input_values(case)))
+              for case in caseload}
+    # tests only unfired rules' texts read tell no cases apart (#14): 1,662 classes of 2,679 truths, not 1,875
+    assert len(classes) < len(truths) * 0.65
 
 
 def _caseload(path: Path, count: int, seed: int) -> Path:

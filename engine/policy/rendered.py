@@ -1,8 +1,8 @@
 """Decisions rendered by class: durable_rules decides the first case of a class, the rest are filled in.
 
-Two cases whose input facts pass and fail exactly the same tests of a rule set (every test its
-rules and their texts' variants make) and are unknown or absent in the same places are decided
-alike by durable_rules: the same rules fire in the same order, the same texts are chosen, the same
+Two cases whose input facts fire the same durable rules and pass the same tests of those rules'
+text variants (with an unknown answer: the same three-valued truth of every test of the rules)
+are decided alike by durable_rules: the same rules fire in the same order, the same texts are chosen, the same
 outcomes are open. Only the case reference, the date and the values the firing rules saw differ.
 So the first case of a class is decided by durable_rules and its decision JSON is kept as a
 template with a hole for each such value; later cases of the class are the template with their own
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -105,6 +105,14 @@ def _marked(decision: Decision) -> tuple[dict[str, Any], list[str]]:
     return data, holes
 
 
+def _mask(bits: Iterable[int]) -> int:
+    """The bits as one mask (a test met twice counts once)."""
+    mask = 0
+    for bit in bits:
+        mask |= 1 << bit
+    return mask
+
+
 @attrs.frozen(eq=False)
 class _Tests:
     """One rule set's input tests as bits, and each compiled durable rule as what it needs and concludes."""
@@ -115,6 +123,12 @@ class _Tests:
     """Each durable rule: the mask of its input tests, the derived facts and outcomes it needs, what it concludes."""
     variants: int
     """The mask of the input tests the texts' variants make."""
+    ruled: int
+    """The mask of the input tests the rules' conditions make (what durable_rules and the open outcomes read)."""
+    unknown_bits: int
+    """The mask of every fact's unknown bit."""
+    shown: tuple[int, ...]
+    """Each durable rule's mask of the tests its rule's text variants make (the texts it may be shown with)."""
 
     @classmethod
     def of(cls, compiled: Compiled) -> _Tests:
@@ -130,18 +144,42 @@ class _Tests:
         for test, bit in index.items():
             by_fact.setdefault(test.fact, []).append((bit, test))
         facts = tuple((name, tuple(by_fact.get(name, ())), len(index) + n) for n, name in enumerate(INPUT_FACTS))
-        rules = tuple((sum(1 << index[t] for t in c.term if t.fact in INPUT_FACTS),
+        rules = tuple((_mask(index[t] for t in c.term if t.fact in INPUT_FACTS),
                        frozenset((t.fact, bool(t.value)) for t in c.term
                                  if t.fact not in INPUT_FACTS and t.fact != C.OUTCOME_KEY),
                        frozenset(t.value for t in c.term if t.fact == C.OUTCOME_KEY),
                        c.derived, c.value, None if c.outcome is None else str(c.outcome))
                       for c in compiled.conclusions.values())
-        variants = 0
+        per_rule: dict[str, int] = {}
         for rule in ruleset.rules:
+            per_rule[rule.id] = 0
             for variant in rule.text + rule.adviser_note:
                 if variant.when is not None:
-                    variants |= sum(1 << index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
-        return cls(facts, rules, variants)
+                    per_rule[rule.id] |= _mask(index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
+        ruled = _mask(index[t] for t in [t for rule in ruleset.rules for t in C.tests(rule.when)]
+                      + [t for term in terms for t in term] if t.fact in INPUT_FACTS)
+        variants = 0
+        for mask in per_rule.values():
+            variants |= mask
+        return cls(facts, rules, variants, ruled, sum(1 << bit for _n, _t, bit in facts),
+                   tuple(per_rule[c.rule.id] for c in compiled.conclusions.values()))
+
+    def shown_by(self, fired: int) -> int:
+        """The mask of the variant tests of the rules that fired (only their texts are chosen)."""
+        found = self._shown.get(fired)
+        if found is None:
+            found = 0
+            for bit, mask in enumerate(self.shown):
+                if fired >> bit & 1:
+                    found |= mask
+            if len(self._shown) < 4 * LIMIT:
+                self._shown[fired] = found
+        return found
+
+    @functools.cached_property
+    def _shown(self) -> dict[int, int]:
+        """`shown_by`'s answers so far, by fired rules."""
+        return {}
 
     @functools.cached_property
     def _ordered(self) -> tuple[tuple[int, int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str],
@@ -275,14 +313,21 @@ class ClassCache:
         return passed, unknown
 
     def key(self, compiled: Compiled, passed: int, unknown: int) -> tuple[Any, ...]:
-        """The case's class: the durable rules that fire and the variants' tests; with an unknown answer, every test.
+        """The case's class: the durable rules that fire and the tests of their texts' variants; with an
+        unknown answer, the three-valued truth of every test of the rules instead of the rules that fire.
 
-        An unknown answer also makes outcomes open, which the three-valued truth of every test decides.
+        A decision is made of the rules that fire (in durable_rules' order, which they settle), the text
+        variants of those rules (only theirs are chosen) and the open outcomes. Open outcomes come only
+        with an unknown answer, from the three-valued truth of the rules' conditions and which facts
+        are unknown; that truth also settles the rules that fire. Tests only other rules' variants
+        make tell nothing apart, so they are left out of the key (#14: fewer classes, as exact).
         """
         tests = self._of(compiled)
+        fired = tests.fired(passed)
+        shown = passed & tests.shown_by(fired)
         if unknown:
-            return (compiled.ruleset.digest, passed, unknown)
-        return (compiled.ruleset.digest, tests.fired(passed), passed & tests.variants)
+            return (compiled.ruleset.digest, passed & tests.ruled, unknown & (tests.ruled | tests.unknown_bits), shown)
+        return (compiled.ruleset.digest, fired, shown)
 
     def render(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any],
                decide: Callable[[], Decision]) -> Rendered:
