@@ -20,7 +20,7 @@ import durable_rules_engine as dre
 from engine.errors import EngineError
 from engine.model.case import Case, input_values
 from engine.model.decision import Decision, Firing, Outcome
-from engine.model.facts import INPUT_FACTS, Unknown, encode_case_fact, is_unknown
+from engine.model.facts import INPUT_FACTS, Unknown, is_unknown
 from engine.policy import conditions as C
 from engine.policy.compiler import SESSION_END, Compiled, Conclusion, compile_ruleset
 from engine.policy.explain import open_outcomes
@@ -141,12 +141,10 @@ class Engine:
         """Assert the case fact, run every action to quiescence, always delete the session."""
         sid = str(next(self._sids))
         session = _Session(values, sid)
-        fact = encode_case_fact(values, compiled.input_names)
-        fact["id"] = "case"
-        fact["sid"] = sid
+        fact = compiled.encode_case(values) + ',"id":"case","sid":"' + sid + '"}'
         errors: list[BaseException] = []
         try:
-            code, state = dre.assert_fact(handle, _dumps(fact))
+            code, state = dre.assert_fact(handle, fact)
             if code not in (0, 1):  # 1: no rule matched the case at all
                 raise EngineError(f"durable_rules refused the case fact (code {code})")
             result = dre.start_action_for_state(handle, state) if code == 0 else None
