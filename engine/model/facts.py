@@ -234,33 +234,36 @@ def case_fact_encoder(names: tuple[str, ...], wanted: frozenset[str] | None = No
         key = f'"{attr}":' if spec.kind != "list" and keep(attr) else None
         if choices or count or flag or key:
             plan.append((name, spec.kind, key, flag, choices, count))
-    memo: dict[tuple[type, Any], str] = {}
+    def segment(kind: str, key: str | None, flag: str | None, choices: tuple[tuple[str, str], ...],
+                count: str | None, value: Any) -> str:
+        """One fact's attributes, each after a comma (nothing for an unknown answer)."""
+        if isinstance(value, Unknown):
+            return ""
+        if kind == "list":
+            out = "".join("," + item + ("true" if choice in value else "false") for choice, item in choices)
+            return out + ("," + count + str(len(value)) if count is not None else "")
+        out = "," + flag + ("false" if value is None else "true") if flag is not None else ""
+        if value is None or key is None:
+            return out
+        return out + "," + key + _scalar_json(value)
+
+    memos: list[tuple[str, dict[tuple[type, Any], str],
+                      tuple[str, str | None, str | None, tuple[tuple[str, str], ...], str | None]]] = [
+        (name, {}, (kind, key, flag, choices, count)) for name, kind, key, flag, choices, count in plan]
 
     def encode(values: Mapping[str, Any]) -> str:
         out = ['{"kind":"case"']
-        for name, kind, key, flag, choices, count in plan:
+        for name, memo, how in memos:
             value = values[name]
-            if isinstance(value, Unknown):
-                continue
-            if kind == "list":
-                for choice, item in choices:
-                    out.append(item + ("true" if choice in value else "false"))
-                if count is not None:
-                    out.append(count + str(len(value)))
-                continue
-            if flag is not None:
-                out.append(flag + ("false" if value is None else "true"))
-            if value is None or key is None:
-                continue
             try:
-                text = memo.get((type(value), value))
+                text: str | None = memo.get((type(value), value))
                 if text is None:
-                    text = _scalar_json(value)
-                    if len(memo) < 100_000:
+                    text = segment(*how, value)
+                    if len(memo) < 4096:  # a date's values may not repeat: the memo stays small
                         memo[(type(value), value)] = text
             except TypeError:  # unhashable: never memoised
-                text = _scalar_json(value)
-            out.append(key + text)
-        return ",".join(out)
+                text = segment(*how, value)
+            out.append(text)
+        return "".join(out)
 
     return encode
