@@ -88,13 +88,19 @@ def _json_value(value: Any) -> Any:
     return json_value(value)
 
 
-def _marked(decision: Decision) -> tuple[dict[str, Any], list[str]]:
-    """The decision's data with every per-case value replaced by a numbered marker, and what each number stands for."""
-    holes: list[str] = []
+def _marked(decision: Decision) -> tuple[dict[str, Any], dict[str, str], int]:
+    """The decision's data with every per-case value replaced by a marker numbered for what it stands for
+    (the same number wherever the same fact is shown), the markers by name, and how many were put in."""
+    markers: dict[str, str] = {}
+    count = 0
 
     def mark(name: str) -> str:
-        holes.append(name)
-        return f"\x00{len(holes) - 1}\x00"
+        nonlocal count
+        count += 1
+        found = markers.get(name)
+        if found is None:
+            found = markers[name] = f"\x00{len(markers)}\x00"
+        return found
 
     data = decision.to_data()
     data["case"] = mark("case")
@@ -102,7 +108,7 @@ def _marked(decision: Decision) -> tuple[dict[str, Any], list[str]]:
     for block, key in (("outcomes", "because"), ("trace", "facts")):
         for item in data[block]:
             item[key] = {name: mark(name) if name in INPUT_FACTS else value for name, value in item[key].items()}
-    return data, holes
+    return data, markers, count
 
 
 def _mask(bits: Iterable[int]) -> int:
@@ -355,21 +361,17 @@ class ClassCache:
         return self._fill(template, case_ref, values)
 
     def _template(self, decision: Decision) -> Template | None:
-        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled."""
-        data, holes = _marked(decision)
+        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
+
+        Each marker becomes `{n}` by one substitution; a template is kept only if exactly the markers put in
+        were found (no other text looks like one).
+        """
+        data, markers, count = _marked(decision)
         text = jsonfast.compact(data).replace("{", "{{").replace("}", "}}")
-        names = tuple(dict.fromkeys(holes))
-        where = {name: "{" + str(n) + "}" for n, name in enumerate(names)}
-        seen: list[int] = []
-
-        def hole(match: re.Match[str]) -> str:
-            seen.append(int(match.group(1)))
-            return where[holes[seen[-1]]]
-
-        form = _HOLE.sub(hole, text)
-        if seen != list(range(len(holes))):
+        form, found = _HOLE.subn(r"{\1}", text)
+        if found != count:
             return None
-        return Template(form, names, Summary.of(decision))
+        return Template(form, tuple(markers), Summary.of(decision))
 
     def _encode(self, value: Any) -> str:
         """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
