@@ -216,8 +216,29 @@ class _Tests:
             return None
         return tuple((bit, *self.rules[bit][:5], str(self.rules[bit][5])) for bit in order)
 
+    @functools.cached_property
+    def _terms(self) -> tuple[int, dict[int, int]]:
+        """The mask of every test a durable rule makes, and `fired`'s answers so far by the tests passed of it."""
+        mask = 0
+        for rule in self.rules:
+            mask |= rule[0]
+        return mask, {}
+
     def fired(self, passed: int) -> int:
-        """The durable rules whose every test holds once derived facts and outcomes settle: one bit each."""
+        """The durable rules whose every test holds once derived facts and outcomes settle: one bit each.
+
+        Only the durable rules' own tests decide it, and cases pass few combinations of them: memoised on those.
+        """
+        mask, memo = self._terms
+        found = memo.get(passed & mask)
+        if found is None:
+            found = self._fired(passed & mask)
+            if len(memo) < 4 * LIMIT:
+                memo[passed & mask] = found
+        return found
+
+    def _fired(self, passed: int) -> int:
+        """`fired`, worked out."""
         ordered = self._ordered
         derived: dict[str, bool] = {}
         outcomes: set[str] = set()
