@@ -127,3 +127,12 @@ def test_the_cache_stays_within_its_limit_and_still_renders_byte_for_byte() -> N
         assert engine.render(case).text == PLAIN.decide(case).to_json()
         assert len(engine._classes) <= 50
     assert engine._classes.hits > 0
+
+
+@given(st.text())
+def test_a_case_reference_is_written_as_the_standard_library_writes_it(ref: str) -> None:
+    import json
+
+    from engine.policy.rendered import _reference
+
+    assert _reference(ref) == json.dumps(ref, ensure_ascii=False, separators=(",", ":"))

@@ -14,12 +14,15 @@ durable_rules on every decision, so it checks every cached decision too (#14).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
+import orjson
 
 from engine import jsonfast
 from engine.model.decision import Decision
@@ -74,10 +77,12 @@ def outcomes_column(codes: tuple[str, ...]) -> str:
 class Template:
     """One class's decision JSON with a hole for each per-case value, and what fills each hole."""
 
-    form: str
-    """The JSON with `{n}` for each hole (braces of the JSON doubled), filled by `str.format` in one call."""
+    pieces: tuple[str, ...]
+    """The JSON between the holes (one more piece than holes): filled by one join, with no format string to parse."""
+    slots: Callable[[list[str]], tuple[str, ...]]
+    """The filled values of `names` in hole order, then "" (an `itemgetter`: a name may be shown in several holes)."""
     names: tuple[str, ...]
-    """What `{n}` stands for: an input fact, or `case` for the case reference (each named once)."""
+    """What the holes stand for, each named once: `case` (the case reference) first, then `as_of` and input facts."""
     summary: Summary
 
 
@@ -284,8 +289,15 @@ LIMIT = 40_000
 
 
 def _reference(case_ref: str) -> str:
-    """The case reference as JSON text (never memoised: every case has its own)."""
-    return jsonfast.compact(case_ref)
+    """The case reference as JSON text (never memoised: every case has its own).
+
+    orjson writes a string as the standard library does (jsonfast's checks are for numbers and null, which
+    a string cannot be); one it refuses (a lone surrogate) goes the standard library's way.
+    """
+    try:
+        return orjson.dumps(case_ref).decode("utf-8") if type(case_ref) is str else jsonfast.compact(case_ref)
+    except orjson.JSONEncodeError:
+        return jsonfast.compact(case_ref)
 
 
 class ClassCache:
@@ -384,15 +396,16 @@ class ClassCache:
     def _template(self, decision: Decision) -> Template | None:
         """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
 
-        Each marker becomes `{n}` by one substitution; a template is kept only if exactly the markers put in
-        were found (no other text looks like one).
+        The JSON is cut at the markers by one C-level split; a template is kept only if exactly the markers
+        put in were found (no other text looks like one).
         """
         data, markers, count = _marked(decision)
-        text = jsonfast.compact(data).replace("{", "{{").replace("}", "}}")
-        form, found = _HOLE.subn(r"{\1}", text)
-        if found != count:
+        cut = _HOLE.split(jsonfast.compact(data))
+        slots = [int(n) for n in cut[1::2]]
+        if len(slots) != count or next(iter(markers)) != "case":
             return None
-        return Template(form, tuple(markers), Summary.of(decision))
+        return Template(tuple(cut[::2]), operator.itemgetter(*slots, len(markers)), tuple(markers),
+                        Summary.of(decision))
 
     def _encode(self, value: Any) -> str:
         """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
@@ -408,6 +421,6 @@ class ClassCache:
     def _fill(self, template: Template, case_ref: str, values: Mapping[str, Any]) -> Rendered:
         """The template with this case's values in its holes."""
         encode = self._encode
-        text = template.form.format(*[_reference(case_ref) if name == "case" else encode(values[name])
-                                      for name in template.names])
+        filled = [_reference(case_ref), *[encode(values[name]) for name in template.names[1:]], ""]
+        text = "".join(itertools.chain.from_iterable(zip(template.pieces, template.slots(filled), strict=True)))
         return Rendered(text, values["as_of"].isoformat(), template.summary)
