@@ -1,9 +1,9 @@
 """Decisions rendered by class: durable_rules decides the first case of a class, the rest are filled in.
 
-Two cases whose input facts fire the same durable rules and pass the same tests of those rules'
-text variants (with an unknown answer: the same three-valued truth of every test of the rules)
-are decided alike by durable_rules: the same rules fire in the same order, the same texts are chosen, the same
-outcomes are open. Only the case reference, the date and the values the firing rules saw differ.
+Two cases whose input facts fire the same durable rules, pass the same tests of those rules' text
+variants and (with an unknown answer) leave the same outcomes open are decided alike by
+durable_rules: the same rules fire in the same order, the same texts are chosen, the same outcomes
+are open. Only the case reference, the date and the values the firing rules saw differ.
 So the first case of a class is decided by durable_rules and its decision JSON is kept as a
 template with a hole for each such value; later cases of the class are the template with their own
 values encoded into the holes, byte for byte the JSON durable_rules' decision gives (a template is
@@ -30,6 +30,7 @@ from engine.model.facts import INPUT_FACTS, is_unknown
 from engine.policy import conditions as C
 from engine.policy.classes import conditions_of
 from engine.policy.compiler import Compiled
+from engine.policy.explain import open_outcomes
 
 _HOLE = re.compile(r'"\\u0000(\d+)\\u0000"')
 """A hole in a template as the JSON encoder writes its marker string."""
@@ -132,12 +133,6 @@ class _Tests:
     """Each input fact, its tests with their bit, and the bit saying it is unknown."""
     rules: tuple[tuple[int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str | None], ...]
     """Each durable rule: the mask of its input tests, the derived facts and outcomes it needs, what it concludes."""
-    variants: int
-    """The mask of the input tests the texts' variants make."""
-    ruled: int
-    """The mask of the input tests the rules' conditions make (what durable_rules and the open outcomes read)."""
-    unknown_bits: int
-    """The mask of every fact's unknown bit."""
     shown: tuple[int, ...]
     """Each durable rule's mask of the tests its rule's text variants make (the texts it may be shown with)."""
 
@@ -167,13 +162,7 @@ class _Tests:
             for variant in rule.text + rule.adviser_note:
                 if variant.when is not None:
                     per_rule[rule.id] |= _mask(index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
-        ruled = _mask(index[t] for t in [t for rule in ruleset.rules for t in C.tests(rule.when)]
-                      + [t for term in terms for t in term] if t.fact in INPUT_FACTS)
-        variants = 0
-        for mask in per_rule.values():
-            variants |= mask
-        return cls(facts, rules, variants, ruled, sum(1 << bit for _n, _t, bit in facts),
-                   tuple(per_rule[c.rule.id] for c in compiled.conclusions.values()))
+        return cls(facts, rules, tuple(per_rule[c.rule.id] for c in compiled.conclusions.values()))
 
     def shown_by(self, fired: int) -> int:
         """The mask of the variant tests of the rules that fired (only their texts are chosen)."""
@@ -304,8 +293,8 @@ class ClassCache:
     """Decisions by class for one engine: keys cases by the truths of their rule sets' tests, keeps templates.
 
     A case is looked up first by the truth of every test (cheap, from each value's memoised bits), then
-    by the three-valued truth of every rule's conjunctions, the variants' tests and which facts are
-    unknown: everything durable_rules and the texts' choice can see. Only a case new at both is decided.
+    by the durable rules that fire, their texts' variant tests and the open outcomes (`key`): everything
+    a decision shows but the values in its holes. Only a case new at both is decided.
     """
 
     def __init__(self, limit: int = LIMIT) -> None:
@@ -351,21 +340,21 @@ class ClassCache:
             unknown |= found[1]
         return passed, unknown
 
-    def key(self, compiled: Compiled, passed: int, unknown: int) -> tuple[Any, ...]:
-        """The case's class: the durable rules that fire and the tests of their texts' variants; with an
-        unknown answer, the three-valued truth of every test of the rules instead of the rules that fire.
+    def key(self, compiled: Compiled, passed: int, unknown: int, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The case's class: the durable rules that fire, the tests of their texts' variants and, with an
+        unknown answer, the open outcomes.
 
         A decision is made of the rules that fire (in durable_rules' order, which they settle), the text
-        variants of those rules (only theirs are chosen) and the open outcomes. Open outcomes come only
-        with an unknown answer, from the three-valued truth of the rules' conditions and which facts
-        are unknown; that truth also settles the rules that fire. Tests only other rules' variants
-        make tell nothing apart, so they are left out of the key (#14: fewer classes, as exact).
+        variants of those rules (only theirs are chosen; an unknown answer passes none of their tests, as
+        the choice counts unknown as not holding) and the open outcomes, which come only with an unknown
+        answer and are worked out here by the same evaluator the decision uses. Nothing else of a case
+        shows but the values in the holes, so two cases with the same key have the same template (#14).
         """
         tests = self._of(compiled)
         fired = tests.fired(passed)
         shown = passed & tests.shown_by(fired)
         if unknown:
-            return (compiled.ruleset.digest, passed & tests.ruled, unknown & (tests.ruled | tests.unknown_bits), shown)
+            return (compiled.ruleset.digest, fired, shown, open_outcomes(compiled.ruleset, values))
         return (compiled.ruleset.digest, fired, shown)
 
     def render(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any],
@@ -375,7 +364,7 @@ class ClassCache:
         fine = (compiled.ruleset.digest, passed, unknown)
         template = self._fine.get(fine)
         if template is None:
-            key = self.key(compiled, passed, unknown)
+            key = self.key(compiled, passed, unknown, values)
             template = self._templates.get(key)
             if template is None:
                 self.misses += 1
