@@ -194,8 +194,9 @@ class Engine:
             if code == 0 and not result:  # partly matched, nothing fired: close the session by one action
                 _code, state = dre.assert_fact(handle, f'{{"id":"end","sid":"{sid}","kind":"{SESSION_END}"}}')
                 result = dre.start_action_for_state(handle, state)
-            while result:
-                name = _rule_name(result[1])
+            message = result[1] if result else None
+            while message:
+                name = _rule_name(message)
                 try:
                     if name != SESSION_END:
                         self._act(handle, session, steps[name])
@@ -203,8 +204,7 @@ class Engine:
                     errors.append(exc)
                     dre.abandon_action(handle, state)
                     break
-                nxt = dre.complete_and_start_action(handle, state)
-                result = (None, nxt) if nxt else None
+                message = dre.complete_and_start_action(handle, state)
         except dre.error as exc:
             errors.append(exc)
         finally:
@@ -278,7 +278,7 @@ def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
                 sources=sources,
             )
         )
-    has_unknown = any(isinstance(v, Unknown) for v in session.values.values())
+    has_unknown = any(issubclass(kind, Unknown) for kind in set(map(type, session.values.values())))
     return Decision(
         case=case.case,
         as_of=case.as_of.isoformat(),
