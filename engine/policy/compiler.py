@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
 
 from engine.errors import RuleFileError
-from engine.model.facts import INPUT_FACTS
+from engine.model.facts import INPUT_FACTS, case_fact_encoder
 from engine.policy import conditions as C
 from engine.policy.operators import encode
 from engine.policy.rulebook import Rule, RuleSet
@@ -43,6 +44,8 @@ class Compiled:
     consumed_derived: frozenset[tuple[str, bool]]
     consumed_outcomes: frozenset[str]
     input_names: tuple[str, ...]
+    encode_case: Callable[[Mapping[str, Any]], str] = attrs.field(eq=False, repr=False)
+    """The case fact as JSON text without its closing brace, holding only attributes some rule tests."""
 
 
 def _one(parts: list[dict[str, Any]], op: str) -> dict[str, Any]:
@@ -134,11 +137,25 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
             add(rule, rule.when, "", outcome=rule.concludes)
     definition[SESSION_END] = {"all": [{"m": {"kind": SESSION_END}}]}
     read = {t.fact for rule in ruleset.rules for t in C.tests(rule.when)}
+    input_names = tuple(name for name in INPUT_FACTS if name in read)
     return Compiled(
         ruleset=ruleset,
         definition=definition,
         conclusions=conclusions,
         consumed_derived=frozenset(consumed_derived),
         consumed_outcomes=frozenset(consumed_outcomes),
-        input_names=tuple(name for name in INPUT_FACTS if name in read),
+        input_names=input_names,
+        encode_case=case_fact_encoder(input_names, frozenset(_keys(definition))),
     )
+
+
+def _keys(data: Any) -> Iterator[str]:
+    """Every key in a durable_rules definition but operators (`$and`...): a superset of the attributes it tests."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not key.startswith("$"):
+                yield key
+            yield from _keys(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _keys(value)

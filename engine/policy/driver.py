@@ -20,7 +20,7 @@ import durable_rules_engine as dre
 from engine.errors import EngineError
 from engine.model.case import Case, input_values
 from engine.model.decision import Decision, Firing, Outcome
-from engine.model.facts import INPUT_FACTS, Unknown, encode_case_fact, is_unknown
+from engine.model.facts import INPUT_FACTS, Unknown
 from engine.policy import conditions as C
 from engine.policy.compiler import SESSION_END, Compiled, Conclusion, compile_ruleset
 from engine.policy.explain import open_outcomes
@@ -32,6 +32,9 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 def json_value(value: Any) -> Any:
     """A fact value as it appears in decisions (tuples as lists, dates as ISO text)."""
+    kind = type(value)
+    if kind is bool or kind is str or kind is int or value is None:  # most values: as they are
+        return value
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dt.date):
@@ -39,6 +42,41 @@ def json_value(value: Any) -> Any:
     if isinstance(value, Unknown):
         return str(value)
     return value
+
+
+class _Step:
+    """One durable rule's conclusion, with what its action needs worked out once per compiled rule set."""
+
+    __slots__ = ("assert_head", "assert_tail", "concluded", "conclusion", "derived", "key", "reads", "rule_id", "value")
+
+    def __init__(self, conc: Conclusion, compiled: Compiled) -> None:
+        self.conclusion = conc
+        self.rule_id = conc.rule.id
+        self.derived = conc.derived
+        self.value = conc.value
+        self.key = conc.derived if conc.derived is not None else str(conc.outcome)
+        """The derived fact's name, or the outcome code: what is concluded once per session."""
+        self.concluded = (conc.label(),)
+        reads: list[tuple[str, int, Any]] = [
+            (test.value, _READ_OUTCOME, True) if test.fact == C.OUTCOME_KEY else (test.fact, _READ_TESTED, test.value)
+            for test in conc.term]
+        reads += [(name, _READ_SHOWN, None) for name in conc.rule.shows]
+        self.reads = tuple(reads)
+        """What `because` shows, in order: an outcome tested, a fact tested (input or derived), a fact shown."""
+        head = tail = None
+        if conc.derived is not None and (conc.derived, conc.value) in compiled.consumed_derived:
+            head = f'{{"id":"d:{conc.derived}","sid":"'
+            tail = f'","{conc.derived}":{"true" if conc.value else "false"}}}'
+        elif conc.derived is None and self.key in compiled.consumed_outcomes:
+            head = f'{{"id":"o:{self.key}","sid":"'
+            tail = f'","outcome":"{self.key}"}}'
+        self.assert_head = head
+        self.assert_tail = tail
+        """The fact asserted for the rules that read this conclusion, around the session id (None: none reads it)."""
+
+
+_READ_OUTCOME, _READ_TESTED, _READ_SHOWN = 0, 1, 2
+"""How `because` reads an entry of a step's `reads`."""
 
 
 class _Session:
@@ -53,18 +91,17 @@ class _Session:
         self.trace: list[Firing] = []
         self.sid = sid
 
-    def because(self, conclusion: Conclusion) -> dict[str, Any]:
+    def because(self, step: _Step) -> dict[str, Any]:
         """The facts the firing rule tested, with the values it saw."""
+        values = self.values
         facts: dict[str, Any] = {}
-        for test in conclusion.term:
-            if test.fact == C.OUTCOME_KEY:
-                facts[test.value] = True
-            elif test.fact in self.values:
-                facts[test.fact] = json_value(self.values[test.fact])
+        for name, how, default in step.reads:
+            if how == _READ_TESTED:
+                facts[name] = json_value(values[name]) if name in values else self.derived.get(name, default)
+            elif how == _READ_OUTCOME:
+                facts[name] = True
             else:
-                facts[test.fact] = self.derived.get(test.fact, test.value)
-        for name in conclusion.rule.shows:
-            facts[name] = json_value(self.values.get(name))
+                facts[name] = json_value(values.get(name))
         return facts
 
 
@@ -77,6 +114,7 @@ class Engine:
         self._compiled: dict[str, tuple[Compiled, int]] = {}
         self._sids = itertools.count(1)
         self._classes: ClassCache | None = None
+        self._steps: dict[str, dict[str, _Step]] = {}
 
     @property
     def book(self) -> Book:
@@ -106,6 +144,7 @@ class Engine:
             for _compiled, handle in self._compiled.values():
                 dre.delete_ruleset(handle)
             self._compiled.clear()
+            self._steps.clear()
 
     def decide(self, case: Case, ruleset: RuleSet | None = None) -> Decision:
         """Decide a case under `ruleset` (default: the edition in force on its `as_of`)."""
@@ -139,31 +178,33 @@ class Engine:
 
     def _run(self, compiled: Compiled, handle: int, values: dict[str, Any]) -> _Session:
         """Assert the case fact, run every action to quiescence, always delete the session."""
+        steps = self._steps.get(compiled.ruleset.digest)
+        if steps is None:
+            steps = self._steps[compiled.ruleset.digest] = {
+                name: _Step(conc, compiled) for name, conc in compiled.conclusions.items()}
         sid = str(next(self._sids))
         session = _Session(values, sid)
-        fact = encode_case_fact(values, compiled.input_names)
-        fact["id"] = "case"
-        fact["sid"] = sid
+        fact = compiled.encode_case(values) + ',"id":"case","sid":"' + sid + '"}'
         errors: list[BaseException] = []
         try:
-            code, state = dre.assert_fact(handle, _dumps(fact))
+            code, state = dre.assert_fact(handle, fact)
             if code not in (0, 1):  # 1: no rule matched the case at all
                 raise EngineError(f"durable_rules refused the case fact (code {code})")
             result = dre.start_action_for_state(handle, state) if code == 0 else None
             if code == 0 and not result:  # partly matched, nothing fired: close the session by one action
                 _code, state = dre.assert_fact(handle, f'{{"id":"end","sid":"{sid}","kind":"{SESSION_END}"}}')
                 result = dre.start_action_for_state(handle, state)
-            while result:
-                name = _rule_name(result[1])
+            message = result[1] if result else None
+            while message:
+                name = _rule_name(message)
                 try:
                     if name != SESSION_END:
-                        self._act(compiled, handle, session, compiled.conclusions[name])
+                        self._act(handle, session, steps[name])
                 except Exception as exc:  # collected, the session is abandoned, re-raised below
                     errors.append(exc)
                     dre.abandon_action(handle, state)
                     break
-                nxt = dre.complete_and_start_action(handle, state)
-                result = (None, nxt) if nxt else None
+                message = dre.complete_and_start_action(handle, state)
         except dre.error as exc:
             errors.append(exc)
         finally:
@@ -172,27 +213,24 @@ class Engine:
             raise EngineError(f"rules engine failed: {errors[0]}") from errors[0]
         return session
 
-    def _act(self, compiled: Compiled, handle: int, session: _Session, conc: Conclusion) -> None:
+    def _act(self, handle: int, session: _Session, step: _Step) -> None:
         """One rule's action: record its conclusion once and assert it for rules that read it."""
-        if conc.derived is not None:
-            if conc.derived in session.derived:
-                if session.derived[conc.derived] != conc.value:
-                    raise EngineError(f"{conc.derived} derived both true and false")
+        key = step.key
+        if step.derived is not None:
+            if key in session.derived:
+                if session.derived[key] != step.value:
+                    raise EngineError(f"{key} derived both true and false")
                 return
-            session.derived[conc.derived] = conc.value
-            session.trace.append(Firing(conc.rule.id, session.because(conc), (conc.label(),)))
-            if (conc.derived, conc.value) in compiled.consumed_derived:
-                value = "true" if conc.value else "false"
-                self._assert(handle, f'{{"id":"d:{conc.derived}","sid":"{session.sid}","{conc.derived}":{value}}}')
-            return
-        code = str(conc.outcome)
-        if code in session.outcomes:
-            return
-        because = session.because(conc)
-        session.outcomes[code] = (conc, because)
-        session.trace.append(Firing(conc.rule.id, because, (code,)))
-        if code in compiled.consumed_outcomes:
-            self._assert(handle, f'{{"id":"o:{code}","sid":"{session.sid}","outcome":"{code}"}}')
+            session.derived[key] = step.value
+            session.trace.append(Firing(step.rule_id, session.because(step), step.concluded))
+        else:
+            if key in session.outcomes:
+                return
+            because = session.because(step)
+            session.outcomes[key] = (step.conclusion, because)
+            session.trace.append(Firing(step.rule_id, because, step.concluded))
+        if step.assert_head is not None:
+            self._assert(handle, f"{step.assert_head}{session.sid}{step.assert_tail}")
 
     @staticmethod
     def _assert(handle: int, fact_json: str) -> None:
@@ -217,27 +255,30 @@ def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
     durable_rules concluded); open outcomes come from the three-valued evaluator, and only when
     some answer is unknown (otherwise nothing can be open).
     """
+    shown = _shown(rs)
     look: dict[str, Any] | None = None
     outcomes = []
     for code in sorted(session.outcomes):
         conc, because = session.outcomes[code]
         rule = conc.rule
-        if look is None and (len(rule.text) > 1 or len(rule.adviser_note) > 1):
-            look = {**{name: session.values.get(name, C.UNANSWERED) for name in INPUT_FACTS},
-                    **{name: C.UNANSWERED for name in rs.derived_names}, **session.derived}
+        kind, sources, varies = shown[code, rule.id]
+        if varies and look is None:
+            values = session.values
+            look = {**{name: values.get(name, C.UNANSWERED) for name in INPUT_FACTS},
+                    **shown[None, rs.digest][1], **session.derived}
         outcomes.append(
             Outcome(
                 code=code,
-                kind=rs.outcomes[code].kind,
+                kind=kind,
                 rule=rule.id,
                 citation=rule.citation,
                 text=choose(rule.text, look) if look is not None else rule.default_text,
                 because=because,
                 adviser_note=choose(rule.adviser_note, look) if look is not None else rule.adviser_note[-1].text,
-                sources=tuple(c.public() for c in rule.sources),
+                sources=sources,
             )
         )
-    has_unknown = any(is_unknown(v) for v in session.values.values())
+    has_unknown = any(issubclass(kind, Unknown) for kind in set(map(type, session.values.values())))
     return Decision(
         case=case.case,
         as_of=case.as_of.isoformat(),
@@ -251,6 +292,26 @@ def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
         open=open_outcomes(rs, session.values) if has_unknown else (),
         format=rs.format,
     )
+
+
+_SHOWN: dict[str, dict[tuple[str | None, str], tuple[Any, ...]]] = {}
+"""Per rule set (by digest), what a decision shows of each outcome's rule that no case changes."""
+
+
+def _shown(rs: RuleSet) -> dict[tuple[str | None, str], tuple[Any, ...]]:
+    """Each (outcome code, rule id): the outcome's kind, the rule's public sources and whether its texts vary;
+    under (None, digest) the derived facts all unanswered (the look-up texts' variants start from)."""
+    found = _SHOWN.get(rs.digest)
+    if found is None:
+        found = {(rule.concludes, rule.id): (rs.outcomes[rule.concludes].kind,
+                                             tuple(c.public() for c in rule.sources),
+                                             len(rule.text) > 1 or len(rule.adviser_note) > 1)
+                 for rule in rs.rules if rule.concludes}
+        found[None, rs.digest] = ((), {name: C.UNANSWERED for name in rs.derived_names}, False)
+        if len(_SHOWN) > 256:  # replaying many recorded rule sets: memory stays bounded
+            _SHOWN.clear()
+        _SHOWN[rs.digest] = found
+    return found
 
 
 _default: Engine | None = None

@@ -52,24 +52,49 @@ def evaluate(ruleset: RuleSet, values: Mapping[str, Any]) -> Evaluation:
     after everything it reads: that is the fixed point the passes reach, without the passes that only
     confirm it. Rules that depend on themselves are evaluated pass by pass.
     """
-    plan = _plan(ruleset)
-    if plan is None:
+    steps = _steps(ruleset)
+    if steps is None:
         return evaluate_by_passes(ruleset, values)
+    nodes, never, derived_names, outcome_keys, order = steps
     look = _lookup(values)
-    for code in ruleset.outcomes:  # an outcome no rule of the edition concludes never applies
-        look[f"{C.OUTCOME_KEY}:{code}"] = False
+    look.update(never)  # an outcome no rule of the edition concludes never applies
     truths: dict[str, Truth] = {}
-    for name, rules in plan:
-        found = [C.evaluate(rule.when, look) for rule in rules]
-        truths.update((rule.id, truth) for rule, truth in zip(rules, found, strict=True))
-        combined = _any(found) if name.startswith(C.OUTCOME_KEY + ":") else found[0]
+    evaluate_cond = C.evaluate
+    for name, rules, is_outcome in nodes:
+        if len(rules) == 1:  # one rule: its truth is the node's (the OR of one truth is that truth)
+            rule_id, when = rules[0]
+            combined = truths[rule_id] = evaluate_cond(when, look)
+        else:
+            found = [evaluate_cond(when, look) for _rule_id, when in rules]
+            truths.update((rule_id, truth) for (rule_id, _when), truth in zip(rules, found, strict=True))
+            combined = _any(found) if is_outcome else found[0]
         look[name] = UNANSWERED if combined is UNKNOWN else combined
-    derived = {r.derives: _truth(look[r.derives]) for r in ruleset.rules if r.derives}
-    outcomes = {code: _truth(look[f"{C.OUTCOME_KEY}:{code}"]) for code in sorted(ruleset.outcomes)}
-    order = [r.id for name in ruleset.derived_names for r in ruleset.rules if r.derives == name]
-    order += [r.id for r in ruleset.rules if r.concludes]
+    derived = {name: _truth(look[name]) for name in derived_names}
+    outcomes = {code: _truth(look[key]) for code, key in outcome_keys}
     return Evaluation(derived, {rule_id: truths[rule_id] for rule_id in order}, outcomes,
                       _priority(ruleset, outcomes))
+
+
+_Steps = tuple[tuple[tuple[str, tuple[tuple[str, C.Cond], ...], bool], ...], dict[str, bool], tuple[str, ...],
+               tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=256)
+def _steps(ruleset: RuleSet) -> _Steps | None:
+    """`_plan` with what `evaluate` needs worked out once per rule set: each node's rules (id, condition) and
+    whether it is an outcome, the outcomes that never apply until concluded, the derived fact names, the
+    outcomes' look-up keys in code order, and the rule ids in the order an Evaluation lists them."""
+    plan = _plan(ruleset)
+    if plan is None:
+        return None
+    nodes = tuple((name, tuple((rule.id, rule.when) for rule in rules), name.startswith(C.OUTCOME_KEY + ":"))
+                  for name, rules in plan)
+    never = {f"{C.OUTCOME_KEY}:{code}": False for code in ruleset.outcomes}
+    derived_names = tuple(r.derives for r in ruleset.rules if r.derives)
+    outcome_keys = tuple((code, f"{C.OUTCOME_KEY}:{code}") for code in sorted(ruleset.outcomes))
+    order = [r.id for name in ruleset.derived_names for r in ruleset.rules if r.derives == name]
+    order += [r.id for r in ruleset.rules if r.concludes]
+    return nodes, never, derived_names, outcome_keys, tuple(order)
 
 
 @functools.lru_cache(maxsize=256)
@@ -212,12 +237,18 @@ def open_outcomes(ruleset: RuleSet, values: Mapping[str, Any], ev: Evaluation | 
     ev = ev or evaluate(ruleset, values)
     out = []
     for code in ev.undecided():
-        rule = next((r for r in ruleset.rules if r.concludes == code and ev.rules.get(r.id) is UNKNOWN), None)
-        behind = inputs_behind(ruleset, code)
+        rule = next((r for r in _concluding(ruleset, code) if ev.rules.get(r.id) is UNKNOWN), None)
+        behind = _inputs_behind(ruleset, code)
         needs = tuple(name for name in INPUT_FACTS
                       if name in behind and (values.get(name, UNANSWERED) is UNANSWERED or is_unknown(values[name])))
         out.append(OpenOutcome(code, ruleset.outcomes[code].kind, rule.id if rule else "", needs))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _concluding(ruleset: RuleSet, code: str) -> tuple[Rule, ...]:
+    """The rules concluding an outcome, in rule order (worked out once per rule set and code)."""
+    return tuple(r for r in ruleset.rules if r.concludes == code)
 
 
 def lookup_of(values: Mapping[str, Any], ev: Evaluation) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Decisions rendered by class: durable_rules decides the first case of a class, the rest are filled in.
 
-Two cases whose input facts pass and fail exactly the same tests of a rule set (every test its
-rules and their texts' variants make) and are unknown or absent in the same places are decided
-alike by durable_rules: the same rules fire in the same order, the same texts are chosen, the same
-outcomes are open. Only the case reference, the date and the values the firing rules saw differ.
+Two cases whose input facts fire the same durable rules, pass the same tests of those rules' text
+variants and (with an unknown answer) leave the same outcomes open are decided alike by
+durable_rules: the same rules fire in the same order, the same texts are chosen, the same outcomes
+are open. Only the case reference, the date and the values the firing rules saw differ.
 So the first case of a class is decided by durable_rules and its decision JSON is kept as a
 template with a hole for each such value; later cases of the class are the template with their own
 values encoded into the holes, byte for byte the JSON durable_rules' decision gives (a template is
@@ -14,12 +14,15 @@ durable_rules on every decision, so it checks every cached decision too (#14).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
+import orjson
 
 from engine import jsonfast
 from engine.model.decision import Decision
@@ -27,6 +30,7 @@ from engine.model.facts import INPUT_FACTS, is_unknown
 from engine.policy import conditions as C
 from engine.policy.classes import conditions_of
 from engine.policy.compiler import Compiled
+from engine.policy.explain import open_outcomes
 
 _HOLE = re.compile(r'"\\u0000(\d+)\\u0000"')
 """A hole in a template as the JSON encoder writes its marker string."""
@@ -74,10 +78,12 @@ def outcomes_column(codes: tuple[str, ...]) -> str:
 class Template:
     """One class's decision JSON with a hole for each per-case value, and what fills each hole."""
 
-    form: str
-    """The JSON with `{n}` for each hole (braces of the JSON doubled), filled by `str.format` in one call."""
+    pieces: tuple[str, ...]
+    """The JSON between the holes (one more piece than holes): filled by one join, with no format string to parse."""
+    slots: Callable[[list[str]], tuple[str, ...]]
+    """The filled values of `names` in hole order, then "" (an `itemgetter`: a name may be shown in several holes)."""
     names: tuple[str, ...]
-    """What `{n}` stands for: an input fact, or `case` for the case reference (each named once)."""
+    """What the holes stand for, each named once: `case` (the case reference) first, then `as_of` and input facts."""
     summary: Summary
 
 
@@ -88,13 +94,19 @@ def _json_value(value: Any) -> Any:
     return json_value(value)
 
 
-def _marked(decision: Decision) -> tuple[dict[str, Any], list[str]]:
-    """The decision's data with every per-case value replaced by a numbered marker, and what each number stands for."""
-    holes: list[str] = []
+def _marked(decision: Decision) -> tuple[dict[str, Any], dict[str, str], int]:
+    """The decision's data with every per-case value replaced by a marker numbered for what it stands for
+    (the same number wherever the same fact is shown), the markers by name, and how many were put in."""
+    markers: dict[str, str] = {}
+    count = 0
 
     def mark(name: str) -> str:
-        holes.append(name)
-        return f"\x00{len(holes) - 1}\x00"
+        nonlocal count
+        count += 1
+        found = markers.get(name)
+        if found is None:
+            found = markers[name] = f"\x00{len(markers)}\x00"
+        return found
 
     data = decision.to_data()
     data["case"] = mark("case")
@@ -102,7 +114,15 @@ def _marked(decision: Decision) -> tuple[dict[str, Any], list[str]]:
     for block, key in (("outcomes", "because"), ("trace", "facts")):
         for item in data[block]:
             item[key] = {name: mark(name) if name in INPUT_FACTS else value for name, value in item[key].items()}
-    return data, holes
+    return data, markers, count
+
+
+def _mask(bits: Iterable[int]) -> int:
+    """The bits as one mask (a test met twice counts once)."""
+    mask = 0
+    for bit in bits:
+        mask |= 1 << bit
+    return mask
 
 
 @attrs.frozen(eq=False)
@@ -113,8 +133,8 @@ class _Tests:
     """Each input fact, its tests with their bit, and the bit saying it is unknown."""
     rules: tuple[tuple[int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str | None], ...]
     """Each durable rule: the mask of its input tests, the derived facts and outcomes it needs, what it concludes."""
-    variants: int
-    """The mask of the input tests the texts' variants make."""
+    shown: tuple[int, ...]
+    """Each durable rule's mask of the tests its rule's text variants make (the texts it may be shown with)."""
 
     @classmethod
     def of(cls, compiled: Compiled) -> _Tests:
@@ -130,18 +150,36 @@ class _Tests:
         for test, bit in index.items():
             by_fact.setdefault(test.fact, []).append((bit, test))
         facts = tuple((name, tuple(by_fact.get(name, ())), len(index) + n) for n, name in enumerate(INPUT_FACTS))
-        rules = tuple((sum(1 << index[t] for t in c.term if t.fact in INPUT_FACTS),
+        rules = tuple((_mask(index[t] for t in c.term if t.fact in INPUT_FACTS),
                        frozenset((t.fact, bool(t.value)) for t in c.term
                                  if t.fact not in INPUT_FACTS and t.fact != C.OUTCOME_KEY),
                        frozenset(t.value for t in c.term if t.fact == C.OUTCOME_KEY),
                        c.derived, c.value, None if c.outcome is None else str(c.outcome))
                       for c in compiled.conclusions.values())
-        variants = 0
+        per_rule: dict[str, int] = {}
         for rule in ruleset.rules:
+            per_rule[rule.id] = 0
             for variant in rule.text + rule.adviser_note:
                 if variant.when is not None:
-                    variants |= sum(1 << index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
-        return cls(facts, rules, variants)
+                    per_rule[rule.id] |= _mask(index[t] for t in C.tests(variant.when) if t.fact in INPUT_FACTS)
+        return cls(facts, rules, tuple(per_rule[c.rule.id] for c in compiled.conclusions.values()))
+
+    def shown_by(self, fired: int) -> int:
+        """The mask of the variant tests of the rules that fired (only their texts are chosen)."""
+        found = self._shown.get(fired)
+        if found is None:
+            found = 0
+            for bit, mask in enumerate(self.shown):
+                if fired >> bit & 1:
+                    found |= mask
+            if len(self._shown) < 4 * LIMIT:
+                self._shown[fired] = found
+        return found
+
+    @functools.cached_property
+    def _shown(self) -> dict[int, int]:
+        """`shown_by`'s answers so far, by fired rules."""
+        return {}
 
     @functools.cached_property
     def _ordered(self) -> tuple[tuple[int, int, frozenset[tuple[str, bool]], frozenset[str], str | None, bool, str],
@@ -172,8 +210,29 @@ class _Tests:
             return None
         return tuple((bit, *self.rules[bit][:5], str(self.rules[bit][5])) for bit in order)
 
+    @functools.cached_property
+    def _terms(self) -> tuple[int, dict[int, int]]:
+        """The mask of every test a durable rule makes, and `fired`'s answers so far by the tests passed of it."""
+        mask = 0
+        for rule in self.rules:
+            mask |= rule[0]
+        return mask, {}
+
     def fired(self, passed: int) -> int:
-        """The durable rules whose every test holds once derived facts and outcomes settle: one bit each."""
+        """The durable rules whose every test holds once derived facts and outcomes settle: one bit each.
+
+        Only the durable rules' own tests decide it, and cases pass few combinations of them: memoised on those.
+        """
+        mask, memo = self._terms
+        found = memo.get(passed & mask)
+        if found is None:
+            found = self._fired(passed & mask)
+            if len(memo) < 4 * LIMIT:
+                memo[passed & mask] = found
+        return found
+
+    def _fired(self, passed: int) -> int:
+        """`fired`, worked out."""
         ordered = self._ordered
         derived: dict[str, bool] = {}
         outcomes: set[str] = set()
@@ -219,16 +278,23 @@ LIMIT = 40_000
 
 
 def _reference(case_ref: str) -> str:
-    """The case reference as JSON text (never memoised: every case has its own)."""
-    return jsonfast.compact(case_ref, nan_free=True)
+    """The case reference as JSON text (never memoised: every case has its own).
+
+    orjson writes a string as the standard library does (jsonfast's checks are for numbers and null, which
+    a string cannot be); one it refuses (a lone surrogate) goes the standard library's way.
+    """
+    try:
+        return orjson.dumps(case_ref).decode("utf-8") if type(case_ref) is str else jsonfast.compact(case_ref)
+    except orjson.JSONEncodeError:
+        return jsonfast.compact(case_ref)
 
 
 class ClassCache:
     """Decisions by class for one engine: keys cases by the truths of their rule sets' tests, keeps templates.
 
     A case is looked up first by the truth of every test (cheap, from each value's memoised bits), then
-    by the three-valued truth of every rule's conjunctions, the variants' tests and which facts are
-    unknown: everything durable_rules and the texts' choice can see. Only a case new at both is decided.
+    by the durable rules that fire, their texts' variant tests and the open outcomes (`key`): everything
+    a decision shows but the values in its holes. Only a case new at both is decided.
     """
 
     def __init__(self, limit: int = LIMIT) -> None:
@@ -274,15 +340,22 @@ class ClassCache:
             unknown |= found[1]
         return passed, unknown
 
-    def key(self, compiled: Compiled, passed: int, unknown: int) -> tuple[Any, ...]:
-        """The case's class: the durable rules that fire and the variants' tests; with an unknown answer, every test.
+    def key(self, compiled: Compiled, passed: int, unknown: int, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The case's class: the durable rules that fire, the tests of their texts' variants and, with an
+        unknown answer, the open outcomes.
 
-        An unknown answer also makes outcomes open, which the three-valued truth of every test decides.
+        A decision is made of the rules that fire (in durable_rules' order, which they settle), the text
+        variants of those rules (only theirs are chosen; an unknown answer passes none of their tests, as
+        the choice counts unknown as not holding) and the open outcomes, which come only with an unknown
+        answer and are worked out here by the same evaluator the decision uses. Nothing else of a case
+        shows but the values in the holes, so two cases with the same key have the same template (#14).
         """
         tests = self._of(compiled)
+        fired = tests.fired(passed)
+        shown = passed & tests.shown_by(fired)
         if unknown:
-            return (compiled.ruleset.digest, passed, unknown)
-        return (compiled.ruleset.digest, tests.fired(passed), passed & tests.variants)
+            return (compiled.ruleset.digest, fired, shown, open_outcomes(compiled.ruleset, values))
+        return (compiled.ruleset.digest, fired, shown)
 
     def render(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any],
                decide: Callable[[], Decision]) -> Rendered:
@@ -291,7 +364,7 @@ class ClassCache:
         fine = (compiled.ruleset.digest, passed, unknown)
         template = self._fine.get(fine)
         if template is None:
-            key = self.key(compiled, passed, unknown)
+            key = self.key(compiled, passed, unknown, values)
             template = self._templates.get(key)
             if template is None:
                 self.misses += 1
@@ -310,21 +383,18 @@ class ClassCache:
         return self._fill(template, case_ref, values)
 
     def _template(self, decision: Decision) -> Template | None:
-        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled."""
-        data, holes = _marked(decision)
-        text = jsonfast.compact(data, nan_free=True).replace("{", "{{").replace("}", "}}")
-        names = tuple(dict.fromkeys(holes))
-        where = {name: "{" + str(n) + "}" for n, name in enumerate(names)}
-        seen: list[int] = []
+        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
 
-        def hole(match: re.Match[str]) -> str:
-            seen.append(int(match.group(1)))
-            return where[holes[seen[-1]]]
-
-        form = _HOLE.sub(hole, text)
-        if seen != list(range(len(holes))):
+        The JSON is cut at the markers by one C-level split; a template is kept only if exactly the markers
+        put in were found (no other text looks like one).
+        """
+        data, markers, count = _marked(decision)
+        cut = _HOLE.split(jsonfast.compact(data, nan_free=True))
+        slots = [int(n) for n in cut[1::2]]
+        if len(slots) != count or next(iter(markers)) != "case":
             return None
-        return Template(form, names, Summary.of(decision))
+        return Template(tuple(cut[::2]), operator.itemgetter(*slots, len(markers)), tuple(markers),
+                        Summary.of(decision))
 
     def _encode(self, value: Any) -> str:
         """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
@@ -340,6 +410,6 @@ class ClassCache:
     def _fill(self, template: Template, case_ref: str, values: Mapping[str, Any]) -> Rendered:
         """The template with this case's values in its holes."""
         encode = self._encode
-        text = template.form.format(*[_reference(case_ref) if name == "case" else encode(values[name])
-                                      for name in template.names])
+        filled = [_reference(case_ref), *[encode(values[name]) for name in template.names[1:]], ""]
+        text = "".join(itertools.chain.from_iterable(zip(template.pieces, template.slots(filled), strict=True)))
         return Rendered(text, values["as_of"].isoformat(), template.summary)
