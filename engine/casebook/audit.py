@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
+import orjson
 
 from engine.casebook.db import DICTIONARY_TABLES, ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
 from engine.errors import InputError
@@ -62,7 +63,29 @@ def row_hash(row: dict[str, Any]) -> str:
     A long text enters as {"sha256": ...}, which no column value can equal, so a row whose long text
     was replaced by the text of its hash no longer matches.
     """
-    return ROW_HASH_PREFIX + sha256_text(canonical_json(compact_row(row)))
+    return ROW_HASH_PREFIX + hashlib.sha256(row_json(row)).hexdigest()
+
+
+def row_json(row: dict[str, Any]) -> bytes:
+    """The bytes a row hash covers: `canonical_json(compact_row(row))` in UTF-8, byte for byte.
+
+    Made in one pass for the rows every write hashes (text, integers and nulls: #14): orjson writes those as
+    the standard library does, so the general encoder's checks for floats are not needed. Anything else
+    (a blob, a float, a bool, a number beyond 64 bits, a lone surrogate) takes the general road.
+    """
+    compacted: dict[str, Any] = {}
+    for key, value in row.items():
+        kind = type(value)
+        if kind is str:
+            if len(value) > LONG_TEXT:
+                value = {"sha256": sha256_text(value)}
+        elif kind is not int and value is not None:
+            return canonical_json(compact_row(row)).encode("utf-8")
+        compacted[key] = value
+    try:
+        return orjson.dumps(compacted, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return canonical_json(compact_row(row)).encode("utf-8")
 
 
 def compact_row(row: dict[str, Any]) -> dict[str, Any]:
