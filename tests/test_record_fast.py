@@ -33,3 +33,32 @@ def _outcome(make: Any, row: dict[str, Any]) -> tuple[str, Any]:
 @given(_ROWS)
 def test_a_row_hash_covers_the_bytes_of_its_canonical_json(row: dict[str, Any]) -> None:
     assert _outcome(audit.row_json, row) == _outcome(_general, row)
+
+
+_PLAIN = st.recursive(st.none() | st.booleans() | st.integers() | st.integers(min_value=2**63, max_value=2**70) | _TEXT,
+                      lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+                      max_leaves=20)
+
+
+@settings(max_examples=1000)
+@given(_PLAIN)
+def test_data_without_floats_encodes_as_canonical_json(data: Any) -> None:
+    assert audit.plain_json(data) == canonical_json(data)
+
+
+@settings(max_examples=500)
+@given(seq=st.integers(min_value=0, max_value=2**40), prev=st.sampled_from(["", "0" * 64]) | _TEXT, actor=_TEXT,
+       stamp=_TEXT, items=st.lists(st.tuples(st.sampled_from(["decision.recorded", "ruleset.stored"]) | _TEXT,
+                                             _PLAIN.map(canonical_json)), max_size=5))
+def test_a_chain_of_events_is_hashed_as_each_event_alone(seq: int, prev: str, actor: str, stamp: str,
+                                                         items: list[tuple[str, str]]) -> None:
+    def alone(seq: int, prev: str) -> list[tuple[Any, ...]]:
+        rows = []
+        for event, body in items:
+            seq += 1
+            digest = audit._event_hash_text(seq, prev, stamp, actor, event, body)
+            rows.append((seq, stamp, actor, event, body, prev, digest))
+            prev = digest
+        return rows
+
+    assert _outcome(lambda _: audit.chain(seq, prev, stamp, actor, items), {}) == _outcome(lambda _: alone(seq, prev), {})
