@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.casebook import audit
+from engine.casebook.book import CaseBook
+from engine.casebook.db import protected_triggers
+from engine.errors import BookError
 from engine.policy.rulebook import canonical_json
+from tests.conftest import record_scenarios
 
 _ODD_TEXT = st.sampled_from(["\ud800", "\udfff", "\x00", "\x1f", "\x7f", "\u2028", "é😀", '"\\', "null", "1e-05",
                              "x" * 256, "y" * 257, "é" * 200])
@@ -62,3 +69,26 @@ def test_a_chain_of_events_is_hashed_as_each_event_alone(seq: int, prev: str, ac
         return rows
 
     assert _outcome(lambda _: audit.chain(seq, prev, stamp, actor, items), {}) == _outcome(lambda _: alone(seq, prev), {})
+
+
+def test_a_trigger_altered_after_a_write_still_stops_the_next_write(tmp_path: Path) -> None:
+    """Writes re-check the protective triggers only when the schema changed: a change made between two
+    writes by another program is still caught."""
+    book = CaseBook(tmp_path / "b.db", training=True)
+    record_scenarios(book, limit=1)
+    other = sqlite3.connect(book.path)
+    other.execute("DROP TRIGGER cases_no_update")
+    other.execute("CREATE TRIGGER cases_no_update BEFORE UPDATE ON cases BEGIN SELECT 1; END")
+    other.commit()
+    with pytest.raises(BookError, match="protective triggers were altered"):
+        record_scenarios(book, limit=1)
+    other.execute("DROP TRIGGER cases_no_update")
+    other.commit()
+    with pytest.raises(BookError, match="protective triggers are missing"):
+        record_scenarios(book, limit=1)
+    other.execute(protected_triggers()["cases_no_update"])
+    other.commit()
+    other.close()
+    record_scenarios(book, limit=1)
+    assert book.verify()[1] == []
+    book.close()
