@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.casebook import audit
+from engine.casebook import audit, compact
 from engine.casebook.book import CaseBook
 from engine.casebook.db import protected_triggers
 from engine.errors import BookError
@@ -36,7 +37,7 @@ def _outcome(make: Any, row: dict[str, Any]) -> tuple[str, Any]:
         return ("refused", type(exc).__name__)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=500)
 @given(_ROWS)
 def test_a_row_hash_covers_the_bytes_of_its_canonical_json(row: dict[str, Any]) -> None:
     assert _outcome(audit.row_json, row) == _outcome(_general, row)
@@ -47,13 +48,13 @@ _PLAIN = st.recursive(st.none() | st.booleans() | st.integers() | st.integers(mi
                       max_leaves=20)
 
 
-@settings(max_examples=1000)
+@settings(max_examples=300)
 @given(_PLAIN)
 def test_data_without_floats_encodes_as_canonical_json(data: Any) -> None:
     assert audit.plain_json(data) == canonical_json(data)
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(seq=st.integers(min_value=0, max_value=2**40), prev=st.sampled_from(["", "0" * 64]) | _TEXT, actor=_TEXT,
        stamp=_TEXT, items=st.lists(st.tuples(st.sampled_from(["decision.recorded", "ruleset.stored"]) | _TEXT,
                                              _PLAIN.map(canonical_json)), max_size=5))
@@ -92,3 +93,26 @@ def test_a_trigger_altered_after_a_write_still_stops_the_next_write(tmp_path: Pa
     record_scenarios(book, limit=1)
     assert book.verify()[1] == []
     book.close()
+
+
+@pytest.fixture(scope="module")
+def stored_dictionary() -> str:
+    from engine.casebook.records import replay_inputs
+    from engine.policy.driver import default_engine
+
+    ruleset = next(iter(default_engine().book.all_rulesets()))
+    return compact.stored_dictionary(ruleset.canonical,
+                                     compact.sample_text(ruleset, lambda case: canonical_json(replay_inputs(case))))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text() | st.text(alphabet='{}[]":,abcdeé 0123456789', min_size=100, max_size=20000),
+       repeat=st.integers(min_value=1, max_value=100))
+def test_a_dictionary_made_once_packs_exactly_as_one_loaded_for_each_value(stored_dictionary: str, text: str,
+                                                                        repeat: int) -> None:
+    """The packer's compressor keeps its dictionary's tables: the frames are those of loading it afresh."""
+    loaded = zstandard.ZstdCompressor(level=compact.LEVEL, dict_data=compact._dictionary(stored_dictionary),
+                                      **compact._frame_options())
+    made_once = compact._compressor(stored_dictionary)
+    data = (text * repeat).encode("utf-8", "surrogatepass")
+    assert made_once.compress(data) == loaded.compress(data)
