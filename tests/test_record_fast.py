@@ -116,3 +116,13 @@ def test_a_dictionary_made_once_packs_exactly_as_one_loaded_for_each_value(store
     made_once = compact._compressor(stored_dictionary)
     data = (text * repeat).encode("utf-8", "surrogatepass")
     assert made_once.compress(data) == loaded.compress(data)
+
+
+@settings(max_examples=200)
+@given(secret=st.text(st.characters(blacklist_categories=("Cs",))), values=st.lists(_TEXT, max_size=5))
+def test_keyed_references_made_from_one_key_state_are_each_values_own(secret: str, values: list[str]) -> None:
+    def each(_: Any) -> list[str]:
+        refs = audit.keyed_refs(secret)
+        return [refs(value) for value in values]
+
+    assert _outcome(each, {}) == _outcome(lambda _: [audit.keyed_ref(secret, value) for value in values], {})

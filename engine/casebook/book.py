@@ -350,7 +350,7 @@ class CaseBook:
         if self.kind is None:
             self._init_meta(kind == TRAINING, adviser)
         with write(self.db) as conn:
-            return records.record(conn, prepared, rulesets, adviser, self.pseudonym, skip_recorded,
+            return records.record(conn, prepared, rulesets, adviser, audit.keyed_refs(self._secret), skip_recorded,
                                   keyed=self.keyed, os_user=self._os_user(kind))
 
     # -- training attempts (training.py) ----------------------------------------------------------
