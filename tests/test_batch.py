@@ -106,3 +106,25 @@ def test_a_batch_leaves_the_callers_garbage_collection_as_it_found_it(tmp_path: 
             run_batch(source, book, "T", 1, on_progress=lambda _n: 1 / 0)
     assert seen and all(threshold == collect.BULK_THRESHOLD for threshold in seen)
     assert gc.get_threshold() == before
+
+
+def test_a_chunk_bigger_than_a_worker_task_is_still_recorded_whole(tmp_path: Path) -> None:
+    """Workers decide TASK cases at a time; a recording chunk spans several tasks, and ends where it should."""
+    from engine.casebook.batch import TASK
+
+    source = write_caseload(tmp_path / "in.jsonl", 1000, bad_lines={700: "{not json"})
+    progress: list[int] = []
+
+    def stop_after_one(n: int) -> None:
+        progress.append(n)
+        raise KeyboardInterrupt
+
+    chunk = TASK + TASK // 2  # not a whole number of tasks
+    with CaseBook(tmp_path / "g.db", training=True) as book:
+        summary = run_batch(source, book, "T", 1, on_progress=stop_after_one, chunk=chunk)
+        assert summary.interrupted and progress == [chunk]
+        assert (summary.recorded, summary.last_line) == (chunk, chunk)
+        assert len(book.decision_ids()) == chunk and book.verify()[1] == []
+        rest = run_batch(source, book, "T", 2, chunk=chunk)
+        assert (rest.recorded, rest.already, rest.refused) == (1000 - chunk, chunk, 1)
+        assert len(book.decision_ids()) == 1000 and book.verify()[1] == []

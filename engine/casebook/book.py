@@ -62,6 +62,9 @@ from engine.policy.rulebook import RuleSet
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+_SCHEMA_SQL = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+"""Every schema object as SQLite keeps it: a write re-checks the protective triggers only when this changed."""
+
 LIVE = "live"
 """The kind of a book of real claimants (synthetic QQ numbers refused)."""
 TRAINING = "training"
@@ -112,6 +115,7 @@ class CaseBook:
         self._meta_cache: dict[str, str] = {}
         self._key: str | None = None
         self._keyed: Keyed | None = None
+        self._schema_checked: list[Any] | None = None  # sqlite_master as a write last found its triggers whole
         try:
             # schema objects another tool added, found at open: writes are refused while there are any
             self.foreign: list[str] = foreign_objects(self.db)
@@ -203,14 +207,18 @@ class CaseBook:
         """Refuse to write to a book whose protective triggers were removed, or whose schema another tool changed."""
         if self.readonly:
             raise BookError("was opened read-only: nothing can be written to it here", str(self.path))
-        missing = check_triggers(self.db)
-        if missing:
-            raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
-                            "the book may have been tampered with; run `pathways audit verify`", str(self.path))
-        altered = altered_triggers(self.conn)
-        if altered:
-            raise BookError("protective triggers were altered (" + ", ".join(altered) + "): they no longer do "
-                            "what Pathways made them do; run `pathways audit verify`", str(self.path))
+        schema = self.conn.execute(_SCHEMA_SQL).fetchall()
+        if schema != self._schema_checked:  # checked again whenever the schema is not what was checked (#14)
+            missing = check_triggers(self.db)
+            if missing:
+                raise BookError("protective triggers are missing (" + ", ".join(missing) + "): "
+                                "the book may have been tampered with; run `pathways audit verify`", str(self.path))
+            altered = altered_triggers(self.conn)
+            if altered:
+                raise BookError("protective triggers were altered (" + ", ".join(altered) + "): they no longer do "
+                                "what Pathways made them do; run `pathways audit verify`", str(self.path))
+            if self.conn.execute(_SCHEMA_SQL).fetchall() == schema:  # not changed while it was being checked
+                self._schema_checked = schema
         if self.foreign:
             raise BookError(f"holds schema objects Pathways did not create ({describe_foreign(self.foreign)}): "
                             "another tool changed it (sqlite-utils enable-fts, say), so Pathways will not write "
@@ -342,7 +350,7 @@ class CaseBook:
         if self.kind is None:
             self._init_meta(kind == TRAINING, adviser)
         with write(self.db) as conn:
-            return records.record(conn, prepared, rulesets, adviser, self.pseudonym, skip_recorded,
+            return records.record(conn, prepared, rulesets, adviser, audit.keyed_refs(self._secret), skip_recorded,
                                   keyed=self.keyed, os_user=self._os_user(kind))
 
     # -- training attempts (training.py) ----------------------------------------------------------

@@ -105,6 +105,14 @@ def _dictionary(stored: str) -> zstandard.ZstdCompressionDict:
                                          dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
+def _compressor(stored: str) -> zstandard.ZstdCompressor:
+    """The compressor of one stored dictionary, its tables made once (#14): loading the 230 KB dictionary
+    afresh for every value cost 2 us a value, and gives the same frames."""
+    dictionary = _dictionary(stored)
+    dictionary.precompute_compress(level=LEVEL)
+    return zstandard.ZstdCompressor(level=LEVEL, dict_data=dictionary, **_frame_options())
+
+
 def _frame_options() -> dict[str, Any]:
     """Frame header options: its size (so expanding allocates just that), nothing the dictionary id or the
     decision_hash already says."""
@@ -145,7 +153,7 @@ class Packer:
         with _lock:
             found = _compressors.get(key)
         if found is None:
-            found = zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(stored), **_frame_options())
+            found = _compressor(stored)
             with _lock:
                 found = _compressors.setdefault(key, found)
         self._compressor = found

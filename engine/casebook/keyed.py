@@ -15,8 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from engine.casebook.audit import KEYED_PREFIX, compact_row
-from engine.policy.rulebook import canonical_json
+from engine.casebook.audit import KEYED_PREFIX, row_json
 
 
 class Keyed:
@@ -30,7 +29,7 @@ class Keyed:
     def row_hash(self, row: dict[str, Any]) -> str:
         """`k1:` and the HMAC of a row's canonical JSON (long texts and blobs as in a v2 row hash)."""
         mac = self._row.copy()
-        mac.update(canonical_json(compact_row(row)).encode("utf-8"))
+        mac.update(row_json(row))
         return KEYED_PREFIX + mac.hexdigest()
 
     def text_hash(self, text: str) -> str:

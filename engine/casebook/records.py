@@ -79,33 +79,41 @@ def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[st
     (the operating-system user, in a live book), the events name it as actor and record `adviser` as
     `on_behalf_of`.
     """
-    if keyed is not None:
-        prepared = [attrs.evolve(item, inputs_hash=keyed.text_hash(item.inputs)) for item in prepared]
-    seen: set[tuple[str, str]] = already_recorded(conn, prepared) if skip_recorded else set()
-    fresh = []
-    for item in prepared:
-        key = (item.ref, item.inputs_hash)
-        if skip_recorded and (key in seen or (keyed is not None and (item.ref, sha256_text(item.inputs)) in seen)):
+    hashes = [keyed.text_hash(item.inputs) for item in prepared] if keyed is not None else \
+        [item.inputs_hash for item in prepared]  # the inputs hash each case is stored with
+    plain = [sha256_text(item.inputs) for item in prepared] if skip_recorded and keyed is not None else hashes
+    seen: set[tuple[str, str]] = already_recorded(conn, prepared, hashes, plain) if skip_recorded else set()
+    fresh, fresh_hashes = [], []
+    for item, inputs_hash, unkeyed in zip(prepared, hashes, plain, strict=True):
+        key = (item.ref, inputs_hash)
+        if skip_recorded and (key in seen or (item.ref, unkeyed) in seen):
             continue
         seen.add(key)
         fresh.append(item)
+        fresh_hashes.append(inputs_hash)
     packers = {digest: store_ruleset(conn, rulesets[digest], os_user or adviser, adviser if os_user else None,
                                      keyed=keyed)
                for digest in dict.fromkeys(item.ruleset for item in fresh)}
-    return _insert(conn, fresh, adviser, case_key, keyed, os_user, packers)
+    return _insert(conn, fresh, adviser, case_key, keyed, os_user, packers, fresh_hashes)
 
 
-def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared]) -> set[tuple[str, str]]:
-    """(ref, inputs hash) pairs among `prepared` that this book already holds."""
+def already_recorded(conn: sqlite3.Connection, prepared: list[Prepared], hashes: list[str] | None = None,
+                     plain: list[str] | None = None) -> set[tuple[str, str]]:
+    """(ref, inputs hash) pairs among `prepared` that this book already holds.
+
+    `hashes` are the inputs hashes they would be stored with and `plain` their sha256s (what a book before
+    keyed hashes holds); both are made here when not given.
+    """
     found: set[tuple[str, str]] = set()
-    hashes = {p.inputs_hash for p in prepared} | {sha256_text(p.inputs) for p in prepared}
-    tails = sorted({h[-16:] for h in hashes})  # what the index (db.INPUTS_TAIL_INDEX) holds
+    wanted = set(hashes) if hashes is not None else {p.inputs_hash for p in prepared}
+    wanted |= set(plain) if plain is not None else {sha256_text(p.inputs) for p in prepared}
+    tails = sorted({h[-16:] for h in wanted})  # what the index (db.INPUTS_TAIL_INDEX) holds
     for start in range(0, len(tails), 500):
         chunk = tails[start:start + 500]
         marks = ",".join("?" * len(chunk))
         found |= {(str(ref), str(digest)) for ref, digest in conn.execute(
             f"SELECT ref, inputs_hash FROM cases WHERE substr(inputs_hash, -16) IN ({marks})", chunk)  # noqa: S608
-            if digest in hashes}
+            if digest in wanted}
     return found
 
 
@@ -136,11 +144,12 @@ def store_ruleset(conn: sqlite3.Connection, ruleset: RuleSet, actor: str, on_beh
 
 def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
             case_key: Callable[[str], str], keyed: Keyed | None = None, os_user: str | None = None,
-            packers: dict[str, compact.Packer] | None = None) -> list[int]:
+            packers: dict[str, compact.Packer] | None = None, inputs_hashes: list[str] | None = None) -> list[int]:
     """Insert the cases, claimants, decisions and their audit events (ids taken under the write lock).
 
     A decision and its case's inputs are stored in their compact form when its rule set's packer is given
-    (engine.casebook.compact).
+    (engine.casebook.compact). Each case is stored with its item's inputs hash, or the one `inputs_hashes`
+    gives for it.
     """
     if not items:
         return []
@@ -148,14 +157,14 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     stamp = audit.now()
     case_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cases").fetchone()[0]
     decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
-    cases, claimants, decisions, chosen, ids = [], [], [], [], []
-    events: list[tuple[str, dict[str, Any]]] = []
-    for item in items:
+    hashes = inputs_hashes if inputs_hashes is not None else [item.inputs_hash for item in items]
+    cases, claimants, decisions, chosen, ids, events = [], [], [], [], [], []
+    for item, inputs_hash in zip(items, hashes, strict=True):
         case_id += 1
         decision_id += 1
         packer = packers[item.ruleset] if packers else None
         case_row = {"id": case_id, "ref": item.ref, "inputs": packer.pack(item.inputs) if packer else item.inputs,
-                    "inputs_hash": item.inputs_hash, "recorded_at": stamp}
+                    "inputs_hash": inputs_hash, "recorded_at": stamp}
         decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
                         "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
                         "priority": item.priority, "outcomes": item.outcomes,
@@ -175,10 +184,10 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
             chosen.append(tuple(choice_row.values()))
             rows["adviser_decisions"] = {str(decision_id): row_hash(choice_row)}
         body = {"decision": decision_id, "case": case_id, "case_key": case_key(item.ref),
-                "inputs_hash": item.inputs_hash, "rows": rows}  # the rule set is in the decision row it hashes
+                "inputs_hash": inputs_hash, "rows": rows}  # the rule set is in the decision row it hashes
         if os_user is not None:
             body["on_behalf_of"] = adviser
-        events.append(("decision.recorded", body))
+        events.append(("decision.recorded", _body_json(body)))
         ids.append(decision_id)
     conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)", cases)
     conn.executemany("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", claimants)
@@ -189,6 +198,14 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     if chosen:
         conn.executemany("INSERT INTO adviser_decisions (decision_id, choices, decided_by, decided_at) "
                          "VALUES (?, ?, ?, ?)", chosen)
-    seqs = audit.append_many(conn, os_user or adviser, stamp, events)
+    seqs = audit.append_encoded(conn, os_user or adviser, stamp, events)
     conn.executemany("INSERT INTO decision_events (decision, seq) VALUES (?, ?)", zip(ids, seqs, strict=True))
     return ids
+
+
+def _body_json(body: dict[str, Any]) -> str:
+    """A decision event's body in canonical JSON: it holds text and integers only, so no float scan is needed
+    (anything else takes the general road)."""
+    if type(body["inputs_hash"]) is str:  # the one value a caller gives (the rest are ids, keyed refs, hashes)
+        return audit.plain_json(body)
+    return canonical_json(body)

@@ -1,0 +1,128 @@
+"""Recording's fast roads write exactly the bytes the general ones do: every stored hash depends on them (#14)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.casebook import audit, compact
+from engine.casebook.book import CaseBook
+from engine.casebook.db import protected_triggers
+from engine.errors import BookError
+from engine.policy.rulebook import canonical_json
+from tests.conftest import record_scenarios
+
+_ODD_TEXT = st.sampled_from(["\ud800", "\udfff", "\x00", "\x1f", "\x7f", "\u2028", "é😀", '"\\', "null", "1e-05",
+                             "x" * 256, "y" * 257, "é" * 200])
+_TEXT = st.text() | st.text(min_size=250, max_size=300) | _ODD_TEXT
+_VALUES = (st.none() | st.integers() | st.integers(min_value=-(2**70), max_value=2**70) | _TEXT
+           | st.binary(max_size=8) | st.floats() | st.booleans())
+_ROWS = st.dictionaries(_TEXT, _VALUES, max_size=14)
+
+
+def _general(row: dict[str, Any]) -> bytes:
+    return canonical_json(audit.compact_row(row)).encode("utf-8")
+
+
+def _outcome(make: Any, row: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        return ("ok", make(row))
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        return ("refused", type(exc).__name__)
+
+
+@settings(max_examples=500)
+@given(_ROWS)
+def test_a_row_hash_covers_the_bytes_of_its_canonical_json(row: dict[str, Any]) -> None:
+    assert _outcome(audit.row_json, row) == _outcome(_general, row)
+
+
+_PLAIN = st.recursive(st.none() | st.booleans() | st.integers() | st.integers(min_value=2**63, max_value=2**70) | _TEXT,
+                      lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+                      max_leaves=20)
+
+
+@settings(max_examples=300)
+@given(_PLAIN)
+def test_data_without_floats_encodes_as_canonical_json(data: Any) -> None:
+    assert audit.plain_json(data) == canonical_json(data)
+
+
+@settings(max_examples=200)
+@given(seq=st.integers(min_value=0, max_value=2**40), prev=st.sampled_from(["", "0" * 64]) | _TEXT, actor=_TEXT,
+       stamp=_TEXT, items=st.lists(st.tuples(st.sampled_from(["decision.recorded", "ruleset.stored"]) | _TEXT,
+                                             _PLAIN.map(canonical_json)), max_size=5))
+def test_a_chain_of_events_is_hashed_as_each_event_alone(seq: int, prev: str, actor: str, stamp: str,
+                                                         items: list[tuple[str, str]]) -> None:
+    def alone(seq: int, prev: str) -> list[tuple[Any, ...]]:
+        rows = []
+        for event, body in items:
+            seq += 1
+            digest = audit._event_hash_text(seq, prev, stamp, actor, event, body)
+            rows.append((seq, stamp, actor, event, body, prev, digest))
+            prev = digest
+        return rows
+
+    assert _outcome(lambda _: audit.chain(seq, prev, stamp, actor, items), {}) == _outcome(lambda _: alone(seq, prev), {})
+
+
+def test_a_trigger_altered_after_a_write_still_stops_the_next_write(tmp_path: Path) -> None:
+    """Writes re-check the protective triggers only when the schema changed: a change made between two
+    writes by another program is still caught."""
+    book = CaseBook(tmp_path / "b.db", training=True)
+    record_scenarios(book, limit=1)
+    other = sqlite3.connect(book.path)
+    other.execute("DROP TRIGGER cases_no_update")
+    other.execute("CREATE TRIGGER cases_no_update BEFORE UPDATE ON cases BEGIN SELECT 1; END")
+    other.commit()
+    with pytest.raises(BookError, match="protective triggers were altered"):
+        record_scenarios(book, limit=1)
+    other.execute("DROP TRIGGER cases_no_update")
+    other.commit()
+    with pytest.raises(BookError, match="protective triggers are missing"):
+        record_scenarios(book, limit=1)
+    other.execute(protected_triggers()["cases_no_update"])
+    other.commit()
+    other.close()
+    record_scenarios(book, limit=1)
+    assert book.verify()[1] == []
+    book.close()
+
+
+@pytest.fixture(scope="module")
+def stored_dictionary() -> str:
+    from engine.casebook.records import replay_inputs
+    from engine.policy.driver import default_engine
+
+    ruleset = next(iter(default_engine().book.all_rulesets()))
+    return compact.stored_dictionary(ruleset.canonical,
+                                     compact.sample_text(ruleset, lambda case: canonical_json(replay_inputs(case))))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text() | st.text(alphabet='{}[]":,abcdeé 0123456789', min_size=100, max_size=20000),
+       repeat=st.integers(min_value=1, max_value=100))
+def test_a_dictionary_made_once_packs_exactly_as_one_loaded_for_each_value(stored_dictionary: str, text: str,
+                                                                        repeat: int) -> None:
+    """The packer's compressor keeps its dictionary's tables: the frames are those of loading it afresh."""
+    loaded = zstandard.ZstdCompressor(level=compact.LEVEL, dict_data=compact._dictionary(stored_dictionary),
+                                      **compact._frame_options())
+    made_once = compact._compressor(stored_dictionary)
+    data = (text * repeat).encode("utf-8", "surrogatepass")
+    assert made_once.compress(data) == loaded.compress(data)
+
+
+@settings(max_examples=200)
+@given(secret=st.text(st.characters(blacklist_categories=("Cs",))), values=st.lists(_TEXT, max_size=5))
+def test_keyed_references_made_from_one_key_state_are_each_values_own(secret: str, values: list[str]) -> None:
+    def each(_: Any) -> list[str]:
+        refs = audit.keyed_refs(secret)
+        return [refs(value) for value in values]
+
+    assert _outcome(each, {}) == _outcome(lambda _: [audit.keyed_ref(secret, value) for value in values], {})
