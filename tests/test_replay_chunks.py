@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,13 @@ def test_a_read_only_book_made_before_the_index_replays_in_chunks(training_book:
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_decision_events'")
     with CaseBook(path, readonly=True) as book:
         assert [r.status for r in replay_many(book, ids, workers=1, chunk=5)] == [MATCH] * len(ids)
+
+
+def test_a_worker_process_replays_without_importing_what_it_never_uses(training_book: CaseBook) -> None:
+    ids = training_book.decision_ids()
+    code = ("import sys; from engine.casebook import replay_worker as w; w.start(sys.argv[1], None); "
+            "results = w.replay_chunk(([int(i) for i in sys.argv[2].split(',')], False)); "
+            "print(len(results), *sorted({r.status for r in results}), *[m for m in w.NOT_NEEDED if sys.modules.get(m)])")
+    done = subprocess.run([sys.executable, "-c", code, str(training_book.path), ",".join(map(str, ids))],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+    assert done.stdout.split() == [str(len(ids)), MATCH]

@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -279,19 +278,6 @@ def _outcome_differences(recorded: Decision, replayed: Decision) -> list[str]:
     return out
 
 
-_WORKER: dict[str, Replayer] = {}
-
-
-def _replay_chunk(args: tuple[str, list[int], bool, str | None]) -> list[ReplayResult]:
-    """Worker: replay a chunk of decisions from its own read connection to the book (its key from `key_dir`)."""
-    path, ids, under_current, key_dir = args
-    replayer = _WORKER.get(path)
-    if replayer is None:
-        book = CaseBook(path, readonly=True, key_dir=Path(key_dir) if key_dir else None)
-        replayer = _WORKER[path] = Replayer(book)
-    return [r for r in replayer.replay_chunk(ids, under_current, keep=False) if r is not None]
-
-
 def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, workers: int = 0,
                 chunk: int = 500, skip_erased: bool = True) -> Iterator[ReplayResult]:
     """Replay many decisions in order; large runs use one process per core, each with its own connection.
@@ -311,8 +297,10 @@ def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, wor
                 elif not skip_erased:
                     raise InputError(f"no decision {ident} in this case book", key="--decision")
         return
+    from engine.casebook import replay_worker
+
     key_dir = str(book.key_dir) if book.key_dir else None
-    tasks = [(str(book.path), ids[i:i + chunk], under_current, key_dir) for i in range(0, len(ids), chunk)]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        for results in pool.imap(_replay_chunk, tasks):
+    tasks = [(ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk)]
+    with multiprocessing.get_context("spawn").Pool(workers, replay_worker.start, (str(book.path), key_dir)) as pool:
+        for results in pool.imap(replay_worker.replay_chunk, tasks):
             yield from results
