@@ -30,7 +30,7 @@ def _tamper(path: Path) -> dict[str, int]:
         several = [i for i in ids if conn.execute("SELECT outcomes FROM decisions WHERE id = ?",
                                                   (i,)).fetchone()[0].count(",") >= 1]
         done = {"inputs": ids[0], "decision": ids[1], "priority": ids[2], "spacing": several[-1],
-                "pointer": ids[4], "unindexed": ids[5], "erased": ids[6], "event": ids[7]}
+                "pointer": ids[4], "unindexed": ids[5], "erased": ids[6], "event": ids[7], "twice": ids[9]}
         case_of = dict(conn.execute("SELECT id, case_id FROM decisions"))
         assert edit_inputs(conn, case_of[done["inputs"]], '"benefit"', '"benefit" ')
         assert edit_decision(conn, done["decision"], '"priority":"', '"priority":"X')
@@ -41,6 +41,10 @@ def _tamper(path: Path) -> dict[str, int]:
         conn.execute("DELETE FROM decision_events WHERE decision = ?", (done["unindexed"],))
         conn.execute("DELETE FROM decisions WHERE id = ?", (done["erased"],))
         seq = conn.execute("SELECT seq FROM decision_events WHERE decision = ?", (done["event"],)).fetchone()[0]
+        conn.execute("ALTER TABLE claimants RENAME TO claimants_kept")  # a table without its key: a row twice
+        conn.execute("CREATE TABLE claimants (case_id INTEGER, nino TEXT)")
+        conn.execute("INSERT INTO claimants SELECT case_id, nino FROM claimants_kept")
+        conn.execute("INSERT INTO claimants VALUES (?, 'AB123456C')", (case_of[done["twice"]],))
         conn.execute("UPDATE audit SET body = replace(body, '\"inputs_hash\"', '\"inputs_hush\"') WHERE seq = ?",
                      (seq,))
     return done
@@ -58,7 +62,8 @@ def test_chunked_replay_says_what_one_by_one_replay_says_on_a_tampered_book(trai
             assert chunked == alone
         statuses = {name: replayer.replay(ident).status for name, ident in done.items() if name != "erased"}
         assert statuses == {"inputs": INPUTS_ALTERED, "decision": MISMATCH, "priority": MISMATCH,
-                            "spacing": MISMATCH, "pointer": MATCH, "unindexed": MATCH, "event": INPUTS_ALTERED}
+                            "spacing": MISMATCH, "pointer": MATCH, "unindexed": MATCH, "event": INPUTS_ALTERED,
+                            "twice": MATCH}
         with pytest.raises(InputError, match=f"no decision {done['erased']}"):
             list(replay_many(book, [done["erased"]], workers=1, skip_erased=False))
 
