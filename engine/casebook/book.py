@@ -586,6 +586,10 @@ class CaseBook:
         """The inputs hash a decision's audit event recorded (one indexed read, whatever the book's size)."""
         return queries.audited_input(self.conn, decision_id)
 
+    def replay_records(self, ids: list[int]) -> dict[int, tuple[DecisionRecord, str | None]]:
+        """Decisions of `ids` still in the book, each with the inputs hash its audit event recorded (one read, #14)."""
+        return queries.replay_records(self.conn, ids)
+
     def audited_inputs(self) -> dict[int, str]:
         """decision id -> the inputs hash its audit event recorded."""
         return queries.audited_inputs(self.conn)

@@ -13,6 +13,7 @@ import sqlite3
 from typing import Any
 
 import attrs
+import orjson
 
 from engine.casebook.compact import expand
 from engine.casebook.referrals import CLOSED_STATUSES
@@ -160,20 +161,83 @@ def decisions(conn: sqlite3.Connection, *, ref: str | None = None, adviser: str 
             in conn.execute(sql, (*args, limit))]
 
 
+_RECORD_COLUMNS = (
+    "SELECT d.id, d.case_id, d.ref, d.as_of, d.edition, d.ruleset, d.priority, d.outcomes, d.decision, "
+    "d.decision_hash, d.adviser, d.recorded_at, c.inputs, c.inputs_hash, n.nino, a.choices")
+_RECORD_FROM = (
+    " FROM decisions d LEFT JOIN cases c ON c.id = d.case_id LEFT JOIN claimants n ON n.case_id = d.case_id "
+    "LEFT JOIN adviser_decisions a ON a.decision_id = d.id")
+_REPLAY_SQL = (  # constant pieces; the ids are one parameter
+    _RECORD_COLUMNS + ", e.body" + _RECORD_FROM + " LEFT JOIN decision_events x ON x.decision = d.id "  # noqa: S608
+    "LEFT JOIN audit e ON e.seq = x.seq AND e.event = 'decision.recorded' "
+    "WHERE d.id IN (SELECT value FROM json_each(?))")
+
+
 def decision_record(conn: sqlite3.Connection, decision_id: int) -> DecisionRecord | None:
     """One decision with its case inputs and claimant NINO (for replay and for opening a case)."""
-    row = conn.execute(
-        "SELECT d.id, d.case_id, d.ref, d.as_of, d.edition, d.ruleset, d.priority, d.outcomes, d.decision, "
-        "d.decision_hash, d.adviser, d.recorded_at, c.inputs, c.inputs_hash, n.nino, a.choices FROM decisions d "
-        "LEFT JOIN cases c ON c.id = d.case_id LEFT JOIN claimants n ON n.case_id = d.case_id "
-        "LEFT JOIN adviser_decisions a ON a.decision_id = d.id WHERE d.id = ?", (decision_id,)).fetchone()
-    if row is None:
-        return None
-    ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser, at, *case = row
+    row = conn.execute(_RECORD_COLUMNS + _RECORD_FROM + " WHERE d.id = ?", (decision_id,)).fetchone()
+    return None if row is None else _record(conn, row)
+
+
+def _record(conn: sqlite3.Connection, row: Any) -> DecisionRecord:
+    """A `DecisionRecord` from a row of `_RECORD_COLUMNS` (its stored compact forms expanded)."""
+    ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, decision, digest, adviser, at, *case = row[:16]
     inputs, inputs_hash, nino, choices = case
     inputs = expand(conn, inputs)
     return DecisionRecord(ident, case_id, ref, as_of, edition, ruleset, priority, outcomes, expand(conn, decision),
                           digest, adviser, at, inputs, inputs_hash, nino, choices)
+
+
+def replay_records(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[DecisionRecord, str | None]]:
+    """Decisions of `ids` (those still in the book), each with the inputs hash its audit event recorded, in one
+    read for the lot (#14): what `decision_record` and `audited_input` give one id at a time, a query a chunk.
+
+    A decision whose rows the join does not give exactly once, or whose indexed event does not name it, is
+    read as `decision_record` and `audited_input` read it, so a damaged book reads exactly as it does one by one.
+    """
+    try:
+        rows = conn.execute(_REPLAY_SQL, (json.dumps(ids),)).fetchall()
+    except sqlite3.OperationalError:  # a book made before the index, opened read-only: one at a time
+        rows = None
+    by_id: dict[int, Any] = {}
+    twice = set()
+    for row in rows or ():
+        if row[0] in by_id:
+            twice.add(row[0])
+        by_id[row[0]] = row
+    out: dict[int, tuple[DecisionRecord, str | None]] = {}
+    for ident in ids:
+        if rows is None or ident in twice:
+            record = decision_record(conn, ident)
+            if record is not None:
+                out[ident] = (record, audited_input(conn, ident))
+        elif (row := by_id.get(ident)) is not None:
+            named, inputs_hash = _event_fields(row[16])
+            out[ident] = (_record(conn, row), inputs_hash if named == ident else audited_input(conn, ident))
+    return out
+
+
+def _event_fields(body: Any) -> tuple[int | None, str | None]:
+    """The decision id a `decision.recorded` event body names and the inputs hash it records (None for either
+    it does not give): `_body_decision` and `audited_input`'s reading, from one parse."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:  # what orjson refuses (NaN, integers beyond 64 bits) the standard library reads
+        try:
+            data = json.loads(body)
+        except (ValueError, TypeError):
+            return None, None
+    except TypeError:
+        return None, None
+    try:
+        value = data["decision"]
+        named = value if isinstance(value, int) and not isinstance(value, bool) else None
+    except (KeyError, TypeError):
+        named = None
+    try:
+        return named, str(data["inputs_hash"])
+    except (KeyError, TypeError):
+        return named, None
 
 
 @attrs.frozen

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -96,8 +96,36 @@ class Replayer:
         row = self.book.decision_record(decision_id)
         if row is None:
             raise InputError(f"no decision {decision_id} in this case book", key="--decision")
-        base = ReplayResult(decision_id, row.ref, MATCH, row.edition, row.ruleset,
-                            "current" if under_current else "recorded", adviser_decisions=row.adviser_decisions())
+        return self.check(row, self.book.audited_input(decision_id), under_current)
+
+    def replay_chunk(self, ids: list[int], under_current: bool = False,
+                     keep: bool = True) -> list[ReplayResult | None]:
+        """`replay` of each of `ids`, in order, from one read of their rows (#14); None for a decision not in the
+        book (erased after the ids were listed). Without `keep`, results hold no decisions (workers send less)."""
+        records = self.book.replay_records(ids)
+        out: list[ReplayResult | None] = []
+        for ident in ids:
+            found = records.get(ident)
+            out.append(None if found is None else self.check(found[0], found[1], under_current, keep))
+        return out
+
+    def check(self, row: DecisionRecord, audited: str | None, under_current: bool = False,
+              keep: bool = True) -> ReplayResult:
+        """Re-decide one decision read from the book and compare it with what was recorded.
+
+        `audited` is the inputs hash its audit event recorded (None without one). Without `keep`, the result
+        holds no recorded decision, and the replayed one only under current rules (`to_data` reads it then).
+        """
+        decision_id = row.id
+        under = "current" if under_current else "recorded"
+
+        def result(status: str, differences: tuple[str, ...], replayed: Decision | None = None,
+                   recorded: Decision | None = None) -> ReplayResult:
+            if not keep:
+                replayed, recorded = (replayed if under_current else None), None
+            return ReplayResult(decision_id, row.ref, status, row.edition, row.ruleset, under, differences,
+                                replayed, recorded, row.adviser_decisions())
+
         recorded_text = row.decision
         problems: list[str] = []
         if A.sha256_text(recorded_text) != row.decision_hash:
@@ -108,36 +136,33 @@ class Replayer:
             try:
                 recorded = Decision.from_data(json.loads(recorded_text))
             except (ValueError, KeyError, TypeError):
-                return attrs.evolve(base, status=MISMATCH, differences=("the recorded decision is unreadable",))
+                return result(MISMATCH, ("the recorded decision is unreadable",))
             problems += _column_drift(row, recorded, hash_ok=not problems)
-        elif _summary(row) != _summary_of_text(recorded_text):
-            problems += _summary_words(row, recorded_text)
         inputs_text = row.inputs or ""
         inputs_hash = self._inputs_hash(inputs_text, row.inputs_hash)
-        audited = self.book.audited_input(decision_id)
         if inputs_hash != row.inputs_hash or inputs_hash != audited:
             why = ("the case inputs differ from their hash" if inputs_hash != row.inputs_hash or audited is not None
                    else "no audit event vouches for the case inputs (the decision's event is missing): "
                    "run `pathways audit verify`")
-            return attrs.evolve(base, status=INPUTS_ALTERED, differences=(why,), recorded=recorded)
+            return result(INPUTS_ALTERED, (why,), recorded=recorded)
         try:
             case = build_case(RawCase(_loads(inputs_text), f"case book decision {decision_id}", None,
                                       lambda _path: None))
         except (InputError, ValueError):
-            return attrs.evolve(base, status=INPUTS_ALTERED, differences=("the case inputs no longer validate",),
-                                recorded=recorded)
+            return result(INPUTS_ALTERED, ("the case inputs no longer validate",), recorded=recorded)
         if under_current:
             ruleset = self.engine.ruleset_for(case)
         else:
             snapshot = self._snapshot(row.ruleset)
             if snapshot is None:
-                return attrs.evolve(base, status=UNKNOWN_RULESET, recorded=recorded,
-                                    differences=("the recorded rule set is missing or altered",))
+                return result(UNKNOWN_RULESET, ("the recorded rule set is missing or altered",), recorded=recorded)
             ruleset = snapshot
         replayed = self.engine.decide(case, ruleset)
         if recorded is not None and under_current:  # under current rules, `recorded` was read above
             problems += _outcome_differences(recorded, replayed)
         elif replayed.to_json() != recorded_text:
+            if not problems and _summary(row) != _summary_of_text(recorded_text):
+                problems += _summary_words(row, recorded_text)
             try:
                 recorded = recorded or Decision.from_data(json.loads(recorded_text))
                 found = _outcome_differences(recorded, replayed)
@@ -146,8 +171,11 @@ class Replayer:
                               "texts differ from the recorded recommendation"])
             except (ValueError, KeyError, TypeError):
                 problems.append("the recorded decision is unreadable")
-        status = MISMATCH if problems else MATCH
-        return attrs.evolve(base, status=status, differences=tuple(problems), replayed=replayed, recorded=recorded)
+        elif not problems and _summary(row) != _summary_of_decision(replayed):
+            # the recorded text is the replayed decision's, so its summary is the replayed decision's: the
+            # recorded text is parsed only when a column disagrees, for the wording
+            problems += _summary_words(row, recorded_text)
+        return result(MISMATCH if problems else MATCH, tuple(problems), replayed, recorded)
 
 
 def _loads(text: str) -> Any:
@@ -162,6 +190,18 @@ def _loads(text: str) -> Any:
 def _summary(row: DecisionRecord) -> tuple[Any, ...]:
     """The summary columns of a decision row."""
     return (row.as_of, row.edition, row.ruleset, row.priority, row.ref, row.outcomes)
+
+
+def _summary_of_decision(decision: Decision) -> tuple[Any, ...]:
+    """The same summary, taken from a decision (equal to `_summary_of_text` of its JSON when its fields are text)."""
+    return (decision.as_of, decision.edition, decision.ruleset, decision.priority, decision.case,
+            _codes_json(decision.codes))
+
+
+@functools.lru_cache(maxsize=1024)
+def _codes_json(codes: tuple[str, ...]) -> str:
+    """The outcomes column's text for these codes, as recorded (few distinct lists: kept, not re-encoded)."""
+    return json.dumps(list(codes))
 
 
 def _summary_of_text(text: str) -> tuple[Any, ...]:
@@ -238,48 +278,29 @@ def _outcome_differences(recorded: Decision, replayed: Decision) -> list[str]:
     return out
 
 
-_WORKER: dict[str, Replayer] = {}
-
-
-def _replay_chunk(args: tuple[str, list[int], bool, str | None]) -> list[ReplayResult]:
-    """Worker: replay a chunk of decisions from its own read connection to the book (its key from `key_dir`)."""
-    path, ids, under_current, key_dir = args
-    replayer = _WORKER.get(path)
-    if replayer is None:
-        book = CaseBook(path, readonly=True, key_dir=Path(key_dir) if key_dir else None)
-        replayer = _WORKER[path] = Replayer(book)
-    return [attrs.evolve(r, replayed=None, recorded=None) for r in
-            (_replay_present(replayer, i, under_current) for i in ids) if r is not None]
-
-
-def _replay_present(replayer: Replayer, decision_id: int, under_current: bool) -> ReplayResult | None:
-    """Replay one decision, or None when it was erased after the list of decisions was taken."""
-    try:
-        return replayer.replay(decision_id, under_current)
-    except InputError:
-        if replayer.book.decision_record(decision_id) is None:
-            return None
-        raise
-
-
 def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, workers: int = 0,
                 chunk: int = 500, skip_erased: bool = True) -> Iterator[ReplayResult]:
     """Replay many decisions in order; large runs use one process per core, each with its own connection.
 
+    Rows are read a chunk at a time (one query a chunk, #14), so memory stays flat on any size of book.
     A decision erased after `ids` was listed (an erasure or retention running meanwhile) is skipped,
     unless `skip_erased` is False (one decision asked for by id: its absence is an error).
     """
     workers = workers or (os.cpu_count() or 1)
     if workers <= 1 or len(ids) < 2 * chunk:
         replayer = Replayer(book)
-        for ident in ids:
-            result = (_replay_present(replayer, ident, under_current) if skip_erased
-                      else replayer.replay(ident, under_current))
-            if result is not None:
-                yield result
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            for ident, result in zip(part, replayer.replay_chunk(part, under_current), strict=True):
+                if result is not None:
+                    yield result
+                elif not skip_erased:
+                    raise InputError(f"no decision {ident} in this case book", key="--decision")
         return
+    from engine.casebook import replay_worker
+
     key_dir = str(book.key_dir) if book.key_dir else None
-    tasks = [(str(book.path), ids[i:i + chunk], under_current, key_dir) for i in range(0, len(ids), chunk)]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        for results in pool.imap(_replay_chunk, tasks):
+    tasks = [(ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk)]
+    with multiprocessing.get_context("spawn").Pool(workers, replay_worker.start, (str(book.path), key_dir)) as pool:
+        for results in pool.imap(replay_worker.replay_chunk, tasks):
             yield from results

@@ -1,0 +1,105 @@
+"""Replay of many decisions reads their rows a chunk at a time (#14) and says exactly what one-by-one replay says."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.casebook.book import CaseBook
+from engine.casebook.replay import INPUTS_ALTERED, MATCH, MISMATCH, Replayer, ReplayResult, replay_many
+from engine.errors import InputError
+from tests.helpers import edit_decision, edit_inputs
+from tests.test_tamper import drop_triggers
+
+
+def _seen(result: ReplayResult) -> tuple[object, ...]:
+    """Everything a user is shown of one replay (the JSON line and the plain line's parts)."""
+    return result.status, result.differences, result.to_data()
+
+
+def _tamper(path: Path) -> dict[str, int]:
+    """Change a book's rows the ways replay must catch, one decision each; returns which decision got what."""
+    with sqlite3.connect(path) as conn:
+        drop_triggers(conn)
+        conn.execute("PRAGMA foreign_keys=OFF")
+        ids = [row[0] for row in conn.execute("SELECT id FROM decisions ORDER BY id")]
+        several = [i for i in ids if conn.execute("SELECT outcomes FROM decisions WHERE id = ?",
+                                                  (i,)).fetchone()[0].count(",") >= 1]
+        done = {"inputs": ids[0], "decision": ids[1], "priority": ids[2], "spacing": several[-1],
+                "pointer": ids[4], "unindexed": ids[5], "erased": ids[6], "event": ids[7], "twice": ids[9]}
+        case_of = dict(conn.execute("SELECT id, case_id FROM decisions"))
+        assert edit_inputs(conn, case_of[done["inputs"]], '"benefit"', '"benefit" ')
+        assert edit_decision(conn, done["decision"], '"priority":"', '"priority":"X')
+        conn.execute("UPDATE decisions SET priority = 'nonsense' WHERE id = ?", (done["priority"],))
+        conn.execute("UPDATE decisions SET outcomes = replace(outcomes, ', ', ',') WHERE id = ?", (done["spacing"],))
+        conn.execute("UPDATE decision_events SET seq = (SELECT seq FROM decision_events WHERE decision = ?) "
+                     "WHERE decision = ?", (ids[8], done["pointer"]))
+        conn.execute("DELETE FROM decision_events WHERE decision = ?", (done["unindexed"],))
+        conn.execute("DELETE FROM decisions WHERE id = ?", (done["erased"],))
+        seq = conn.execute("SELECT seq FROM decision_events WHERE decision = ?", (done["event"],)).fetchone()[0]
+        conn.execute("ALTER TABLE claimants RENAME TO claimants_kept")  # a table without its key: a row twice
+        conn.execute("CREATE TABLE claimants (case_id INTEGER, nino TEXT)")
+        conn.execute("INSERT INTO claimants SELECT case_id, nino FROM claimants_kept")
+        conn.execute("INSERT INTO claimants VALUES (?, 'AB123456C')", (case_of[done["twice"]],))
+        conn.execute("UPDATE audit SET body = replace(body, '\"inputs_hash\"', '\"inputs_hush\"') WHERE seq = ?",
+                     (seq,))
+    return done
+
+
+def test_chunked_replay_says_what_one_by_one_replay_says_on_a_tampered_book(training_book: CaseBook) -> None:
+    path, ids = training_book.path, training_book.decision_ids()
+    training_book.close()
+    done = _tamper(path)
+    with CaseBook(path, readonly=True) as book:
+        replayer = Replayer(book)
+        for under_current in (False, True):
+            alone = [_seen(replayer.replay(i, under_current)) for i in ids if i != done["erased"]]
+            chunked = [_seen(r) for r in replay_many(book, ids, under_current, workers=1, chunk=3)]
+            assert chunked == alone
+        statuses = {name: replayer.replay(ident).status for name, ident in done.items() if name != "erased"}
+        assert statuses == {"inputs": INPUTS_ALTERED, "decision": MISMATCH, "priority": MISMATCH,
+                            "spacing": MISMATCH, "pointer": MATCH, "unindexed": MATCH, "event": INPUTS_ALTERED,
+                            "twice": MATCH}
+        with pytest.raises(InputError, match=f"no decision {done['erased']}"):
+            list(replay_many(book, [done["erased"]], workers=1, skip_erased=False))
+
+
+def test_worker_processes_say_what_one_process_says_under_either_rule_set(training_book: CaseBook) -> None:
+    path, ids = training_book.path, training_book.decision_ids()
+    training_book.close()
+    done = _tamper(path)
+    with CaseBook(path, readonly=True) as book:
+        for under_current in (False, True):
+            one = [r.to_data() for r in replay_many(book, ids, under_current, workers=1)]
+            pooled = [r.to_data() for r in replay_many(book, ids, under_current, workers=2, chunk=4)]
+            assert pooled == one and len(one) == len(ids) - 1
+            assert all("current_outcomes" in line for line in pooled if line["status"] != INPUTS_ALTERED) \
+                == under_current
+        assert done["erased"] not in {line["decision"] for line in pooled}
+
+
+def test_a_read_only_book_made_before_the_index_replays_in_chunks(training_book: CaseBook) -> None:
+    path, ids = training_book.path, training_book.decision_ids()
+    training_book.close()
+    with sqlite3.connect(path) as conn:  # as a book from before the index was, which read-only opening keeps
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
+                                    "'decision_events'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE decision_events")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_decision_events'")
+    with CaseBook(path, readonly=True) as book:
+        assert [r.status for r in replay_many(book, ids, workers=1, chunk=5)] == [MATCH] * len(ids)
+
+
+def test_a_worker_process_replays_without_importing_what_it_never_uses(training_book: CaseBook) -> None:
+    ids = training_book.decision_ids()
+    code = ("import sys; from engine.casebook import replay_worker as w; w.start(sys.argv[1], None); "
+            "results = w.replay_chunk(([int(i) for i in sys.argv[2].split(',')], False)); "
+            "print(len(results), *sorted({r.status for r in results}), *[m for m in w.NOT_NEEDED if sys.modules.get(m)])")
+    done = subprocess.run([sys.executable, "-c", code, str(training_book.path), ",".join(map(str, ids))],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+    assert done.stdout.split() == [str(len(ids)), MATCH]
