@@ -11,6 +11,7 @@ import pytest
 
 from engine.casebook.book import CaseBook
 from engine.casebook.replay import INPUTS_ALTERED, MATCH, MISMATCH, Replayer, ReplayResult, replay_many
+from engine.collect import BULK_THRESHOLD
 from engine.errors import InputError
 from tests.helpers import edit_decision, edit_inputs
 from tests.test_tamper import drop_triggers
@@ -96,10 +97,12 @@ def test_a_read_only_book_made_before_the_index_replays_in_chunks(training_book:
 
 
 def test_a_worker_process_replays_without_importing_what_it_never_uses(training_book: CaseBook) -> None:
+    """A replay worker leaves pandas and numpy unloaded and collects garbage with the bulk thresholds (#14)."""
     ids = training_book.decision_ids()
-    code = ("import sys; from engine.casebook import replay_worker as w; w.start(sys.argv[1], None); "
+    code = ("import gc, sys; from engine.casebook import replay_worker as w; w.start(sys.argv[1], None); "
             "results = w.replay_chunk(([int(i) for i in sys.argv[2].split(',')], False)); "
-            "print(len(results), *sorted({r.status for r in results}), *[m for m in w.NOT_NEEDED if sys.modules.get(m)])")
+            "print(len(results), *sorted({r.status for r in results}), "
+            "*[m for m in ('pandas', 'numpy') if m in sys.modules], gc.get_threshold()[0])")
     done = subprocess.run([sys.executable, "-c", code, str(training_book.path), ",".join(map(str, ids))],
                           capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
-    assert done.stdout.split() == [str(len(ids)), MATCH]
+    assert done.stdout.split() == [str(len(ids)), MATCH, str(BULK_THRESHOLD)]
