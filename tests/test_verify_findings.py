@@ -66,7 +66,8 @@ def verify(capsys, path: Path) -> tuple[int, list[str], list[dict]]:
 
 def test_verify_during_a_concurrent_batch_raises_no_false_alarm(tmp_path: Path, capsys) -> None:
     cases = tmp_path / "caseload.jsonl"
-    assert run_main(capsys, "cases", "generate", "3000", "--seed", "4", "-o", str(cases)).code == 0
+    # batch commits every 2,000 cases (batch.CHUNK): 6,000 give verify three states to see while it writes
+    assert run_main(capsys, "cases", "generate", "6000", "--seed", "4", "-o", str(cases)).code == 0
     db = tmp_path / "busy.db"
     with CaseBook(db, training=True) as book:
         record_scenarios(book, limit=2)
