@@ -89,3 +89,13 @@ def other_apps_db(path: Path, wal: bool = False) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+def drop_decision_events_index(path: Path) -> None:
+    """Make the book at `path` as one recorded before the decision-events index (migration m008) was."""
+    with sqlite3.connect(path) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
+                                    "'decision_events'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE decision_events")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_decision_events'")

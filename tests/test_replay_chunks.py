@@ -13,7 +13,7 @@ from engine.casebook.book import CaseBook
 from engine.casebook.replay import INPUTS_ALTERED, MATCH, MISMATCH, Replayer, ReplayResult, replay_many
 from engine.collect import BULK_THRESHOLD
 from engine.errors import InputError
-from tests.helpers import edit_decision, edit_inputs
+from tests.helpers import drop_decision_events_index, edit_decision, edit_inputs
 from tests.test_tamper import drop_triggers
 
 
@@ -86,12 +86,7 @@ def test_worker_processes_say_what_one_process_says_under_either_rule_set(traini
 def test_a_read_only_book_made_before_the_index_replays_in_chunks(training_book: CaseBook) -> None:
     path, ids = training_book.path, training_book.decision_ids()
     training_book.close()
-    with sqlite3.connect(path) as conn:  # as a book from before the index was, which read-only opening keeps
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
-                                    "'decision_events'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("DROP TABLE decision_events")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_decision_events'")
+    drop_decision_events_index(path)  # as a book from before the index was, which read-only opening keeps
     with CaseBook(path, readonly=True) as book:
         assert [r.status for r in replay_many(book, ids, workers=1, chunk=5)] == [MATCH] * len(ids)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.casebook.book import CaseBook
 from engine.casebook.replay import INPUTS_ALTERED, MATCH, Replayer
-from tests.helpers import edit_inputs
+from tests.helpers import drop_decision_events_index, edit_inputs
 
 
 def _index(path: Path) -> dict[int, int]:
@@ -30,12 +30,7 @@ def test_a_book_made_before_the_index_gains_it_on_opening_and_still_verifies(tra
     path = training_book.path
     ids = training_book.decision_ids()
     training_book.close()
-    with sqlite3.connect(path) as conn:  # as a book from before the index was
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
-                                    "'decision_events'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("DROP TABLE decision_events")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_decision_events'")
+    drop_decision_events_index(path)  # as a book from before the index was
     with CaseBook(path, create=False) as book:
         assert sorted(_index(path)) == ids
         assert book.verify()[1] == []
