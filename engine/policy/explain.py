@@ -17,6 +17,7 @@ from engine.model.decision import OpenOutcome
 from engine.model.facts import INPUT_FACTS, FactSpec, is_unknown
 from engine.policy import conditions as C
 from engine.policy.conditions import UNANSWERED, UNKNOWN, Truth
+from engine.policy.ordering import Cycle, dependency_order
 from engine.policy.rulebook import Rule, RuleSet
 
 _MAX_PASSES = 8
@@ -112,22 +113,9 @@ def _plan(ruleset: RuleSet) -> tuple[tuple[str, tuple[Rule, ...]], ...] | None:
     reads = {name: {f"{C.OUTCOME_KEY}:{t.value}" if t.fact == C.OUTCOME_KEY else t.fact
                     for rule in rules for t in C.tests(rule.when)} & set(nodes)
              for name, rules in nodes.items()}
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str) -> bool:
-        if state.get(name) == 2:
-            return True
-        if state.get(name) == 1:
-            return False  # a cycle
-        state[name] = 1
-        if not all(visit(dep) for dep in sorted(reads[name])):
-            return False
-        state[name] = 2
-        order.append(name)
-        return True
-
-    if not all(visit(name) for name in nodes):
+    try:
+        order = dependency_order(nodes, lambda name: sorted(reads[name]))
+    except Cycle:
         return None
     return tuple((name, tuple(nodes[name])) for name in order)
 

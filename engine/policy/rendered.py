@@ -31,6 +31,7 @@ from engine.policy import conditions as C
 from engine.policy.classes import conditions_of
 from engine.policy.compiler import Compiled
 from engine.policy.explain import open_outcomes
+from engine.policy.ordering import Cycle, dependency_order
 
 _HOLE = re.compile(r'"\\u0000(\d+)\\u0000"')
 """A hole in a template as the JSON encoder writes its marker string."""
@@ -189,24 +190,15 @@ class _Tests:
         makers: dict[str, list[int]] = {}
         for bit, (_mask, _needs, _reads, name, _value, outcome) in enumerate(self.rules):
             makers.setdefault(name if name is not None else f"outcome:{outcome}", []).append(bit)
-        order: list[int] = []
-        state: dict[int, int] = {}
 
-        def visit(bit: int) -> bool:
-            if state.get(bit) == 2:
-                return True
-            if state.get(bit) == 1:
-                return False
-            state[bit] = 1
+        def makers_of_needs(bit: int) -> list[int]:
             _mask, needs, reads, _name, _value, _outcome = self.rules[bit]
             wanted = [n for n, _v in needs] + [f"outcome:{code}" for code in reads]
-            if not all(visit(other) for made in wanted for other in makers.get(made, ())):
-                return False
-            state[bit] = 2
-            order.append(bit)
-            return True
+            return [other for made in wanted for other in makers.get(made, ())]
 
-        if not all(visit(bit) for bit in range(len(self.rules))):
+        try:
+            order = dependency_order(range(len(self.rules)), makers_of_needs)
+        except Cycle:
             return None
         return tuple((bit, *self.rules[bit][:5], str(self.rules[bit][5])) for bit in order)
 

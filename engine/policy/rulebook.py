@@ -15,6 +15,7 @@ from engine.errors import RuleFileError
 from engine.policy import conditions as C
 from engine.policy import ruleyaml as RY
 from engine.policy.editions import Calendar, Edition, read_calendar
+from engine.policy.ordering import Cycle, dependency_order
 from rules import RULES_DIR
 
 SNAPSHOT_FORMAT = 2
@@ -272,23 +273,10 @@ def _derived_order(rules: tuple[Rule, ...]) -> tuple[str, ...]:
     for rule in rules:
         if rule.derives:
             deps[rule.derives] |= {t.fact for t in C.tests(rule.when) if t.fact in deps}
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, chain: tuple[str, ...]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            raise RuleFileError("derived facts depend on each other in a cycle: " + " -> ".join(chain + (name,)))
-        state[name] = 1
-        for dep in sorted(deps[name]):
-            visit(dep, chain + (name,))
-        state[name] = 2
-        order.append(name)
-
-    for name in deps:
-        visit(name, ())
-    return tuple(order)
+    try:
+        return tuple(dependency_order(deps, lambda name: sorted(deps[name])))
+    except Cycle as cycle:
+        raise RuleFileError(f"derived facts depend on each other in a cycle: {cycle}") from None
 
 
 @attrs.frozen(eq=False)
