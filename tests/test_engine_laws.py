@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from engine.model.case import Case, input_values
 from engine.policy.driver import Engine, decide, default_engine
 from engine.policy.explain import evaluate
+from engine.policy.rulebook import Citation, RuleSet
 from tests.strategies import cases
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -81,3 +84,49 @@ def test_policy_ground_truths(case: Case) -> None:
     expected = "urgent" if "SAFEGUARDING_CONSIDERATION" in decision.codes else (
         "priority" if "PARENT_PRIORITY" in decision.codes else "routine")
     assert decision.priority == expected
+
+
+_V1 = {rs.digest: RuleSet.from_snapshot(json.loads(attrs.evolve(rs, format=1).canonical))
+       for rs in default_engine().book.all_rulesets()}
+"""Each edition's rule set as a snapshot made before v2 (format 1) reads back: what old books replay under."""
+
+
+def _summary(decision: object) -> tuple[object, ...]:
+    return tuple(getattr(decision, name) for name in ("case", "as_of", "edition", "ruleset", "priority", "codes"))
+
+
+@FAST
+@given(st.one_of(cases(), cases(unknowns=True)), st.booleans())
+def test_the_json_replay_compares_is_the_decisions_json(case: Case, before_v2: bool) -> None:
+    """Replay compares the JSON written straight from durable_rules' session (#14): byte for byte the built
+    decision's JSON and summary, under current snapshots and format-1 ones."""
+    engine = default_engine()
+    ruleset = engine.ruleset_for(case)
+    ruleset = _V1[ruleset.digest] if before_v2 else ruleset
+    written = engine.decide_text(case, ruleset)
+    decision = engine.decide(case, ruleset)
+    assert written.text == decision.to_json()
+    assert _summary(written) == _summary(decision)
+
+
+def test_a_rule_set_showing_a_number_is_written_by_the_decision() -> None:
+    """A rule set that shows something other than text (a float, which the fast encoder writes differently:
+    1e-05) is not written straight from the session; its JSON is still the decision's, in the standard form."""
+    engine = default_engine()
+    case = next(c for c in _cases_of_every_edition() if engine.decide(c).outcomes)
+    ruleset = engine.ruleset_for(case)
+    code = engine.decide(case).outcomes[0].rule
+    odd = attrs.evolve(ruleset, rules=tuple(
+        attrs.evolve(r, sources=(Citation("P1", "A title", 1e-05),)) if r.id == code else r  # type: ignore[arg-type]
+        for r in ruleset.rules))
+    written = engine.decide_text(case, odd)
+    assert written.text == engine.decide(case, odd).to_json()
+    assert '"locator":1e-05' in written.text
+
+
+def _cases_of_every_edition() -> list[Case]:
+    from engine.intake.generate import generate_cases
+    from engine.intake.loader import RawCase
+    from engine.intake.validate import build_case
+
+    return [build_case(RawCase(d, "generated", None, lambda _p: None)) for d in generate_cases(50, 3)]

@@ -20,7 +20,7 @@ from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
-from engine.policy.driver import Engine
+from engine.policy.driver import Engine, Written
 from engine.policy.rulebook import RuleSet
 
 MATCH = "MATCH"
@@ -157,10 +157,18 @@ class Replayer:
             if snapshot is None:
                 return result(UNKNOWN_RULESET, ("the recorded rule set is missing or altered",), recorded=recorded)
             ruleset = snapshot
-        replayed = self.engine.decide(case, ruleset)
-        if recorded is not None and under_current:  # under current rules, `recorded` was read above
-            problems += _outcome_differences(recorded, replayed)
-        elif replayed.to_json() != recorded_text:
+        if under_current:  # under current rules, `recorded` was read above
+            current = self.engine.decide(case, ruleset)
+            if recorded is not None:
+                problems += _outcome_differences(recorded, current)
+            return result(MISMATCH if problems else MATCH, tuple(problems), current, recorded)
+        # a result that holds no decision needs only the replayed text and summary: written without the objects
+        written: Written | Decision = self.engine.decide_text(case, ruleset) if not keep else \
+            self.engine.decide(case, ruleset)
+        replayed = written if isinstance(written, Decision) else None
+        text = written.to_json() if isinstance(written, Decision) else written.text
+        if text != recorded_text:
+            replayed = replayed or self.engine.decide(case, ruleset)  # the differences are told from the decision
             if not problems and _summary(row) != _summary_of_text(recorded_text):
                 problems += _summary_words(row, recorded_text)
             try:
@@ -171,7 +179,7 @@ class Replayer:
                               "texts differ from the recorded recommendation"])
             except (ValueError, KeyError, TypeError):
                 problems.append("the recorded decision is unreadable")
-        elif not problems and _summary(row) != _summary_of_decision(replayed):
+        elif not problems and _summary(row) != _summary_of_decision(written):
             # the recorded text is the replayed decision's, so its summary is the replayed decision's: the
             # recorded text is parsed only when a column disagrees, for the wording
             problems += _summary_words(row, recorded_text)
@@ -192,8 +200,9 @@ def _summary(row: DecisionRecord) -> tuple[Any, ...]:
     return (row.as_of, row.edition, row.ruleset, row.priority, row.ref, row.outcomes)
 
 
-def _summary_of_decision(decision: Decision) -> tuple[Any, ...]:
-    """The same summary, taken from a decision (equal to `_summary_of_text` of its JSON when its fields are text)."""
+def _summary_of_decision(decision: Decision | Written) -> tuple[Any, ...]:
+    """The same summary, taken from a decision or its written text (equal to `_summary_of_text` of its JSON
+    when its fields are text)."""
     return (decision.as_of, decision.edition, decision.ruleset, decision.priority, decision.case,
             _codes_json(decision.codes))
 
@@ -284,14 +293,15 @@ def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, wor
 
     Rows are read a chunk at a time (one query a chunk, #14), so memory stays flat on any size of book.
     A decision erased after `ids` was listed (an erasure or retention running meanwhile) is skipped,
-    unless `skip_erased` is False (one decision asked for by id: its absence is an error).
+    unless `skip_erased` is False (one decision asked for by id: its absence is an error). Results hold no
+    decisions (the replayed one only under current rules), in one process as from the workers.
     """
     workers = workers or (os.cpu_count() or 1)
     if workers <= 1 or len(ids) < 2 * chunk:
         replayer = Replayer(book)
         for start in range(0, len(ids), chunk):
             part = ids[start:start + chunk]
-            for ident, result in zip(part, replayer.replay_chunk(part, under_current), strict=True):
+            for ident, result in zip(part, replayer.replay_chunk(part, under_current, keep=False), strict=True):
                 if result is not None:
                     yield result
                 elif not skip_erased:
