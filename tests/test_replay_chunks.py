@@ -95,7 +95,8 @@ def test_a_worker_process_replays_without_importing_what_it_never_uses(training_
     """A replay worker leaves pandas and numpy unloaded and collects garbage with the bulk thresholds (#14)."""
     ids = training_book.decision_ids()
     code = ("import gc, sys; from engine.casebook import replay_worker as w; w.start(sys.argv[1], None); "
-            "results = w.replay_chunk(([int(i) for i in sys.argv[2].split(',')], False)); "
+            "from engine.casebook.replay import ReplayResult; "
+            "results = [ReplayResult(*f) for f in w.replay_chunk(([int(i) for i in sys.argv[2].split(',')], False))]; "
             "print(len(results), *sorted({r.status for r in results}), "
             "*[m for m in ('pandas', 'numpy') if m in sys.modules], gc.get_threshold()[0])")
     done = subprocess.run([sys.executable, "-c", code, str(training_book.path), ",".join(map(str, ids))],

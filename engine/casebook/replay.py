@@ -313,4 +313,5 @@ def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, wor
     tasks = [(ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk)]
     with multiprocessing.get_context("spawn").Pool(workers, replay_worker.start, (str(book.path), key_dir)) as pool:
         for results in pool.imap(replay_worker.replay_chunk, tasks):
-            yield from results
+            for fields in results:
+                yield ReplayResult(*fields)

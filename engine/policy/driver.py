@@ -90,7 +90,8 @@ class _Session:
         self.values = values
         self.derived: dict[str, bool] = {}
         self.outcomes: dict[str, tuple[Conclusion, dict[str, Any]]] = {}
-        self.trace: list[Firing] = []
+        self.trace: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
+        """Each firing as (rule id, the facts it saw, what it concluded): made a `Firing` only for a built decision."""
         self.sid = sid
 
     def because(self, step: _Step) -> dict[str, Any]:
@@ -237,13 +238,13 @@ class Engine:
                     raise EngineError(f"{key} derived both true and false")
                 return
             session.derived[key] = step.value
-            session.trace.append(Firing(step.rule_id, session.because(step), step.concluded))
+            session.trace.append((step.rule_id, session.because(step), step.concluded))
         else:
             if key in session.outcomes:
                 return
             because = session.because(step)
             session.outcomes[key] = (step.conclusion, because)
-            session.trace.append(Firing(step.rule_id, because, step.concluded))
+            session.trace.append((step.rule_id, because, step.concluded))
         if step.assert_head is not None:
             self._assert(handle, f"{step.assert_head}{session.sid}{step.assert_tail}")
 
@@ -310,7 +311,7 @@ def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
         outcomes=tuple(Outcome(code=code, kind=kind, rule=rule.id, citation=rule.citation, text=text, because=because,
                                adviser_note=note, sources=sources)
                        for code, rule, kind, sources, text, note, because in _shown_outcomes(rs, session)),
-        trace=tuple(session.trace),
+        trace=tuple(Firing(rule, facts, concluded) for rule, facts, concluded in session.trace),
         derived=dict(session.derived),
         edition_status=rs.edition.status,
         open=_open(rs, session),
@@ -352,8 +353,8 @@ def _written(case: Case, rs: RuleSet, session: _Session) -> Written | None:
     encoder), and the caller builds the decision instead."""
     if not _plain_ruleset(rs) or type(case.case) is not str:
         return None
-    for firing in session.trace:
-        for value in firing.facts.values():
+    for _rule, facts, _concluded in session.trace:
+        for value in facts.values():
             if type(value) not in _PLAIN and not _plain(value):
                 return None
     v2 = rs.format >= 2
@@ -376,7 +377,7 @@ def _written(case: Case, rs: RuleSet, session: _Session) -> Written | None:
     data["outcomes"] = outcomes
     if v2:
         data["open"] = [o.to_data() for o in _open(rs, session)]
-    data["trace"] = [{"rule": f.rule, "facts": f.facts, "concluded": f.concluded} for f in session.trace]
+    data["trace"] = [{"rule": rule, "facts": facts, "concluded": concluded} for rule, facts, concluded in session.trace]
     try:
         text = orjson.dumps(data).decode("utf-8")
     except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
