@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import attrs
+import durable_rules_engine as dre
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.errors import EngineError
 from engine.model.case import Case, input_values
 from engine.policy.driver import Engine, decide, default_engine
 from engine.policy.explain import evaluate
@@ -130,3 +133,40 @@ def _cases_of_every_edition() -> list[Case]:
     from engine.intake.validate import build_case
 
     return [build_case(RawCase(d, "generated", None, lambda _p: None)) for d in generate_cases(50, 3)]
+
+
+_FRESH = Engine(keep_sessions=False)
+"""An engine that makes a durable_rules session for each case and deletes it after (the kept session's reference)."""
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(cases(), cases(unknowns=True)), min_size=1, max_size=8))
+def test_a_kept_session_decides_each_case_as_a_session_of_its_own_would(caseload: list[Case]) -> None:
+    """The engine keeps one durable_rules session per rule set and empties it after each case (#14): whatever
+    was decided before, a case's decision is byte for byte a fresh session's, and between cases the kept
+    session holds no fact."""
+    engine = default_engine()
+    for case in caseload:
+        assert engine.decide(case).to_json() == _FRESH.decide(case).to_json()
+        for handle, sid in engine._kept.items():
+            assert dre.get_facts(handle, sid) == "[]"
+
+
+def test_an_action_that_fails_leaves_nothing_for_the_next_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule's action failing mid-case deletes the kept session; the next case is decided as if alone."""
+    engine = Engine()
+    first, second = [c for c in _cases_of_every_edition() if _FRESH.decide(c).outcomes][:2]
+    engine.decide(first)
+    handle = engine._handle(engine.ruleset_for(second))[1]
+
+    def fails(*_args: object) -> None:
+        raise RuntimeError("an action failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Engine, "_act", fails)
+        with pytest.raises(EngineError, match="an action failed"):
+            engine.decide(second)
+    assert handle not in engine._kept
+    assert engine.decide(second).to_json() == _FRESH.decide(second).to_json()
+    assert engine.decide(first).to_json() == _FRESH.decide(first).to_json()
+    engine.close()
