@@ -18,6 +18,8 @@ from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.case import Case, input_values
 from engine.policy.driver import Engine
+from engine.policy.rendered import ClassCache, Rendered
+from engine.policy.rulebook import RuleSet
 from tests.strategies import cases
 
 CACHED = Engine()
@@ -119,8 +121,6 @@ def test_batch_no_cache_flag(tmp_path: Path, capsys) -> None:
 
 
 def test_the_cache_stays_within_its_limit_and_still_renders_byte_for_byte() -> None:
-    from engine.policy.rendered import ClassCache
-
     engine = Engine()
     engine._classes = ClassCache(limit=50)
     for case in _generated(600, 33):
@@ -136,3 +136,47 @@ def test_a_case_reference_is_written_as_the_standard_library_writes_it(ref: str)
     from engine.policy.rendered import _reference
 
     assert _reference(ref) == json.dumps(ref, ensure_ascii=False, separators=(",", ":"))
+
+
+def _render_under(engine: Engine, case: Case, ruleset: RuleSet) -> Rendered:
+    """`engine.render(case)`, under a given rule set instead of the edition in force."""
+    compiled, _handle = engine._handle(ruleset)
+    values = input_values(case)
+    classes = engine._classes = engine._classes or ClassCache()
+    return classes.render(compiled, case.case, values,
+                          lambda opened: engine._first(case, ruleset, values, opened))
+
+
+def test_the_first_case_of_a_class_is_written_from_the_session_and_fills_its_class() -> None:
+    """A class's first case is written straight from durable_rules' session (#14); its template then gives the
+    rest of the class the decision's bytes."""
+    from engine.policy.rendered import First
+
+    engine = Engine()
+    case = next(c for c in _generated(60, 4) if PLAIN.decide(c).outcomes)
+    rs = engine.ruleset_for(case)
+    first = engine._first(case, rs, input_values(case), None)
+    assert isinstance(first, First) and first.text == PLAIN.decide(case).to_json()
+    for member in (case, attrs.evolve(case, case="ANOTHER-1"), attrs.evolve(case, case="ANOTHER-2")):
+        assert engine.render(member).text == PLAIN.decide(member).to_json()
+    assert engine.classes is not None and (engine.classes.misses, engine.classes.hits) == (1, 2)
+
+
+def test_a_class_whose_decision_shows_a_number_is_rendered_from_the_built_decision() -> None:
+    """A rule set showing a float (written differently by the fast encoder) takes the built decision's road, and
+    its class is still rendered byte for byte."""
+    from engine.model.decision import Decision
+    from engine.policy.rulebook import Citation
+
+    engine = Engine()
+    case = next(c for c in _generated(60, 4) if PLAIN.decide(c).outcomes)
+    ruleset = engine.ruleset_for(case)
+    code = PLAIN.decide(case).outcomes[0].rule
+    odd = attrs.evolve(ruleset, rules=tuple(
+        attrs.evolve(r, sources=(Citation("P1", "A title", 1e-05),)) if r.id == code else r  # type: ignore[arg-type]
+        for r in ruleset.rules))
+    assert isinstance(engine._first(case, odd, input_values(case), None), Decision)
+    for member in (case, attrs.evolve(case, case="ANOTHER-1")):
+        text = _render_under(engine, member, odd).text
+        assert text == PLAIN.decide(member, odd).to_json() and '"locator":1e-05' in text
+    assert engine.classes is not None and engine.classes.hits == 1

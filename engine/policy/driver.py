@@ -27,12 +27,12 @@ import orjson
 
 from engine.errors import EngineError
 from engine.model.case import Case, input_values
-from engine.model.decision import Decision, Firing, OpenOutcome, Outcome
+from engine.model.decision import ANNOUNCED, Decision, Firing, OpenOutcome, Outcome
 from engine.model.facts import INPUT_FACTS, Unknown
 from engine.policy import conditions as C
 from engine.policy.compiler import SESSION_END, Compiled, Conclusion, compile_ruleset
 from engine.policy.explain import open_outcomes
-from engine.policy.rendered import ClassCache, Rendered
+from engine.policy.rendered import ClassCache, First, Rendered, Summary, outcomes_column
 from engine.policy.rulebook import Book, Rule, RuleSet, choose, load_book
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -202,7 +202,28 @@ class Engine:
             self._classes = ClassCache()
         with self._lock:
             compiled, _handle = self._handle(rs)
-        return self._classes.render(compiled, case.case, input_values(case), lambda: self.decide(case, rs))
+        values = input_values(case)
+        return self._classes.render(compiled, case.case, values, lambda opened: self._first(case, rs, values, opened))
+
+    def _first(self, case: Case, rs: RuleSet, values: dict[str, Any],
+               opened: tuple[OpenOutcome, ...] | None) -> Decision | First:
+        """The first case of a class decided by durable_rules: its decision's data and JSON written straight from
+        the session (what `_written` writes, #14), or the built decision when anything shown is not plain.
+        `opened`: the case's open outcomes, when the class key has already worked them out."""
+        with self._lock:
+            compiled, handle = self._handle(rs)
+            session = self._run(compiled, handle, values)
+        data = _written_data(case, rs, session, opened)
+        if data is not None:
+            try:
+                text = orjson.dumps(data).decode("utf-8")
+            except orjson.JSONEncodeError:
+                data = None
+        if data is None:
+            return _decision(case, rs, session)
+        codes = tuple(o["code"] for o in data["outcomes"])
+        return First(data, text, Summary(rs.edition.id, rs.digest, data["priority"], codes,
+                                         rs.edition.status == ANNOUNCED, outcomes_column(codes)))
 
     @property
     def classes(self) -> ClassCache | None:
@@ -391,6 +412,21 @@ def _written(case: Case, rs: RuleSet, session: _Session) -> Written | None:
     """`_decision(...)`'s JSON and summary, written from the session in one encoding (`Decision.to_data`'s
     layout, key for key); None when anything shown is not plain (a float is written differently by the fast
     encoder), and the caller builds the decision instead."""
+    data = _written_data(case, rs, session)
+    if data is None:
+        return None
+    try:
+        text = orjson.dumps(data).decode("utf-8")
+    except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
+        return None
+    return Written(text, case.case, data["as_of"], rs.edition.id, rs.digest, data["priority"],
+                   tuple(o["code"] for o in data["outcomes"]))
+
+
+def _written_data(case: Case, rs: RuleSet, session: _Session,
+                  opened: tuple[OpenOutcome, ...] | None = None) -> dict[str, Any] | None:
+    """`_decision(...).to_data()`, made from the session with fresh containers (the facts dicts are the
+    session's); None when anything shown is not plain. `opened`: the open outcomes when already worked out."""
     if not _plain_ruleset(rs) or type(case.case) is not str:
         return None
     for _rule, facts, _concluded in session.trace:
@@ -416,13 +452,9 @@ def _written(case: Case, rs: RuleSet, session: _Session) -> Written | None:
     data["priority"] = priority
     data["outcomes"] = outcomes
     if v2:
-        data["open"] = [o.to_data() for o in _open(rs, session)]
+        data["open"] = [o.to_data() for o in (_open(rs, session) if opened is None else opened)]
     data["trace"] = [{"rule": rule, "facts": facts, "concluded": concluded} for rule, facts, concluded in session.trace]
-    try:
-        text = orjson.dumps(data).decode("utf-8")
-    except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
-        return None
-    return Written(text, case.case, as_of, rs.edition.id, rs.digest, priority, tuple(o["code"] for o in outcomes))
+    return data
 
 
 _PLAIN_RULESETS: dict[str, bool] = {}

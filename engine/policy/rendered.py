@@ -25,7 +25,7 @@ import attrs
 import orjson
 
 from engine import jsonfast
-from engine.model.decision import Decision
+from engine.model.decision import Decision, OpenOutcome
 from engine.model.facts import INPUT_FACTS, is_unknown
 from engine.policy import conditions as C
 from engine.policy.classes import conditions_of
@@ -95,9 +95,23 @@ def _json_value(value: Any) -> Any:
     return json_value(value)
 
 
-def _marked(decision: Decision) -> tuple[dict[str, Any], dict[str, str], int]:
-    """The decision's data with every per-case value replaced by a marker numbered for what it stands for
-    (the same number wherever the same fact is shown), the markers by name, and how many were put in."""
+@attrs.frozen
+class First:
+    """The first case of a class as durable_rules decided it, written straight from its session (#14)."""
+
+    data: dict[str, Any]
+    """`Decision.to_data()`'s layout, every value plain (orjson writes it as the standard library does)."""
+    text: str
+    """The decision JSON: `data` written by orjson."""
+    summary: Summary
+
+
+def _marked(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], int]:
+    """The decision data with every per-case value replaced by a marker numbered for what it stands for (the
+    same number wherever the same fact is shown), the markers by name, and how many were put in.
+
+    The case, its date and each shown block's facts are replaced, not changed: `data`'s own values stay.
+    """
     markers: dict[str, str] = {}
     count = 0
 
@@ -109,12 +123,10 @@ def _marked(decision: Decision) -> tuple[dict[str, Any], dict[str, str], int]:
             found = markers[name] = f"\x00{len(markers)}\x00"
         return found
 
-    data = decision.to_data()
-    data["case"] = mark("case")
-    data["as_of"] = mark("as_of")
+    data = {**data, "case": mark("case"), "as_of": mark("as_of")}
     for block, key in (("outcomes", "because"), ("trace", "facts")):
-        for item in data[block]:
-            item[key] = {name: mark(name) if name in INPUT_FACTS else value for name, value in item[key].items()}
+        data[block] = [{**item, key: {name: mark(name) if name in INPUT_FACTS else value
+                                      for name, value in item[key].items()}} for item in data[block]]
     return data, markers, count
 
 
@@ -350,8 +362,11 @@ class ClassCache:
         return (compiled.ruleset.digest, fired, shown)
 
     def render(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any],
-               decide: Callable[[], Decision]) -> Rendered:
-        """The case's decision: from its class's template, or decided by `decide` (durable_rules) and kept."""
+               decide: Callable[[tuple[OpenOutcome, ...] | None], Decision | First]) -> Rendered:
+        """The case's decision: from its class's template, or decided by `decide` (durable_rules) and kept.
+
+        `decide` is given the case's open outcomes when the key has worked them out (None otherwise).
+        """
         passed, unknown = self.truths(compiled, values)
         fine = (compiled.ruleset.digest, passed, unknown)
         template = self._fine.get(fine)
@@ -360,33 +375,39 @@ class ClassCache:
             template = self._templates.get(key)
             if template is None:
                 self.misses += 1
-                decision = decide()
-                made = self._template(decision) if key not in self._templates else None
-                if made is None:
-                    return Rendered.of(decision)
+                first = decide(key[3] if len(key) > 3 else None)
+                own = Rendered.of(first) if isinstance(first, Decision) else \
+                    Rendered(first.text, values["as_of"].isoformat(), first.summary)
+                made = self._template(first) if key not in self._templates else None
+                if made is None or self._fill(made, case_ref, values) != own:
+                    return own  # a template is kept only once it gives its own case's decision exactly
                 if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
                     self._templates.clear()  # memory stays flat on any caseload: start the classes again
                     self._fine.clear()
                 self._templates[key] = self._fine[fine] = made
-                return self._fill(made, case_ref, values)
+                return own
             if len(self._fine) < 4 * self.limit:
                 self._fine[fine] = template
         self.hits += 1
         return self._fill(template, case_ref, values)
 
-    def _template(self, decision: Decision) -> Template | None:
+    def _template(self, first: Decision | First) -> Template | None:
         """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
 
         The JSON is cut at the markers by one C-level split; a template is kept only if exactly the markers
         put in were found (no other text looks like one).
         """
-        data, markers, count = _marked(decision)
-        cut = _HOLE.split(jsonfast.compact(data, nan_free=True))
+        if isinstance(first, Decision):
+            data, markers, count = _marked(first.to_data())
+            text, summary = jsonfast.compact(data, nan_free=True), Summary.of(first)
+        else:  # plain values, and the marker strings orjson writes as the standard library does
+            data, markers, count = _marked(first.data)
+            text, summary = orjson.dumps(data).decode("utf-8"), first.summary
+        cut = _HOLE.split(text)
         slots = [int(n) for n in cut[1::2]]
         if len(slots) != count or next(iter(markers)) != "case":
             return None
-        return Template(tuple(cut[::2]), operator.itemgetter(*slots, len(markers)), tuple(markers),
-                        Summary.of(decision))
+        return Template(tuple(cut[::2]), operator.itemgetter(*slots, len(markers)), tuple(markers), summary)
 
     def _encode(self, value: Any) -> str:
         """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
