@@ -128,3 +128,16 @@ def test_a_chunk_bigger_than_a_worker_task_is_still_recorded_whole(tmp_path: Pat
         rest = run_batch(source, book, "T", 2, chunk=chunk)
         assert (rest.recorded, rest.already, rest.refused) == (1000 - chunk, chunk, 1)
         assert len(book.decision_ids()) == 1000 and book.verify()[1] == []
+
+
+def test_cases_are_recorded_in_input_order_across_editions_and_refusals(tmp_path: Path) -> None:
+    """Workers decide a chunk one rule set at a time (#14); the book and the refusals still follow the input."""
+    source = write_caseload(tmp_path / "in.jsonl", 600, {7: "{broken", 200: json.dumps({"schema": 1})})
+    refused: list[str] = []
+    with CaseBook(tmp_path / "o.db", training=True) as book:
+        run_batch(source, book, "T", 1, on_refused=refused.append, chunk=150)
+        rows = book.conn.execute("SELECT ref, edition FROM decisions ORDER BY id").fetchall()
+    assert [ref for ref, _edition in rows] == [d["case"] for d in generate_cases(600, 3)]
+    assert len({edition for _ref, edition in rows}) == 3
+    assert [message.startswith(f"{source}:{line}:") for message, line in zip(refused, (7, 200), strict=True)] == \
+        [True, True]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import multiprocessing
+import operator
 import os
 import sys
 import time
@@ -111,15 +112,19 @@ between processes: #14 measured attrs objects at several times the cost), or its
 def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
     """Worker: parse, validate, decide and prepare each case; a refusal becomes its message.
 
-    With `cache`, a case of a class already decided is rendered from that class's decision (#14).
+    The chunk's cases are read first, then decided one rule set at a time (in input order within each, the
+    answers in input order): a case decided after one of another rule set found durable_rules' tables and
+    the class templates out of the processor's caches (#14: 158 -> 142 us a case in one process). With
+    `cache`, a case of a class already decided is rendered from that class's decision.
     """
     from engine.intake.loader import _parse_json, read_case_file
     from engine.intake.validate import build_case
     from engine.policy.driver import default_engine
 
     engine = default_engine()
-    out: Decided = []
-    for source, line, text in items:
+    out: list[tuple[int | None, tuple[Any, ...] | str] | None] = [None] * len(items)
+    read: list[tuple[str, int, Case]] = []
+    for index, (source, line, text) in enumerate(items):
         try:
             if line is None:
                 raw = read_case_file(Path(source))
@@ -128,10 +133,20 @@ def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
             else:
                 raw = _parse_json(text, source, line)
             case = build_case(raw)
-            out.append((line, attrs.astuple(_prepared(case, engine.render(case, cache)), recurse=False)))
+            read.append((engine.ruleset_for(case).digest, index, case))
         except InputError as exc:
-            out.append((line, str(exc)))
-    return out
+            out[index] = (line, str(exc))
+    read.sort(key=operator.itemgetter(0))  # stable: input order within each rule set
+    for _digest, index, case in read:
+        line = items[index][1]
+        try:
+            out[index] = (line, attrs.astuple(_prepared(case, engine.render(case, cache)), recurse=False))
+        except InputError as exc:
+            out[index] = (line, str(exc))
+    decided: Decided = [answer for answer in out if answer is not None]
+    if len(decided) != len(items):
+        raise RuntimeError("a batch case was neither decided nor refused")
+    return decided
 
 
 def _prepared(case: Case, rendered: Rendered) -> Prepared:
