@@ -188,3 +188,26 @@ def test_a_2000_case_book_stays_small(tmp_path: Path) -> None:
     assert all(stored) and len(stored) == 4000
     assert growing / 2000 <= BYTES_PER_CASE
     assert whole / 2000 <= BYTES_PER_CASE + 300, whole / 2000  # three rule sets' snapshots and dictionaries, empty tables' pages
+
+
+def test_a_compact_form_packed_at_an_earlier_level_put_back_whole_is_named(tmp_path: Path, capsys,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A book recorded at zstd level 6 (before #14 chose 5): a compact form put back whole is still named."""
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(d) + "\n" for d in generate_cases(5, 2)), encoding="utf-8")
+    monkeypatch.setattr(compact, "LEVEL", 6)
+    with CaseBook(tmp_path / "old.db", training=True) as book:
+        run_batch(source, book, "T1", 1)
+        record = book.decision_record(3)
+        assert record is not None
+        conn = _copy(book, tmp_path)
+    monkeypatch.setattr(compact, "LEVEL", 5)
+    stored = conn.execute("SELECT decision FROM decisions WHERE id = 3").fetchone()[0]
+    assert compact.repack(conn, record.ruleset, record.decision, 6) == stored
+    assert compact.repack(conn, record.ruleset, record.decision) != stored  # this level packs it otherwise
+    conn.execute("UPDATE decisions SET decision = ? WHERE id = 3", (record.decision,))
+    conn.commit()
+    conn.close()
+    verify = run_main(capsys, "audit", "verify", "--db", str(tmp_path / "old.db"))
+    said = verify.out + verify.err
+    assert verify.code == 1 and "decision 3 was changed after it was recorded: its recorded recommendation" in said

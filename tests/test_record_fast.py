@@ -113,7 +113,7 @@ def test_a_dictionary_made_once_packs_exactly_as_one_loaded_for_each_value(store
     """The packer's compressor keeps its dictionary's tables: the frames are those of loading it afresh."""
     loaded = zstandard.ZstdCompressor(level=compact.LEVEL, dict_data=compact._dictionary(stored_dictionary),
                                       **compact._frame_options())
-    made_once = compact._compressor(stored_dictionary)
+    made_once = compact._compressor(stored_dictionary, compact.LEVEL)
     data = (text * repeat).encode("utf-8", "surrogatepass")
     assert made_once.compress(data) == loaded.compress(data)
 

@@ -48,14 +48,19 @@ SAMPLE_CASES = 48
 SAMPLE_SEED = 14
 """The synthetic cases' seed (any fixed number: the dictionary is stored, so reading never rebuilds it)."""
 
-LEVEL = 6
-"""zstd level: about 12 us a decision and 70 bytes; higher levels cost more time for a few bytes."""
+LEVEL = 5
+"""zstd level: level 6 took 25 us a case for 139.1 bytes of frames, level 5 18 us for 139.8, level 4 17.5 us
+for 165 (#14, 8,000 recorded cases, minimum of 5 runs)."""
+
+EARLIER_LEVELS = (6,)
+"""Levels books were packed at before (6 until #14 measured 5): a compact form put back whole is looked for at
+each, so verify can still name it in an older book."""
 
 MAX_DECISION = 1 << 22
 """The most bytes a stored decision may expand to (a tampered frame cannot exhaust memory)."""
 
 _lock = threading.Lock()
-_compressors: dict[tuple[str, str], zstandard.ZstdCompressor] = {}
+_compressors: dict[tuple[str, str, int], zstandard.ZstdCompressor] = {}
 _decompressors: dict[tuple[str, str], zstandard.ZstdDecompressor] = {}
 _made: dict[str, str] = {}  # rule set digest -> the dictionary this process made for it, as stored
 
@@ -105,12 +110,12 @@ def _dictionary(stored: str) -> zstandard.ZstdCompressionDict:
                                          dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
-def _compressor(stored: str) -> zstandard.ZstdCompressor:
+def _compressor(stored: str, level: int) -> zstandard.ZstdCompressor:
     """The compressor of one stored dictionary, its tables made once (#14): loading the 230 KB dictionary
     afresh for every value cost 2 us a value, and gives the same frames."""
     dictionary = _dictionary(stored)
-    dictionary.precompute_compress(level=LEVEL)
-    return zstandard.ZstdCompressor(level=LEVEL, dict_data=dictionary, **_frame_options())
+    dictionary.precompute_compress(level=level)
+    return zstandard.ZstdCompressor(level=level, dict_data=dictionary, **_frame_options())
 
 
 def _frame_options() -> dict[str, Any]:
@@ -147,15 +152,16 @@ def _key(ruleset: str, samples: str) -> tuple[str, str]:
 class Packer:
     """Packs decisions and inputs with one stored dictionary (its id in the book and its stored text)."""
 
-    def __init__(self, ident: int, digest: str, stored: str) -> None:
+    def __init__(self, ident: int, digest: str, stored: str, level: int | None = None) -> None:
         self.ident = ident
+        level = LEVEL if level is None else level
         key = _key(digest, stored)
         with _lock:
-            found = _compressors.get(key)
+            found = _compressors.get((*key, level))
         if found is None:
-            found = _compressor(stored)
+            found = _compressor(stored, level)
             with _lock:
-                found = _compressors.setdefault(key, found)
+                found = _compressors.setdefault((*key, level), found)
         self._compressor = found
         self._decompressor = _decompressor(key, stored)
         self._head = bytes([FORMAT_ZSTD]) + _leb128(ident)
@@ -276,7 +282,7 @@ def _expand(conn: sqlite3.Connection, data: bytes) -> str:
         return unpack.decompress(frame).decode("utf-8")
 
 
-def repack(conn: sqlite3.Connection, ruleset: Any, text: Any) -> str | None:
+def repack(conn: sqlite3.Connection, ruleset: Any, text: Any, level: int | None = None) -> str | None:
     """The compact form this book would store for a decision's JSON under `ruleset` (None when it has no
     dictionary for it): what a decision row held if its compact form was replaced by its whole text."""
     if not isinstance(text, str) or not isinstance(ruleset, str):
@@ -285,7 +291,13 @@ def repack(conn: sqlite3.Connection, ruleset: Any, text: Any) -> str | None:
         row = conn.execute("SELECT id, content FROM decision_dictionaries WHERE ruleset = ?", (ruleset,)).fetchone()
         if row is None or not isinstance(row[1], str):
             return None
-        packed = Packer(int(row[0]), ruleset, row[1]).pack(text)
+        packed = Packer(int(row[0]), ruleset, row[1], level).pack(text)
     except (ValueError, sqlite3.Error, zstandard.ZstdError):
         return None
     return packed if is_compact(packed) else None
+
+
+def repacks(conn: sqlite3.Connection, ruleset: Any, text: Any) -> list[str]:
+    """`repack` at this level and at each earlier one: the compact forms the value may have been stored as."""
+    found = (repack(conn, ruleset, text, level) for level in (LEVEL, *EARLIER_LEVELS))
+    return list(dict.fromkeys(packed for packed in found if packed is not None))

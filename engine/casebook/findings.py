@@ -16,7 +16,7 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from engine.casebook.compact import expand, repack
+from engine.casebook.compact import expand, repacks
 
 if TYPE_CHECKING:
     from engine.casebook.keyed import Keyed
@@ -145,14 +145,16 @@ def _candidates(conn: sqlite3.Connection, table: str, row: dict[str, Any],
         for column, value in _decision_fields(text).items():
             offer(column, value)
         if isinstance(row.get("decision"), str):  # a compact decision put back whole: its compact form
-            offer("decision", repack(conn, row.get("ruleset"), text))
+            for packed in repacks(conn, row.get("ruleset"), text):
+                offer("decision", packed)
     if table == "cases":
         offer("inputs_hash", _inputs_hash(conn, row, keyed))
         try:
             for ref, ruleset in conn.execute("SELECT ref, ruleset FROM decisions WHERE case_id = ?", (row.get("id"),)):
                 offer("ref", ref)
                 if isinstance(row.get("inputs"), str):  # compact inputs put back whole: their compact form
-                    offer("inputs", repack(conn, ruleset, row.get("inputs")))
+                    for packed in repacks(conn, ruleset, row.get("inputs")):
+                        offer("inputs", packed)
         except sqlite3.Error:
             pass
     return out
