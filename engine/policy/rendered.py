@@ -375,7 +375,7 @@ class ClassCache:
             template = self._templates.get(key)
             if template is None:
                 self.misses += 1
-                first = decide(key[3] if len(key) > 3 else None)
+                first = decide(key[3] if len(key) > 3 else None)  # `key` ends with the open outcomes, if any
                 own = Rendered.of(first) if isinstance(first, Decision) else \
                     Rendered(first.text, values["as_of"].isoformat(), first.summary)
                 made = self._template(first) if key not in self._templates else None
