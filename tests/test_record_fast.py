@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,49 @@ def test_keyed_references_made_from_one_key_state_are_each_values_own(secret: st
         return [refs(value) for value in values]
 
     assert _outcome(each, {}) == _outcome(lambda _: [audit.keyed_ref(secret, value) for value in values], {})
+
+
+def _generated_items(n: int) -> list[tuple[Any, Any, Any]]:
+    from engine.intake.generate import generate_cases
+    from engine.intake.loader import RawCase
+    from engine.intake.validate import build_case
+    from engine.policy.driver import default_engine
+
+    engine = default_engine()
+    items = []
+    for i, data in enumerate(generate_cases(n, 11)):
+        case = build_case(RawCase(data, f"<gen {i}>", None, lambda _path: None))
+        ruleset = engine.ruleset_for(case)
+        items.append((case, engine.decide(case, ruleset), ruleset))
+    return items
+
+
+def test_a_write_longer_than_one_statement_keeps_its_order_and_is_whole_or_nothing(tmp_path: Path) -> None:
+    """Recording inserts a few hundred rows a statement (#14, engine.casebook.bulk): a write of more cases
+    than one statement holds keeps input order and each decision's event, and a row refused by the last
+    statement takes the whole write with it."""
+    from engine.casebook.bulk import ROWS_PER_STATEMENT
+
+    items = _generated_items(2 * ROWS_PER_STATEMENT + 3)
+    book = CaseBook(tmp_path / "b.db", training=True)
+    ids = book.record_many(items, "T1")
+    conn = book.conn
+    assert ids == list(range(1, len(items) + 1))
+    assert [r[0] for r in conn.execute("SELECT ref FROM decisions ORDER BY id")] == [c.case for c, _, _ in items]
+    events = conn.execute("SELECT d.decision, a.body FROM decision_events AS d JOIN audit AS a ON a.seq = d.seq "
+                          "ORDER BY d.decision").fetchall()
+    assert [(decision, json.loads(body)["decision"]) for decision, body in events] == [(i, i) for i in ids]
+    assert book.verify()[1] == []
+
+    other = sqlite3.connect(book.path)  # a row the last statement of the next write would need is taken
+    other.execute("INSERT INTO decision_events (decision, seq) VALUES (?, 0)", (2 * len(items),))
+    other.commit()
+    other.close()
+    def counts() -> list[int]:
+        return [conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("cases", "decisions", "audit")]
+
+    before = counts()
+    with pytest.raises(sqlite3.IntegrityError, match="decision_events rows cannot be replaced"):
+        book.record_many(items, "T1")
+    assert counts() == before
+    book.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import orjson
 
+from engine.casebook.bulk import insert_rows
 from engine.casebook.db import DICTIONARY_TABLES, ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
 from engine.errors import InputError
 from engine.policy.rulebook import canonical_json
@@ -148,8 +149,8 @@ def fetch_row(conn: sqlite3.Connection, table: str, key: str, value: Any) -> dic
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
-AUDIT_EVENT_SQL = "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
-"""The one statement that extends the chain (used only here)."""
+AUDIT_EVENT_HEAD = "INSERT INTO audit (seq, ts, actor, event, body, prev_hash, hash)"
+"""The one statement that extends the chain, before its rows (used only here)."""
 
 
 def append_many(conn: sqlite3.Connection, actor: str, stamp: str,
@@ -167,7 +168,7 @@ def append_encoded(conn: sqlite3.Connection, actor: str, stamp: str, items: Iter
     head_row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (head_row[0], head_row[1]) if head_row else (0, "")
     rows = chain(seq, prev, stamp, actor, items)
-    conn.executemany(AUDIT_EVENT_SQL, rows)
+    insert_rows(conn, AUDIT_EVENT_HEAD, rows)
     return [row[0] for row in rows]
 
 

@@ -16,6 +16,7 @@ import attrs
 from engine import __version__, jsonfast
 from engine.casebook import audit, compact
 from engine.casebook.audit import sha256_text
+from engine.casebook.bulk import insert_rows
 from engine.casebook.keyed import Keyed
 from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
@@ -189,17 +190,13 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
             body["on_behalf_of"] = adviser
         events.append(("decision.recorded", _body_json(body)))
         ids.append(decision_id)
-    conn.executemany("INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at) VALUES (?, ?, ?, ?, ?)", cases)
-    conn.executemany("INSERT INTO claimants (case_id, nino) VALUES (?, ?)", claimants)
-    conn.executemany(
-        "INSERT INTO decisions (id, case_id, ref, as_of, edition, ruleset, engine_version, priority, outcomes, "
-        "decision, decision_hash, adviser, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        decisions)
-    if chosen:
-        conn.executemany("INSERT INTO adviser_decisions (decision_id, choices, decided_by, decided_at) "
-                         "VALUES (?, ?, ?, ?)", chosen)
+    insert_rows(conn, "INSERT INTO cases (id, ref, inputs, inputs_hash, recorded_at)", cases)
+    insert_rows(conn, "INSERT INTO claimants (case_id, nino)", claimants)
+    insert_rows(conn, "INSERT INTO decisions (id, case_id, ref, as_of, edition, ruleset, engine_version, priority, "
+                "outcomes, decision, decision_hash, adviser, recorded_at)", decisions)
+    insert_rows(conn, "INSERT INTO adviser_decisions (decision_id, choices, decided_by, decided_at)", chosen)
     seqs = audit.append_encoded(conn, os_user or adviser, stamp, events)
-    conn.executemany("INSERT INTO decision_events (decision, seq) VALUES (?, ?)", zip(ids, seqs, strict=True))
+    insert_rows(conn, "INSERT INTO decision_events (decision, seq)", list(zip(ids, seqs, strict=True)))
     return ids
 
 
