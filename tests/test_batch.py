@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +17,7 @@ import pytest
 from engine.casebook.batch import run_batch
 from engine.casebook.book import CaseBook
 from engine.intake.generate import generate_cases
-from tests.helpers import CASES, run_main
+from tests.helpers import CASES, ROOT, run_main
 
 
 def write_caseload(path: Path, n: int, bad_lines: dict[int, str] | None = None) -> Path:
@@ -141,3 +148,56 @@ def test_cases_are_recorded_in_input_order_across_editions_and_refusals(tmp_path
     assert len({edition for _ref, edition in rows}) == 3
     assert [message.startswith(f"{source}:{line}:") for message, line in zip(refused, (7, 200), strict=True)] == \
         [True, True]
+
+
+def test_ctrl_c_stops_a_batch_on_workers_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole foreground process group: the batch stops at its last whole chunk, its workers
+    stop with it, no worker prints a traceback, and the book verifies (#14: workers ignore Ctrl-C and leave
+    it to the parent)."""
+    source = write_caseload(tmp_path / "in.jsonl", 30000)
+    db = tmp_path / "b.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from engine.cli import main; main()", "batch", str(source), "--db", str(db),
+         "--workers", "2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal, not a background job
+    deadline = time.monotonic() + 120
+    while _recorded(db) < 2000:  # a chunk is in: the workers are busy with the next ones
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    workers = [int(pid) for pid in subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True,
+                                                  text=True).stdout.split()]
+    assert len(workers) >= 2
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "interrupted:" in err and "the book is consistent" in err
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its batch"
+        time.sleep(0.05)
+    assert _verifies(db)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _recorded(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _verifies(db: Path) -> bool:
+    with CaseBook(db) as book:
+        return book.verify()[1] == []

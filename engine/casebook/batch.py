@@ -8,13 +8,11 @@ or not at all, and cases already in the book are skipped, so an interrupted run 
 
 from __future__ import annotations
 
-import collections
-import multiprocessing
 import operator
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +22,7 @@ from engine import collect, jsonfast
 from engine.casebook.audit import sha256_text
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared, replay_inputs
+from engine.casebook.workers import in_order
 from engine.errors import InputError, StorageError, storage_problem
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
 from engine.model.case import Case
@@ -107,6 +106,11 @@ def count_items(path: Path) -> int | None:
 Decided = list[tuple[int | None, tuple[Any, ...] | str]]
 """A worker's answer for a chunk: each case's line and its `Prepared` as a plain tuple (cheap to pass
 between processes: #14 measured attrs objects at several times the cost), or its refusal."""
+
+
+def _decide_task(task: tuple[list[Item], bool]) -> Decided:
+    """Worker: `_decide_chunk` of one (items, cache) task."""
+    return _decide_chunk(*task)
 
 
 def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
@@ -196,14 +200,13 @@ def run_batch(
     started = time.perf_counter()
     rulesets = {rs.digest: rs for rs in default_engine().book.all_rulesets()}
     workers = workers or (os.cpu_count() or 1)
-    results: Iterator[Decided]
-    pool = None
+    results: Generator[Decided, None, None]
     task = min(chunk, TASK)
     if workers <= 1:
         results = (_decide_chunk(c, cache) for c in _chunks(iter_items(path), task))
     else:
-        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=collect.for_bulk_worker)
-        results = _bounded(pool, _chunks(iter_items(path), task), ahead=2 * workers + chunk // task, cache=cache)
+        results = in_order(_decide_task, ((c, cache) for c in _chunks(iter_items(path), task)), workers,
+                           ahead=2 * workers + chunk // task, initializer=collect.for_bulk_worker)
     try:
         prepared: list[Prepared] = []
         handled = 0
@@ -237,9 +240,7 @@ def run_batch(
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        results.close()  # stops the workers, if any
         summary.seconds = time.perf_counter() - started
     return summary
 
@@ -257,15 +258,3 @@ def _record(book: CaseBook, prepared: list[Prepared], rulesets: dict[str, RuleSe
                            "make room and run the same command again to record the rest") from None
     summary.recorded += len(ids)
     summary.already += len(prepared) - len(ids)
-
-
-def _bounded(pool: multiprocessing.pool.Pool, chunks: Iterator[list[Item]], ahead: int, cache: bool = True,
-             ) -> Iterator[Decided]:
-    """Results in input order, with at most `ahead` chunks queued (flat memory on any input size)."""
-    pending: collections.deque[multiprocessing.pool.AsyncResult] = collections.deque()
-    for chunk in chunks:
-        pending.append(pool.apply_async(_decide_chunk, (chunk, cache)))
-        if len(pending) >= ahead:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()

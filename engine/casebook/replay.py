@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-import multiprocessing
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +15,7 @@ import orjson
 from engine.casebook import audit as A
 from engine.casebook.book import CaseBook
 from engine.casebook.queries import DecisionRecord
+from engine.casebook.workers import in_order
 from engine.errors import BookError, InputError, RuleFileError
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
@@ -313,8 +314,9 @@ def replay_many(book: CaseBook, ids: list[int], under_current: bool = False, wor
     from engine.casebook import replay_worker
 
     key_dir = str(book.key_dir) if book.key_dir else None
-    tasks = [(ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk)]
-    with multiprocessing.get_context("spawn").Pool(workers, replay_worker.start, (str(book.path), key_dir)) as pool:
-        for results in pool.imap(replay_worker.replay_chunk, tasks):
+    tasks = ((ids[i:i + chunk], under_current) for i in range(0, len(ids), chunk))
+    with contextlib.closing(in_order(replay_worker.replay_chunk, tasks, workers, ahead=4 * workers,
+                                     initializer=replay_worker.start, initargs=(str(book.path), key_dir))) as answers:
+        for results in answers:
             for fields in results:
                 yield ReplayResult(*fields)
