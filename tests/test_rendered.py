@@ -9,10 +9,11 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.casebook.batch import _prepared, run_batch
+from engine.casebook.batch import run_batch
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared
 from engine.casebook.replay import MATCH, replay_many
+from engine.intake.bulk import prepared_fields
 from engine.intake.generate import generate_cases
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
@@ -59,8 +60,8 @@ def test_a_case_rendered_from_its_class_is_what_durable_rules_decides(case: Case
         rendered = CACHED.render(member)
         decided = PLAIN.decide(member)
         assert rendered.text == decided.to_json()
-        assert _prepared(member, rendered) == Prepared.of(member, decided)
-        assert _prepared(member, PLAIN.render(member, cache=False)) == Prepared.of(member, decided)
+        assert Prepared(*prepared_fields(member, rendered)) == Prepared.of(member, decided)
+        assert Prepared(*prepared_fields(member, PLAIN.render(member, cache=False))) == Prepared.of(member, decided)
 
 
 def test_generated_caseloads_of_every_edition_render_byte_for_byte() -> None:

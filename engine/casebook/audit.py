@@ -23,6 +23,7 @@ import orjson
 from engine.casebook.bulk import insert_rows
 from engine.casebook.db import DICTIONARY_TABLES, ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
 from engine.errors import InputError
+from engine.intake.stored import sha256_text
 from engine.policy.rulebook import canonical_json
 from engine.textsafe import clean
 
@@ -35,11 +36,6 @@ KEYED_PREFIX = "k1:"
 ROW_TABLES = {table: PRIMARY_KEYS[table] for table in (*ERASABLE, *TRAINING_TABLES, *DICTIONARY_TABLES)}
 """Tables whose every row is vouched for by a row hash in an audit event (the erasable ones, the
 training attempts and the decision dictionaries), by key."""
-
-
-def sha256_text(text: str) -> str:
-    """Hex sha256 of UTF-8 text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 LONG_TEXT = 256

@@ -1,33 +1,30 @@
 """Batch triage: decide and record a whole caseload, streamed, on every core, resumable.
 
-Worker processes parse, validate, decide and hash each case (the CPU work); the main process
-records chunks of decided cases, each chunk in one transaction with its audit events. At most a
+Worker processes parse, validate, decide and hash each case (the CPU work, engine.intake.bulk); the main
+process records chunks of decided cases, each chunk in one transaction with its audit events. At most a
 few chunks are in flight, so memory stays flat however long the input. A chunk is recorded whole
 or not at all, and cases already in the book are skipped, so an interrupted run can be re-run.
 """
 
 from __future__ import annotations
 
-import operator
 import os
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import attrs
 
-from engine import collect, jsonfast
-from engine.casebook.audit import sha256_text
+from engine import collect
 from engine.casebook.book import CaseBook
-from engine.casebook.records import Prepared, replay_inputs
-from engine.casebook.workers import in_order
+from engine.casebook.records import Prepared
 from engine.errors import InputError, StorageError, storage_problem
+from engine.intake.bulk import Decided, Item, decide_chunk, decide_task
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
-from engine.model.case import Case
-from engine.policy.rendered import Rendered
 from engine.policy.rulebook import RuleSet
+from engine.workers import in_order
 
 CHUNK = 2000
 """Cases per recording transaction (#14: a commit writes every index page it touched, and the random keys of the
@@ -36,9 +33,6 @@ inputs and NINO indexes touch most of them, so fewer, bigger writes cost less a 
 
 TASK = 400
 """Cases per worker task (at most; a smaller `chunk` is the task too)."""
-
-Item = tuple[str, int | None, str]
-"""(source, line or None, text): one case as read from the input."""
 
 
 @attrs.define
@@ -103,66 +97,6 @@ def count_items(path: Path) -> int | None:
     return count
 
 
-Decided = list[tuple[int | None, tuple[Any, ...] | str]]
-"""A worker's answer for a chunk: each case's line and its `Prepared` as a plain tuple (cheap to pass
-between processes: #14 measured attrs objects at several times the cost), or its refusal."""
-
-
-def _decide_task(task: tuple[list[Item], bool]) -> Decided:
-    """Worker: `_decide_chunk` of one (items, cache) task."""
-    return _decide_chunk(*task)
-
-
-def _decide_chunk(items: list[Item], cache: bool = True) -> Decided:
-    """Worker: parse, validate, decide and prepare each case; a refusal becomes its message.
-
-    The chunk's cases are read first, then decided one rule set at a time (in input order within each, the
-    answers in input order): a case decided after one of another rule set found durable_rules' tables and
-    the class templates out of the processor's caches (#14: 158 -> 142 us a case in one process). With
-    `cache`, a case of a class already decided is rendered from that class's decision.
-    """
-    from engine.intake.loader import _parse_json, read_case_file
-    from engine.intake.validate import build_case
-    from engine.policy.driver import default_engine
-
-    engine = default_engine()
-    out: list[tuple[int | None, tuple[Any, ...] | str] | None] = [None] * len(items)
-    read: list[tuple[str, int, Case]] = []
-    for index, (source, line, text) in enumerate(items):
-        try:
-            if line is None:
-                raw = read_case_file(Path(source))
-            elif "\x00" in text:
-                raise InputError("binary data, not JSON", source, line)
-            else:
-                raw = _parse_json(text, source, line)
-            case = build_case(raw)
-            read.append((engine.ruleset_for(case).digest, index, case))
-        except InputError as exc:
-            out[index] = (line, str(exc))
-    read.sort(key=operator.itemgetter(0))  # stable: input order within each rule set
-    for _digest, index, case in read:
-        line = items[index][1]
-        try:
-            out[index] = (line, attrs.astuple(_prepared(case, engine.render(case, cache)), recurse=False))
-        except InputError as exc:
-            out[index] = (line, str(exc))
-    decided: Decided = [answer for answer in out if answer is not None]
-    if len(decided) != len(items):
-        raise RuntimeError("a batch case was neither decided nor refused")
-    return decided
-
-
-def _prepared(case: Case, rendered: Rendered) -> Prepared:
-    """A rendered decision ready to record: what `Prepared.of` makes of the same decision, field for field."""
-    inputs = jsonfast.canonical(replay_inputs(case), nan_free=True)  # a validated case holds no NaN
-    summary = rendered.summary
-    return Prepared(ref=case.case, nino=case.nino, inputs=inputs, inputs_hash=sha256_text(inputs),
-                    as_of=rendered.as_of, edition=summary.edition, ruleset=summary.ruleset,
-                    priority=summary.priority, outcomes=summary.outcomes, decision=rendered.text,
-                    decision_hash=sha256_text(rendered.text), announced=summary.announced)
-
-
 def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
     """Group items into lists of `size`."""
     chunk: list[Item] = []
@@ -203,9 +137,9 @@ def run_batch(
     results: Generator[Decided, None, None]
     task = min(chunk, TASK)
     if workers <= 1:
-        results = (_decide_chunk(c, cache) for c in _chunks(iter_items(path), task))
+        results = (decide_chunk(c, cache) for c in _chunks(iter_items(path), task))
     else:
-        results = in_order(_decide_task, ((c, cache) for c in _chunks(iter_items(path), task)), workers,
+        results = in_order(decide_task, ((c, cache) for c in _chunks(iter_items(path), task)), workers,
                            ahead=2 * workers + chunk // task, initializer=collect.for_bulk_worker)
     try:
         prepared: list[Prepared] = []

@@ -18,6 +18,7 @@ from engine.casebook import audit, compact
 from engine.casebook.audit import sha256_text
 from engine.casebook.bulk import insert_rows
 from engine.casebook.keyed import Keyed
+from engine.intake.stored import replay_inputs
 from engine.model.adviser import AdviserDecision
 from engine.model.case import Case
 from engine.model.decision import Decision
@@ -58,15 +59,6 @@ class Prepared:
                    as_of=decision.as_of, edition=decision.edition, ruleset=decision.ruleset,
                    priority=decision.priority, outcomes=json.dumps(list(decision.codes)), decision=text,
                    decision_hash=audit.sha256_text(text), announced=decision.announced, choices=chosen)
-
-
-def replay_inputs(case: Case) -> dict[str, Any]:
-    """What is stored to re-decide a case: its inputs without the NINO (kept apart for erasure)."""
-    data = case.to_file_data()
-    for key in ("title", "narrative", "expect"):
-        data.pop(key, None)
-    data["claimant"].pop("nino", None)
-    return data
 
 
 def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[str, RuleSet], adviser: str,

@@ -15,7 +15,6 @@ import orjson
 from engine.casebook import audit as A
 from engine.casebook.book import CaseBook
 from engine.casebook.queries import DecisionRecord
-from engine.casebook.workers import in_order
 from engine.errors import BookError, InputError, RuleFileError
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
@@ -23,6 +22,7 @@ from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
 from engine.policy.driver import Engine, Written
 from engine.policy.rulebook import RuleSet
+from engine.workers import in_order
 
 MATCH = "MATCH"
 MISMATCH = "MISMATCH"
