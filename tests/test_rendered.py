@@ -157,7 +157,8 @@ def test_the_first_case_of_a_class_is_written_from_the_session_and_fills_its_cla
     case = next(c for c in _generated(60, 4) if PLAIN.decide(c).outcomes)
     rs = engine.ruleset_for(case)
     first = engine._first(case, rs, input_values(case), None)
-    assert isinstance(first, First) and first.text == PLAIN.decide(case).to_json()
+    assert isinstance(first, First) and first.whole() == PLAIN.decide(case).to_json()
+    assert engine.classes is None or len(engine.classes) == 0
     for member in (case, attrs.evolve(case, case="ANOTHER-1"), attrs.evolve(case, case="ANOTHER-2")):
         assert engine.render(member).text == PLAIN.decide(member).to_json()
     assert engine.classes is not None and (engine.classes.misses, engine.classes.hits) == (1, 2)
@@ -181,3 +182,27 @@ def test_a_class_whose_decision_shows_a_number_is_rendered_from_the_built_decisi
         text = _render_under(engine, member, odd).text
         assert text == PLAIN.decide(member, odd).to_json() and '"locator":1e-05' in text
     assert engine.classes is not None and engine.classes.hits == 1
+
+
+def test_a_template_that_differs_from_the_decision_written_whole_is_never_used() -> None:
+    """The first templates of a rule set are checked against the decision written whole (#14): one that differs
+    gives way to the whole decision, and that rule set's classes are no longer kept."""
+    from engine.policy.rendered import First
+
+    engine = Engine()
+    case = next(c for c in _generated(60, 4) if PLAIN.decide(c).outcomes)
+    rs = engine.ruleset_for(case)
+    compiled, _handle = engine._handle(rs)
+    values = input_values(case)
+    right = engine._first(case, rs, values, None)
+    assert isinstance(right, First)
+    wrong = First(attrs.evolve(right.template, pieces=(right.template.pieces[0] + " ", *right.template.pieces[1:])),
+                  right.whole)
+    classes = ClassCache()
+    assert classes.render(compiled, case.case, values, lambda _opened: wrong).text == PLAIN.decide(case).to_json()
+    for member in (case, attrs.evolve(case, case="ANOTHER-1")):
+        member_values = input_values(member)
+        rendered = classes.render(compiled, member.case, member_values,
+                                  lambda opened, m=member, v=member_values: engine._first(m, rs, v, opened))
+        assert rendered.text == PLAIN.decide(member).to_json()
+    assert len(classes) == 0 and classes.misses == 3 and classes.hits == 0

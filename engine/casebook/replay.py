@@ -20,8 +20,9 @@ from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.adviser import AdviserDecision
 from engine.model.decision import Decision
-from engine.policy.driver import Engine, Written
+from engine.policy.driver import Engine
 from engine.policy.rulebook import RuleSet
+from engine.policy.written import Written
 from engine.workers import in_order
 
 MATCH = "MATCH"

@@ -21,19 +21,18 @@ import json
 import threading
 from typing import Any
 
-import attrs
 import durable_rules_engine as dre
 import orjson
 
 from engine.errors import EngineError
 from engine.model.case import Case, input_values
-from engine.model.decision import ANNOUNCED, Decision, Firing, OpenOutcome, Outcome
-from engine.model.facts import INPUT_FACTS, Unknown
+from engine.model.decision import Decision, Firing, OpenOutcome, Outcome
+from engine.model.facts import Unknown
 from engine.policy import conditions as C
 from engine.policy.compiler import SESSION_END, Compiled, Conclusion, compile_ruleset
-from engine.policy.explain import open_outcomes
-from engine.policy.rendered import ClassCache, First, Rendered, Summary, outcomes_column
-from engine.policy.rulebook import Book, Rule, RuleSet, choose, load_book
+from engine.policy.rendered import ClassCache, First, Rendered
+from engine.policy.rulebook import Book, RuleSet, load_book
+from engine.policy.written import Written, open_of, shown_outcomes, template_of, written, written_data
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -179,7 +178,7 @@ class Engine:
         """
         rs = ruleset or self.ruleset_for(case)
         session = self._session(case, rs)
-        return _written(case, rs, session) or Written.of(_decision(case, rs, session))
+        return written(case, rs, session) or Written.of(_decision(case, rs, session))
 
     def _session(self, case: Case, rs: RuleSet) -> _Session:
         """durable_rules' evaluation of the case under the rule set."""
@@ -207,23 +206,16 @@ class Engine:
 
     def _first(self, case: Case, rs: RuleSet, values: dict[str, Any],
                opened: tuple[OpenOutcome, ...] | None) -> Decision | First:
-        """The first case of a class decided by durable_rules: its decision's data and JSON written straight from
-        the session (what `_written` writes, #14), or the built decision when anything shown is not plain.
+        """The first case of a class decided by durable_rules: its decision's JSON cut into the class's template,
+        written straight from the session (#14), or the built decision when anything shown is not plain.
         `opened`: the case's open outcomes, when the class key has already worked them out."""
         with self._lock:
             compiled, handle = self._handle(rs)
             session = self._run(compiled, handle, values)
-        data = _written_data(case, rs, session, opened)
-        if data is not None:
-            try:
-                text = orjson.dumps(data).decode("utf-8")
-            except orjson.JSONEncodeError:
-                data = None
-        if data is None:
+        template = template_of(case, rs, session, opened)
+        if template is None:
             return _decision(case, rs, session)
-        codes = tuple(o["code"] for o in data["outcomes"])
-        return First(data, text, Summary(rs.edition.id, rs.digest, data["priority"], codes,
-                                         rs.edition.status == ANNOUNCED, outcomes_column(codes)))
+        return First(template, lambda: _whole(case, rs, session, opened))
 
     @property
     def classes(self) -> ClassCache | None:
@@ -325,42 +317,6 @@ def _rule_name(message: str) -> str:
     return message[2:message.index('"', 2)]
 
 
-Shown = tuple[str, Rule, str, tuple[dict[str, Any], ...], str, str, dict[str, Any]]
-"""One outcome as a decision shows it: code, rule, kind, public sources, text, adviser note, `because`."""
-
-
-def _shown_outcomes(rs: RuleSet, session: _Session) -> list[Shown]:
-    """The session's outcomes in code order, each with its rule's kind, sources and chosen texts.
-
-    Texts are chosen from their variants on what is certain (answers and the derived facts
-    durable_rules concluded).
-    """
-    shown = _shown(rs)
-    look: dict[str, Any] | None = None
-    out: list[Shown] = []
-    for code in sorted(session.outcomes):
-        conc, because = session.outcomes[code]
-        rule = conc.rule
-        kind, sources, varies = shown[code, rule.id]
-        if varies and look is None:
-            values = session.values
-            look = {**{name: values.get(name, C.UNANSWERED) for name in INPUT_FACTS},
-                    **shown[None, rs.digest][1], **session.derived}
-        out.append((code, rule, kind, sources,
-                    choose(rule.text, look) if look is not None else rule.default_text,
-                    choose(rule.adviser_note, look) if look is not None else rule.adviser_note[-1].text,
-                    because))
-    return out
-
-
-def _open(rs: RuleSet, session: _Session) -> tuple[OpenOutcome, ...]:
-    """The open outcomes, from the three-valued evaluator, and only when some answer is unknown (otherwise
-    nothing can be open)."""
-    if any(issubclass(kind, Unknown) for kind in set(map(type, session.values.values()))):
-        return open_outcomes(rs, session.values)
-    return ()
-
-
 def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
     """Assemble the contract's decision from a finished session."""
     return Decision(
@@ -371,132 +327,24 @@ def _decision(case: Case, rs: RuleSet, session: _Session) -> Decision:
         priority=rs.priority_for(set(session.outcomes)),
         outcomes=tuple(Outcome(code=code, kind=kind, rule=rule.id, citation=rule.citation, text=text, because=because,
                                adviser_note=note, sources=sources)
-                       for code, rule, kind, sources, text, note, because in _shown_outcomes(rs, session)),
+                       for code, rule, kind, sources, text, note, because in shown_outcomes(rs, session)),
         trace=tuple(Firing(rule, facts, concluded) for rule, facts, concluded in session.trace),
         derived=dict(session.derived),
         edition_status=rs.edition.status,
-        open=_open(rs, session),
+        open=open_of(rs, session),
         format=rs.format,
     )
 
 
-@attrs.frozen
-class Written:
-    """A decision's JSON text and the summary replay compares with the decision row (#14)."""
-
-    text: str
-    case: str
-    as_of: str
-    edition: str
-    ruleset: str
-    priority: str
-    codes: tuple[str, ...]
-
-    @classmethod
-    def of(cls, decision: Decision) -> Written:
-        """The text and summary of a built decision."""
-        return cls(decision.to_json(), decision.case, decision.as_of, decision.edition, decision.ruleset,
-                   decision.priority, decision.codes)
-
-
-_PLAIN = frozenset({str, int, bool, type(None)})
-"""Value types orjson writes exactly as the standard library does (an integer beyond 64 bits it refuses)."""
-
-
-def _plain(value: Any) -> bool:
-    """True for a value `_written` may write: text, a whole number, a truth value, null, or a list of text."""
-    return type(value) in _PLAIN or (type(value) is list and all(type(item) is str for item in value))
-
-
-def _written(case: Case, rs: RuleSet, session: _Session) -> Written | None:
-    """`_decision(...)`'s JSON and summary, written from the session in one encoding (`Decision.to_data`'s
-    layout, key for key); None when anything shown is not plain (a float is written differently by the fast
-    encoder), and the caller builds the decision instead."""
-    data = _written_data(case, rs, session)
-    if data is None:
-        return None
-    try:
-        text = orjson.dumps(data).decode("utf-8")
-    except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
-        return None
-    return Written(text, case.case, data["as_of"], rs.edition.id, rs.digest, data["priority"],
-                   tuple(o["code"] for o in data["outcomes"]))
-
-
-def _written_data(case: Case, rs: RuleSet, session: _Session,
-                  opened: tuple[OpenOutcome, ...] | None = None) -> dict[str, Any] | None:
-    """`_decision(...).to_data()`, made from the session with fresh containers (the facts dicts are the
-    session's); None when anything shown is not plain. `opened`: the open outcomes when already worked out."""
-    if not _plain_ruleset(rs) or type(case.case) is not str:
-        return None
-    for _rule, facts, _concluded in session.trace:
-        for value in facts.values():
-            if type(value) not in _PLAIN and not _plain(value):
-                return None
-    v2 = rs.format >= 2
-    outcomes = []
-    for code, rule, kind, sources, text, note, because in _shown_outcomes(rs, session):
-        outcome: dict[str, Any] = {"code": code, "kind": kind, "rule": rule.id, "citation": rule.citation}
-        if v2:
-            outcome.update(sources=sources, text=text, adviser_note=note)
-        else:
-            outcome["text"] = text
-        outcome["because"] = because
-        outcomes.append(outcome)
-    as_of = case.as_of.isoformat()
-    priority = rs.priority_for(set(session.outcomes))
-    data: dict[str, Any] = {"schema": 1, "case": case.case, "as_of": as_of, "edition": rs.edition.id}
-    if v2:
-        data["edition_status"] = rs.edition.status
-    data["ruleset"] = rs.digest
-    data["priority"] = priority
-    data["outcomes"] = outcomes
-    if v2:
-        data["open"] = [o.to_data() for o in (_open(rs, session) if opened is None else opened)]
-    data["trace"] = [{"rule": rule, "facts": facts, "concluded": concluded} for rule, facts, concluded in session.trace]
-    return data
-
-
-_PLAIN_RULESETS: dict[str, bool] = {}
-"""Per rule set (by digest): whether everything a decision shows of it is text (`_written` may write it)."""
-
-
-def _plain_ruleset(rs: RuleSet) -> bool:
-    """True when the edition, priorities and every concluding rule's shown fields and texts are text."""
-    found = _PLAIN_RULESETS.get(rs.digest)
-    if found is None:
-        shown: list[Any] = [rs.edition.id, rs.edition.status, rs.digest, rs.priority_default,
-                            *(level for level, _code in rs.priority_levels),
-                            *(info.kind for info in rs.outcomes.values())]
-        for rule in rs.rules:
-            if rule.concludes:
-                shown += [rule.concludes, rule.id, rule.citation, *(v.text for v in rule.text + rule.adviser_note)]
-                shown += [value for source in rule.sources for value in source.public().values()]
-        found = all(type(value) is str for value in shown)
-        if len(_PLAIN_RULESETS) > 256:
-            _PLAIN_RULESETS.clear()
-        _PLAIN_RULESETS[rs.digest] = found
-    return found
-
-
-_SHOWN: dict[str, dict[tuple[str | None, str], tuple[Any, ...]]] = {}
-"""Per rule set (by digest), what a decision shows of each outcome's rule that no case changes."""
-
-
-def _shown(rs: RuleSet) -> dict[tuple[str | None, str], tuple[Any, ...]]:
-    """Each (outcome code, rule id): the outcome's kind, the rule's public sources and whether its texts vary;
-    under (None, digest) the derived facts all unanswered (the look-up texts' variants start from)."""
-    found = _SHOWN.get(rs.digest)
-    if found is None:
-        found = {(rule.concludes, rule.id): (rs.outcomes[rule.concludes].kind,
-                                             tuple(c.public() for c in rule.sources),
-                                             len(rule.text) > 1 or len(rule.adviser_note) > 1)
-                 for rule in rs.rules if rule.concludes}
-        found[None, rs.digest] = ((), {name: C.UNANSWERED for name in rs.derived_names}, False)
-        if len(_SHOWN) > 256:  # replaying many recorded rule sets: memory stays bounded
-            _SHOWN.clear()
-        _SHOWN[rs.digest] = found
-    return found
+def _whole(case: Case, rs: RuleSet, session: _Session, opened: tuple[OpenOutcome, ...] | None) -> str:
+    """The decision's JSON written whole from the session (what a template is checked against), or built."""
+    data = written_data(case, rs, session, opened)
+    if data is not None:
+        try:
+            return orjson.dumps(data).decode("utf-8")
+        except orjson.JSONEncodeError:
+            pass
+    return _decision(case, rs, session).to_json()
 
 
 _default: Engine | None = None

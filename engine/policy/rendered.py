@@ -97,13 +97,18 @@ def _json_value(value: Any) -> Any:
 
 @attrs.frozen
 class First:
-    """The first case of a class as durable_rules decided it, written straight from its session (#14)."""
+    """The first case of a class as durable_rules decided it, its decision written straight from the session into
+    the class's template (engine.policy.written, #14)."""
 
-    data: dict[str, Any]
-    """`Decision.to_data()`'s layout, every value plain (orjson writes it as the standard library does)."""
-    text: str
-    """The decision JSON: `data` written by orjson."""
-    summary: Summary
+    template: Template
+    whole: Callable[[], str]
+    """The decision's JSON written whole, by the road replay takes: what the template is checked against."""
+
+
+CHECKED = 64
+"""A rule set's first templates written straight from the session that are checked against the decision written
+whole (#14): if one ever differs, that rule set's classes are no longer kept and every case of it is written
+whole."""
 
 
 def _marked(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], int]:
@@ -309,6 +314,8 @@ class ClassCache:
         self._fine: dict[tuple[str, int, int], Template | None] = {}
         self._templates: dict[tuple[Any, ...], Template | None] = {}
         self._encoded: dict[tuple[type, Any], str] = {}
+        self._checks: dict[str, int] = {}
+        """Per rule set: how many more templates written from the session to check (-1: one differed)."""
         self.hits = 0
         self.misses = 0
 
@@ -368,7 +375,8 @@ class ClassCache:
         `decide` is given the case's open outcomes when the key has worked them out (None otherwise).
         """
         passed, unknown = self.truths(compiled, values)
-        fine = (compiled.ruleset.digest, passed, unknown)
+        digest = compiled.ruleset.digest
+        fine = (digest, passed, unknown)
         template = self._fine.get(fine)
         if template is None:
             key = self.key(compiled, passed, unknown, values)
@@ -376,11 +384,21 @@ class ClassCache:
             if template is None:
                 self.misses += 1
                 first = decide(key[3] if len(key) > 3 else None)  # `key` ends with the open outcomes, if any
-                own = Rendered.of(first) if isinstance(first, Decision) else \
-                    Rendered(first.text, values["as_of"].isoformat(), first.summary)
-                made = self._template(first) if key not in self._templates else None
-                if made is None or self._fill(made, case_ref, values) != own:
-                    return own  # a template is kept only once it gives its own case's decision exactly
+                if isinstance(first, Decision):
+                    own = Rendered.of(first)
+                    made = self._template(first)
+                    if made is None or self._fill(made, case_ref, values) != own:
+                        return own  # a template is kept only once it gives its own case's decision exactly
+                else:
+                    made = first.template
+                    own = self._fill(made, case_ref, values)
+                    checks = self._checks.get(digest, CHECKED)
+                    if checks != 0:
+                        whole = first.whole()
+                        if checks < 0 or whole != own.text:  # this rule set's cases are written whole from now on
+                            self._checks[digest] = -1
+                            return Rendered(whole, own.as_of, own.summary)
+                        self._checks[digest] = checks - 1
                 if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
                     self._templates.clear()  # memory stays flat on any caseload: start the classes again
                     self._fine.clear()
@@ -391,23 +409,18 @@ class ClassCache:
         self.hits += 1
         return self._fill(template, case_ref, values)
 
-    def _template(self, first: Decision | First) -> Template | None:
-        """The decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
+    def _template(self, first: Decision) -> Template | None:
+        """A built decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
 
         The JSON is cut at the markers by one C-level split; a template is kept only if exactly the markers
         put in were found (no other text looks like one).
         """
-        if isinstance(first, Decision):
-            data, markers, count = _marked(first.to_data())
-            text, summary = jsonfast.compact(data, nan_free=True), Summary.of(first)
-        else:  # plain values, and the marker strings orjson writes as the standard library does
-            data, markers, count = _marked(first.data)
-            text, summary = orjson.dumps(data).decode("utf-8"), first.summary
-        cut = _HOLE.split(text)
+        data, markers, count = _marked(first.to_data())
+        cut = _HOLE.split(jsonfast.compact(data, nan_free=True))
         slots = [int(n) for n in cut[1::2]]
         if len(slots) != count or next(iter(markers)) != "case":
             return None
-        return Template(tuple(cut[::2]), operator.itemgetter(*slots, len(markers)), tuple(markers), summary)
+        return Template(tuple(cut[::2]), operator.itemgetter(*slots, len(markers)), tuple(markers), Summary.of(first))
 
     def _encode(self, value: Any) -> str:
         """One value as the decision JSON writes it (memoised: the values of a caseload repeat)."""
