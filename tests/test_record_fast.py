@@ -12,6 +12,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine import packing
 from engine.casebook import audit, compact
 from engine.casebook.book import CaseBook
 from engine.casebook.db import protected_triggers
@@ -112,9 +113,9 @@ def stored_dictionary() -> str:
 def test_a_dictionary_made_once_packs_exactly_as_one_loaded_for_each_value(stored_dictionary: str, text: str,
                                                                         repeat: int) -> None:
     """The packer's compressor keeps its dictionary's tables: the frames are those of loading it afresh."""
-    loaded = zstandard.ZstdCompressor(level=compact.LEVEL, dict_data=compact._dictionary(stored_dictionary),
-                                      **compact._frame_options())
-    made_once = compact._compressor(stored_dictionary, compact.LEVEL)
+    loaded = zstandard.ZstdCompressor(level=compact.LEVEL, dict_data=packing.zstd_dictionary(stored_dictionary),
+                                      **packing.frame_options())
+    made_once = packing._compressor(stored_dictionary, compact.LEVEL)
     data = (text * repeat).encode("utf-8", "surrogatepass")
     assert made_once.compress(data) == loaded.compress(data)
 
@@ -173,3 +174,39 @@ def test_a_write_longer_than_one_statement_keeps_its_order_and_is_whole_or_nothi
         book.record_many(items, "T1")
     assert counts() == before
     book.close()
+
+
+def _decided_lines(count: int, seed: int) -> list[tuple[str, int, str]]:
+    from engine.intake.generate import generate_cases
+
+    return [("in.jsonl", n, json.dumps(data)) for n, data in enumerate(generate_cases(count, seed), start=1)]
+
+
+def test_a_decision_a_batch_worker_packs_is_stored_as_the_book_would_pack_it(tmp_path: Path) -> None:
+    """Workers pack decisions with the book's dictionaries (#14): the same stored bytes as packing while recording,
+    and a worker's form under another dictionary of the book is packed again with the right one."""
+    from engine.casebook.batch import run_batch
+    from engine.casebook.records import Prepared, _stored_decision
+    from engine.intake.bulk import decide_chunk
+
+    lines = _decided_lines(300, 8)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(text + "\n" for _s, _n, text in lines), encoding="utf-8")
+    with CaseBook(tmp_path / "b.db", training=True) as book:
+        run_batch(source, book, "T", workers=1)
+        dictionaries = compact.dictionaries(book.conn)
+        stored = {ref: decision for ref, decision in book.conn.execute("SELECT ref, decision FROM decisions")}
+        assert len(dictionaries) >= 2 and all(compact.is_compact(d) for d in stored.values())
+        packed = [Prepared(*fields) for _line, fields in decide_chunk(lines, True, dictionaries)]
+        unpacked = {p.ref: p for _line, fields in decide_chunk(lines, True) for p in [Prepared(*fields)]}
+        for item in packed:
+            assert compact.is_compact(item.decision) and item.decision == stored[item.ref]
+            assert compact.expand(book.conn, item.decision) == unpacked[item.ref].decision
+            assert item.decision_hash == unpacked[item.ref].decision_hash
+        item = packed[0]
+        other = next(digest for digest in dictionaries if digest != item.ruleset)
+        foreign = compact.Packer(dictionaries[other][0], other, dictionaries[other][1]).pack(unpacked[item.ref].decision)
+        assert compact.ident_of(foreign) == dictionaries[other][0] != dictionaries[item.ruleset][0]
+        right = compact.Packer(dictionaries[item.ruleset][0], item.ruleset, dictionaries[item.ruleset][1])
+        assert _stored_decision(book.conn, foreign, right) == stored[item.ref]
+        assert _stored_decision(book.conn, foreign, None) == unpacked[item.ref].decision

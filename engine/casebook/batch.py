@@ -18,10 +18,11 @@ from typing import IO
 import attrs
 
 from engine import collect
+from engine.casebook import compact
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared
 from engine.errors import InputError, StorageError, storage_problem
-from engine.intake.bulk import Decided, Item, decide_chunk, decide_task
+from engine.intake.bulk import Decided, Dictionaries, Item, decide_chunk, decide_task
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
 from engine.policy.rulebook import RuleSet
 from engine.workers import in_order
@@ -136,11 +137,12 @@ def run_batch(
     workers = workers or (os.cpu_count() or 1)
     results: Generator[Decided, None, None]
     task = min(chunk, TASK)
+    known = _Dictionaries(book)
     if workers <= 1:
         results = (decide_chunk(c, cache) for c in _chunks(iter_items(path), task))
-    else:
-        results = in_order(decide_task, ((c, cache) for c in _chunks(iter_items(path), task)), workers,
-                           ahead=2 * workers + chunk // task, initializer=collect.for_bulk_worker)
+    else:  # workers pack each decision with the book's dictionary for its rule set, once the book has one
+        results = in_order(decide_task, ((c, cache, known.current) for c in _chunks(iter_items(path), task)),
+                           workers, ahead=2 * workers + chunk // task, initializer=collect.for_bulk_worker)
     try:
         prepared: list[Prepared] = []
         handled = 0
@@ -164,6 +166,7 @@ def run_batch(
                 last_line = line
                 if handled >= chunk:
                     _record(book, prepared, rulesets, adviser, summary)
+                    known.update(prepared)
                     summary.last_line = last_line
                     on_progress(handled)
                     prepared, handled = [], 0
@@ -177,6 +180,21 @@ def run_batch(
         results.close()  # stops the workers, if any
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+class _Dictionaries:
+    """The book's decision dictionaries as batch's workers are given them: read again once a chunk has recorded a
+    decision under a rule set the book had none for (the chunk's write stored it)."""
+
+    def __init__(self, book: CaseBook) -> None:
+        self.book = book
+        self.current: Dictionaries = compact.dictionaries(book.conn)
+        """What the tasks handed out from now on carry: never changed once handed out (it is read in another thread)."""
+
+    def update(self, recorded: list[Prepared]) -> None:
+        """Read the dictionaries again if a recorded decision's rule set had none before."""
+        if any(item.ruleset not in self.current for item in recorded):
+            self.current = compact.dictionaries(self.book.conn)
 
 
 def _record(book: CaseBook, prepared: list[Prepared], rulesets: dict[str, RuleSet], adviser: str,

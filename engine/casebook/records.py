@@ -40,6 +40,7 @@ class Prepared:
     priority: str
     outcomes: str
     decision: str
+    """The decision JSON, or its compact stored form when a batch worker packed it with this book's dictionary."""
     decision_hash: str
     announced: bool = False
     choices: str | None = None
@@ -161,7 +162,7 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
         decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
                         "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,
                         "priority": item.priority, "outcomes": item.outcomes,
-                        "decision": packer.pack(item.decision) if packer else item.decision,
+                        "decision": _stored_decision(conn, item.decision, packer),
                         "decision_hash": item.decision_hash, "adviser": adviser, "recorded_at": stamp}
         cases.append(tuple(case_row.values()))
         claimants.append((case_id, item.nino))
@@ -190,6 +191,18 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     seqs = audit.append_encoded(conn, os_user or adviser, stamp, events)
     insert_rows(conn, "INSERT INTO decision_events (decision, seq)", list(zip(ids, seqs, strict=True)))
     return ids
+
+
+def _stored_decision(conn: sqlite3.Connection, decision: str, packer: compact.Packer | None) -> str:
+    """A decision as its row stores it: packed with its rule set's dictionary (kept as it is when a worker already
+    packed it with that dictionary; whole when there is no packer)."""
+    if compact.is_compact(decision):
+        if packer is not None and compact.ident_of(decision) == packer.ident:
+            return decision
+        decision = compact.expand(conn, decision)
+        if not decision:
+            raise ValueError("a batch worker packed a decision this book cannot read")
+    return packer.pack(decision) if packer else decision
 
 
 def _body_json(body: dict[str, Any]) -> str:
