@@ -18,6 +18,7 @@ from engine.intake.generate import generate_cases
 from engine.intake.loader import RawCase
 from engine.intake.validate import build_case
 from engine.model.case import Case, input_values
+from engine.model.facts import Unknown
 from engine.policy.driver import Engine
 from engine.policy.rendered import ClassCache, Rendered
 from engine.policy.rulebook import RuleSet
@@ -206,3 +207,18 @@ def test_a_template_that_differs_from_the_decision_written_whole_is_never_used()
                                   lambda opened, m=member, v=member_values: engine._first(m, rs, v, opened))
         assert rendered.text == PLAIN.decide(member).to_json()
     assert len(classes) == 0 and classes.misses == 3 and classes.hits == 0
+
+
+def test_an_unknown_answer_that_leaves_nothing_open_is_the_class_of_a_case_without_one() -> None:
+    """A decision shows its open outcomes, not whether an answer was unknown: an unknown answer that leaves
+    nothing open is kept under the same class as none (#14), and every case still renders byte for byte."""
+    engine = Engine()
+    caseload = _generated(3000, 21)
+    for case in caseload:
+        assert engine.render(case).text == PLAIN.decide(case).to_json(), case.case
+    classes = engine.classes
+    assert classes is not None
+    assert all(len(key) == 3 or key[3] for key in classes._templates)
+    nothing_open = [case for case in caseload
+                    if any(isinstance(v, Unknown) for v in case.answers.values()) and not PLAIN.decide(case).open]
+    assert nothing_open  # the generated caseload has such cases, so the law is exercised

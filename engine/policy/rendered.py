@@ -360,6 +360,7 @@ class ClassCache:
         the choice counts unknown as not holding) and the open outcomes, which come only with an unknown
         answer and are worked out here by the same evaluator the decision uses. Nothing else of a case
         shows but the values in the holes, so two cases with the same key have the same template (#14).
+        No open outcome shows as none does: `render` keeps such a class under the key without them.
         """
         tests = self._of(compiled)
         fired = tests.fired(passed)
@@ -380,10 +381,13 @@ class ClassCache:
         template = self._fine.get(fine)
         if template is None:
             key = self.key(compiled, passed, unknown, values)
+            opened = key[3] if len(key) > 3 else None  # `key` ends with the open outcomes, if any
+            if opened == ():  # an unknown answer leaving nothing open: decided as a case without one (#14)
+                key = key[:3]
             template = self._templates.get(key)
             if template is None:
                 self.misses += 1
-                first = decide(key[3] if len(key) > 3 else None)  # `key` ends with the open outcomes, if any
+                first = decide(opened)
                 if isinstance(first, Decision):
                     own = Rendered.of(first)
                     made = self._template(first)
