@@ -72,3 +72,44 @@ def test_each_mode_draws_in_a_real_terminal_and_quits_on_ctrl_q(tmp_path, mode: 
     text = plain(screen + rest)
     assert code == 0
     assert b"Traceback" not in text and b"Error" not in text
+
+
+def test_the_app_leaves_when_its_terminal_goes_away_and_keeps_the_answers_as_a_draft(tmp_path) -> None:
+    """A closed window or a dropped connection: the app saves the open interview's answers as a draft and exits.
+
+    Started in its own session, as `make run` leaves it, the app gets no hang-up signal: the terminal only stops
+    answering (and Textual's input thread would spin on it for ever, holding the case book open)."""
+    db = tmp_path / "live.db"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "PATHWAYS_DB": str(tmp_path / "default.db")}
+    env.pop("TEXTUAL", None)
+    proc = subprocess.Popen([sys.executable, "-c", "from engine.cli import main; main()", "tui", "--db", str(db)],
+                            stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env, start_new_session=True)
+    os.close(slave)
+    closed = False
+    try:
+        assert b"palette" in plain(read_until(master, proc, lambda out: b"ADVISE" in out and b"palette" in out, 60))
+        os.write(master, b"n")
+        assert b"Case reference" in plain(read_until(master, proc, lambda out: b"Case reference" in out, 30))
+        os.write(master, b"TST-0300\r")
+        time.sleep(0.5)
+        os.write(master, b"\r")
+        time.sleep(0.5)
+        os.write(master, b"\r")
+        assert b"Which benefit" in plain(read_until(master, proc, lambda out: b"Which benefit" in out, 30))
+        os.write(master, b"\r")  # the first benefit on the list
+        assert b"How old" in plain(read_until(master, proc, lambda out: b"How old" in out, 30))
+        os.close(master)
+        closed = True
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if not closed:
+            os.close(master)
+    assert code == 0
+    with CaseBook(db) as book:
+        (draft,) = book.drafts()
+    assert draft.ref == "TST-0300" and len(draft.answers["answers"]) == 1

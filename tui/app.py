@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -34,6 +39,9 @@ MODE_TITLES = {"advise": "Advise", "train": "Train", "audit": "Audit (read-only)
 
 CRASH_MESSAGE = "pathways: internal error ({}); the app closed (no case data printed)"
 """The one line printed when the app fails unexpectedly (never a traceback with locals)."""
+
+TERMINAL_CHECK_SECONDS = 1.0
+"""How often the app checks that its terminal is still there (a closed window, a dropped connection)."""
 
 
 class PathwaysApp(App[None]):
@@ -69,9 +77,44 @@ class PathwaysApp(App[None]):
         self.locked = locked
 
     def on_mount(self) -> None:
-        """Open the starting mode (once its case book checks out) and check the terminal size."""
+        """Open the starting mode (once its case book checks out), check the terminal size and watch the terminal."""
         self.open_mode(self.start_mode)
         self.check_size()
+        self.watch_terminal()
+
+    # -- the terminal going away --------------------------------------------------------------------
+
+    def watch_terminal(self) -> None:
+        """When the app runs in a terminal, leave cleanly if the terminal goes away.
+
+        A closed window or a dropped connection sends a hang-up, except to an app started by `make run`
+        (make keeps it): the terminal then only stops answering, and Textual's input thread spins on it
+        for ever, holding the case book open. So the terminal is also looked at every second.
+        """
+        stdin = sys.__stdin__
+        if self.is_headless or stdin is None:
+            return
+        try:
+            fd = stdin.fileno()
+        except (OSError, ValueError):
+            return
+        if not os.isatty(fd):  # served in a browser, or input from a pipe: there is no terminal to lose
+            return
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.terminal_lost)
+        self.set_interval(TERMINAL_CHECK_SECONDS, partial(self.check_terminal, fd), name="terminal watch")
+
+    def check_terminal(self, fd: int) -> None:
+        """Leave if the terminal on `fd` no longer answers."""
+        if not os.isatty(fd):
+            self.terminal_lost()
+
+    def terminal_lost(self) -> None:
+        """The terminal is gone and nobody can be asked: keep each open interview's unrecorded answers as a draft
+        (resumed from the case list next time), then exit."""
+        for screen in self.unsaved_interviews():
+            screen.save_draft_now()  # a refusal is said on a screen nobody sees: nothing more can be done here
+        self.exit()
 
     # -- the case book checked before a mode uses it (#12) ---------------------------------------
 
