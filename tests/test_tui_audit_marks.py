@@ -155,6 +155,50 @@ def test_a_large_books_full_verify_runs_in_its_own_process_and_stops_when_supers
     assert verify_children() == [], "the verify process is stopped with its worker"
 
 
+async def test_a_quick_check_done_before_the_list_is_read_does_not_start_the_full_verify(tmp_path: Path,
+                                                                                         monkeypatch) -> None:
+    """On a big book the quick check (from the mark) is in before the decisions are read: redrawing the list with
+    its flags must not count as the list drawn, or the full verify competes with reading it (#14)."""
+    import threading
+    import time
+
+    state = tmp_path / "state"
+    db, _mark = marked_book(tmp_path, state)
+    quick_done = threading.Event()
+    listed_when_started: list[bool] = []
+    rows, since, full = data.decision_rows, data.verify_since, data.verify_full
+
+    def slow_rows(*args, **kwargs):
+        quick_done.wait(10)  # the list is read only after the quick check's result is in
+        time.sleep(0.3)
+        return rows(*args, **kwargs)
+
+    def quick(*args, **kwargs):
+        try:
+            return since(*args, **kwargs)
+        finally:
+            quick_done.set()
+
+    def spy(*args, **kwargs):
+        listed_when_started.append(bool(app.screen.rows))
+        return full(*args, **kwargs)
+
+    monkeypatch.setattr(data, "decision_rows", slow_rows)
+    monkeypatch.setattr(data, "verify_since", quick)
+    monkeypatch.setattr(data, "verify_full", spy)
+    app = app_for(tmp_path, "audit", audit_db=db, marks_dir=state)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(40):
+            if listed_when_started:
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen) and screen.verify_result is not None and screen.verify_result.ok
+        assert listed_when_started == [True]
+
+
 async def test_the_full_verify_starts_only_once_the_decisions_are_listed(tmp_path: Path, monkeypatch) -> None:
     state = tmp_path / "state"
     db, _mark = marked_book(tmp_path, state)

@@ -208,8 +208,16 @@ class AuditScreen(JobScreen):
         self.show_decisions([])
 
     def show_decisions(self, rows: list[DecisionRow]) -> None:
-        """Fill the table."""
+        """The decisions of the latest reload are read: fill the table, then start a full verify waiting for it."""
         self.rows = rows
+        self.draw_decisions()
+        self.listed = True
+        if self.full_waiting is not None:
+            start, self.full_waiting = self.full_waiting, None
+            start()
+
+    def draw_decisions(self) -> None:
+        """Fill the table with the decisions read, their rows flagged by the last verify."""
         table = self.query_one("#decisions", OpenTable)
         keep = table.current_key()
         table.clear()
@@ -219,10 +227,6 @@ class AuditScreen(JobScreen):
             table.add_row(self._id_cell(r.id, r.id in decisions, r.id in unvouched), safe(r.ref), safe(r.as_of),
                           safe(r.edition), safe(r.priority), safe(r.adviser), safe(r.recorded_at[:10]), key=str(r.id))
         table.restore(keep)
-        self.listed = True
-        if self.full_waiting is not None:
-            start, self.full_waiting = self.full_waiting, None
-            start()
 
     @property
     def marks_dir(self) -> Path:
@@ -336,7 +340,7 @@ class AuditScreen(JobScreen):
                 listing.append(safe(f"{n}. {problem}", "red"))
                 listing.append("\n")
             self.query_one("#problems", Static).update(listing)
-        self.show_decisions(self.rows)
+        self.draw_decisions()  # flagged anew; a list not read yet is not taken as drawn (the full verify waits for it)
         self.show_events(self.events)
 
     def verify_failed(self, text: str) -> None:
