@@ -101,3 +101,16 @@ def test_clean_leaves_nothing_a_terminal_would_act_on(text: str, keep: bool) -> 
     shown = clean(text, keep_newlines=keep)
     assert not unsafe_chars(shown, allow="\n" if keep else "")
     assert len(shown) == len(text)
+
+
+@pytest.mark.parametrize(("line", "key"), [("title: !!timestamp foo", "title"),
+                                           ("as_of: !!timestamp 2008-02-30x", "as_of"),
+                                           ("narrative: !!timestamp 20080230", "narrative")])
+def test_text_tagged_as_a_yaml_timestamp_is_refused_with_one_line(tmp_path: Path, capsys, line: str, key: str) -> None:
+    """`!!timestamp` on text that is no date made PyYAML fail inside (an internal error, found by the fuzz)."""
+    path = tmp_path / "c.yaml"
+    as_of = "" if key == "as_of" else "as_of: 2010-01-04\n"
+    path.write_text(f"schema: 1\ncase: X1\n{as_of}benefit: jsa\nclaimant:\n  age: 30\n{line}\n", encoding="utf-8")
+    result = run_main(capsys, "evaluate", str(path))
+    assert result.code == 2 and len(result.err.splitlines()) == 1
+    assert f"{key}: invalid YAML:" in result.err and "is not a date" in result.err

@@ -77,7 +77,12 @@ class _SafeLineLoader(yaml.SafeLoader):
     """PyYAML's safe loader, with impossible dates reported at their line."""
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> dt.date:
-        """A date or timestamp; an impossible one (2008-02-30) is an error with a position."""
+        """A date or timestamp; an impossible one (2008-02-30) is an error with a position, and so is text tagged
+        `!!timestamp` that is not one (PyYAML would fail on it with an AttributeError)."""
+        value = self.construct_scalar(node)
+        if not isinstance(value, str) or self.timestamp_regexp.match(value) is None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown_value(str(value))} is not a date (write YYYY-MM-DD)", node.start_mark)
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
