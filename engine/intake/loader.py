@@ -91,6 +91,15 @@ class _SafeLineLoader(yaml.SafeLoader):
             ) from None
 
 
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        """A decimal number (the validators then say where one is not allowed); text tagged `!!float` that is no
+        number is an error with a position, not a bare ValueError."""
+        try:
+            return float(super().construct_yaml_float(node))
+        except (ValueError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown_value(str(node.value))} is not a number", node.start_mark) from None
+
     def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool:
         """true or false only: YAML 1.1's yes, no, on, off, y and n are refused, not read as booleans."""
         value = self.construct_scalar(node)
@@ -116,6 +125,7 @@ _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]{0,99})", re.ASCII)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLineLoader.construct_yaml_timestamp)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:int", _SafeLineLoader.construct_yaml_int)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:bool", _SafeLineLoader.construct_yaml_bool)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:float", _SafeLineLoader.construct_yaml_float)
 
 
 def _yaml_lines(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int],
