@@ -222,3 +222,20 @@ def test_an_unknown_answer_that_leaves_nothing_open_is_the_class_of_a_case_witho
     nothing_open = [case for case in caseload
                     if any(isinstance(v, Unknown) for v in case.answers.values()) and not PLAIN.decide(case).open]
     assert nothing_open  # the generated caseload has such cases, so the law is exercised
+
+
+def test_templates_of_different_classes_hold_each_piece_of_text_once() -> None:
+    """Pieces of decision text recur across classes: the class cache keeps one copy of each (#14), so a batch
+    worker's memory grows with the distinct pieces, not with every class's whole decision."""
+    from engine.policy import written
+
+    written._JOINED.clear()
+    engine = Engine()
+    caseload = _generated(600, 13)
+    for case in caseload:
+        assert engine.render(case).text == PLAIN.decide(case).to_json(), case.case
+    classes = engine.classes
+    assert classes is not None
+    pieces = [piece for template in classes._templates.values() if template is not None for piece in template.pieces]
+    assert len(classes) > 100
+    assert len({id(piece) for piece in pieces}) == len(set(pieces)) < len(pieces) // 5

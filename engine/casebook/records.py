@@ -34,6 +34,7 @@ class Prepared:
     nino: str | None
     inputs: str
     inputs_hash: str
+    """The sha256 of `inputs` (a book with a key stores its keyed hash instead, made while recording)."""
     as_of: str
     edition: str
     ruleset: str
@@ -75,7 +76,7 @@ def record(conn: sqlite3.Connection, prepared: list[Prepared], rulesets: dict[st
     """
     hashes = [keyed.text_hash(item.inputs) for item in prepared] if keyed is not None else \
         [item.inputs_hash for item in prepared]  # the inputs hash each case is stored with
-    plain = [sha256_text(item.inputs) for item in prepared] if skip_recorded and keyed is not None else hashes
+    plain = [item.inputs_hash for item in prepared] if skip_recorded and keyed is not None else hashes
     seen: set[tuple[str, str]] = already_recorded(conn, prepared, hashes, plain) if skip_recorded else set()
     fresh, fresh_hashes = [], []
     for item, inputs_hash, unkeyed in zip(prepared, hashes, plain, strict=True):

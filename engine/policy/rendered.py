@@ -283,7 +283,8 @@ def _bits(tests: tuple[tuple[int, C.Test], ...], unknown_bit: int, value: Any) -
 
 
 LIMIT = 40_000
-"""Classes kept at most (a template is a few KB): 100,000 generated cases make about 26,500."""
+"""Classes kept at most (a template's own objects take about 2 KB, its text pieces being shared with other templates':
+engine.policy.written): 100,000 generated cases make about 25,000."""
 
 
 def _reference(case_ref: str) -> str:
@@ -373,7 +374,7 @@ class ClassCache:
                decide: Callable[[tuple[OpenOutcome, ...] | None], Decision | First]) -> Rendered:
         """The case's decision: from its class's template, or decided by `decide` (durable_rules) and kept.
 
-        `decide` is given the case's open outcomes when the key has worked them out (None otherwise).
+        `decide` is given the case's open outcomes, from the key (none where no answer is unknown).
         """
         passed, unknown = self.truths(compiled, values)
         digest = compiled.ruleset.digest
@@ -381,7 +382,7 @@ class ClassCache:
         template = self._fine.get(fine)
         if template is None:
             key = self.key(compiled, passed, unknown, values)
-            opened = key[3] if len(key) > 3 else None  # `key` ends with the open outcomes, if any
+            opened = key[3] if len(key) > 3 else ()  # `key` ends with the open outcomes (none without an unknown)
             if opened == ():  # an unknown answer leaving nothing open: decided as a case without one (#14)
                 key = key[:3]
             template = self._templates.get(key)
