@@ -87,7 +87,8 @@ def test_refusal_names_the_line_of_the_key(tmp_path: Path, capsys) -> None:
     ("name", "content"),
     [("empty.yaml", b""), ("blank.json", b"  \n"), ("binary.yaml", b"\x00\x01\x02\xff"),
      ("latin1.yaml", "schema: 1\ncase: caf\xe9\n".encode("latin-1")), ("case.txt", b"schema: 1\n"),
-     ("bad.json", b'{"schema": 1, "case": '), ("nan.json", b'{"schema": NaN}')],
+     ("bad.json", b'{"schema": 1, "case": '), ("nan.json", b'{"schema": NaN}'),
+     ("bom.json", b'\xef\xbb\xbf{"schema": 1}'), ("twice.json", b'{"schema": 1, "schema": 1}')],
 )
 def test_unreadable_files_are_refused(name: str, content: bytes, tmp_path: Path, capsys) -> None:
     path = tmp_path / name
