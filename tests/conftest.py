@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,10 +16,11 @@ from engine.intake.scenarios import iter_cases
 from engine.policy.driver import default_engine
 
 # Every book a test makes writes its pseudonym key file (and `audit verify` its verification mark) here, never
-# into the user's config or state folder;
-# subprocesses inherit it.
-os.environ["PATHWAYS_KEY_DIR"] = tempfile.mkdtemp(prefix="pathways-test-keys-")
-os.environ["PATHWAYS_STATE_DIR"] = tempfile.mkdtemp(prefix="pathways-test-state-")
+# into the user's config or state folder; subprocesses inherit it. Both go when the test run ends (test books'
+# keys are secrets too, and every run left two folders behind).
+for _variable, _prefix in (("PATHWAYS_KEY_DIR", "pathways-test-keys-"), ("PATHWAYS_STATE_DIR", "pathways-test-state-")):
+    os.environ[_variable] = tempfile.mkdtemp(prefix=_prefix)
+    atexit.register(shutil.rmtree, os.environ[_variable], ignore_errors=True)
 
 
 def record_scenarios(book: CaseBook, limit: int | None = None) -> list[int]:
