@@ -34,6 +34,17 @@ def _generated(count: int, seed: int) -> list[Case]:
     return [build_case(RawCase(d, "generated", None, lambda _p: None)) for d in generate_cases(count, seed)]
 
 
+def _rendered_by_class(caseload: list[Case]) -> ClassCache:
+    """Render every case of the caseload by class on a fresh engine, each byte for byte what durable_rules decides;
+    the class cache that rendered them."""
+    engine = Engine()
+    for case in caseload:
+        assert engine.render(case).text == PLAIN.decide(case).to_json(), case.case
+    classes = engine.classes
+    assert classes is not None
+    return classes
+
+
 def _same_class(case: Case) -> list[Case]:
     """Other cases of the case's class: another reference, and other ages and dates passing the same tests."""
     rs = CACHED.ruleset_for(case)
@@ -212,12 +223,8 @@ def test_a_template_that_differs_from_the_decision_written_whole_is_never_used()
 def test_an_unknown_answer_that_leaves_nothing_open_is_the_class_of_a_case_without_one() -> None:
     """A decision shows its open outcomes, not whether an answer was unknown: an unknown answer that leaves
     nothing open is kept under the same class as none (#14), and every case still renders byte for byte."""
-    engine = Engine()
     caseload = _generated(3000, 21)
-    for case in caseload:
-        assert engine.render(case).text == PLAIN.decide(case).to_json(), case.case
-    classes = engine.classes
-    assert classes is not None
+    classes = _rendered_by_class(caseload)
     assert all(len(key) == 3 or key[3] for key in classes._templates)
     nothing_open = [case for case in caseload
                     if any(isinstance(v, Unknown) for v in case.answers.values()) and not PLAIN.decide(case).open]
@@ -230,12 +237,7 @@ def test_templates_of_different_classes_hold_each_piece_of_text_once() -> None:
     from engine.policy import written
 
     written._JOINED.clear()
-    engine = Engine()
-    caseload = _generated(600, 13)
-    for case in caseload:
-        assert engine.render(case).text == PLAIN.decide(case).to_json(), case.case
-    classes = engine.classes
-    assert classes is not None
+    classes = _rendered_by_class(_generated(600, 13))
     pieces = [piece for template in classes._templates.values() if template is not None for piece in template.pieces]
     assert len(classes) > 100
     assert len({id(piece) for piece in pieces}) == len(set(pieces)) < len(pieces) // 5
