@@ -241,3 +241,25 @@ def test_templates_of_different_classes_hold_each_piece_of_text_once() -> None:
     pieces = [piece for template in classes._templates.values() if template is not None for piece in template.pieces]
     assert len(classes) > 100
     assert len({id(piece) for piece in pieces}) == len(set(pieces)) < len(pieces) // 5
+
+
+def test_a_chunk_rendered_in_passes_gives_what_one_case_at_a_time_gives() -> None:
+    """A batch worker renders a chunk's cases of one rule set in passes (the known classes, then the new ones in
+    order, then every template filled, #14): each case is byte for byte durable_rules' decision, a class new in
+    the chunk is decided once however many of its cases the chunk holds, and the class cache ends as it would
+    case by case."""
+    caseload = _generated(1500, 31)
+    caseload += [attrs.evolve(case, case=f"{case.case}-AGAIN") for case in caseload[::3]]  # repeats in one chunk
+    in_passes, one_by_one = Engine(), Engine()
+    by_ruleset: dict[str, list[Case]] = {}
+    for case in caseload:
+        by_ruleset.setdefault(in_passes.ruleset_for(case).digest, []).append(case)
+    assert len(by_ruleset) > 1
+    for chunk in by_ruleset.values():
+        rendered = in_passes.render_all(chunk, in_passes.ruleset_for(chunk[0]))
+        assert [r.text for r in rendered] == [PLAIN.decide(case).to_json() for case in chunk]
+        assert rendered == [one_by_one.render(case) for case in chunk]
+    passes, single = in_passes.classes, one_by_one.classes
+    assert passes is not None and single is not None
+    assert (passes.misses, passes.hits, len(passes)) == (single.misses, single.hits, len(single))
+    assert passes.hits > passes.misses > 0

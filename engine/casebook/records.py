@@ -154,11 +154,13 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
     hashes = inputs_hashes if inputs_hashes is not None else [item.inputs_hash for item in items]
     cases, claimants, decisions, chosen, ids, events = [], [], [], [], [], []
-    for item, inputs_hash in zip(items, hashes, strict=True):
+    stored = [packers[item.ruleset].pack(item.inputs) for item in items] if packers else \
+        [item.inputs for item in items]
+    for item, inputs_hash, inputs in zip(items, hashes, stored, strict=True):
         case_id += 1
         decision_id += 1
         packer = packers[item.ruleset] if packers else None
-        case_row = {"id": case_id, "ref": item.ref, "inputs": packer.pack(item.inputs) if packer else item.inputs,
+        case_row = {"id": case_id, "ref": item.ref, "inputs": inputs,
                     "inputs_hash": inputs_hash, "recorded_at": stamp}
         decision_row = {"id": decision_id, "case_id": case_id, "ref": item.ref, "as_of": item.as_of,
                         "edition": item.edition, "ruleset": item.ruleset, "engine_version": __version__,

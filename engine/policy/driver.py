@@ -16,9 +16,11 @@ batch (#14). `Engine(keep_sessions=False)` makes and deletes one session per cas
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import durable_rules_engine as dre
@@ -197,12 +199,20 @@ class Engine:
         rs = self.ruleset_for(case)
         if not cache:
             return Rendered.of(self.decide(case, rs))
+        return self.render_all([case], rs)[0]
+
+    def render_all(self, cases: Sequence[Case], rs: RuleSet) -> list[Rendered]:
+        """`render` (with the class cache) of each case, all decided under the rule set `rs`: in passes over the
+        cases (engine.policy.rendered, `ClassCache.render_all`)."""
         if self._classes is None:
             self._classes = ClassCache()
         with self._lock:
             compiled, _handle = self._handle(rs)
-        values = input_values(case)
-        return self._classes.render(compiled, case.case, values, lambda opened: self._first(case, rs, values, opened))
+        jobs = []
+        for case in cases:
+            values = input_values(case)
+            jobs.append((case.case, values, functools.partial(self._first, case, rs, values)))
+        return self._classes.render_all(compiled, jobs)
 
     def _first(self, case: Case, rs: RuleSet, values: dict[str, Any],
                opened: tuple[OpenOutcome, ...] | None) -> Decision | First:

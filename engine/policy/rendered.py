@@ -18,7 +18,7 @@ import itertools
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -299,6 +299,10 @@ def _reference(case_ref: str) -> str:
         return jsonfast.compact(case_ref)
 
 
+Decide = Callable[[tuple[OpenOutcome, ...] | None], "Decision | First"]
+"""How a class's first case is decided: given its open outcomes, durable_rules' decision (or its template)."""
+
+
 class ClassCache:
     """Decisions by class for one engine: keys cases by the truths of their rule sets' tests, keeps templates.
 
@@ -376,43 +380,74 @@ class ClassCache:
 
         `decide` is given the case's open outcomes, from the key (none where no answer is unknown).
         """
-        passed, unknown = self.truths(compiled, values)
+        return self.render_all(compiled, [(case_ref, values, decide)])[0]
+
+    def render_all(self, compiled: Compiled, cases: Sequence[tuple[str, Mapping[str, Any], Decide]]) -> list[Rendered]:
+        """`render` for each case of one rule set, in three passes: the classes already known, then the others in
+        order (durable_rules decides each new one), then every template filled (#14: each pass keeps its own tables
+        in the processor's caches, where one case after another took each in turn)."""
+        digest = compiled.ruleset.digest
+        fine_of = self._fine.get
+        found: list[Template | Rendered | None] = []
+        later: list[tuple[int, int, int]] = []
+        for index, (_ref, values, _decide) in enumerate(cases):
+            passed, unknown = self.truths(compiled, values)
+            template = fine_of((digest, passed, unknown))
+            if template is None:
+                later.append((index, passed, unknown))
+            found.append(template)
+        for index, passed, unknown in later:
+            case_ref, values, decide = cases[index]
+            found[index] = self._class_of(compiled, case_ref, values, decide, passed, unknown)
+        out: list[Rendered] = []
+        for made, (case_ref, values, _decide) in zip(found, cases, strict=True):
+            if isinstance(made, Template):
+                self.hits += 1
+                out.append(self._fill(made, case_ref, values))
+            else:
+                out.append(made)  # type: ignore[arg-type]  # a first case, rendered when its class was made
+        return out
+
+    def _class_of(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any], decide: Decide, passed: int,
+                  unknown: int) -> Template | Rendered:
+        """The template of a case new at the finest level (its class's, or made from durable_rules' decision of
+        it), or the case's own decision when it is its class's first or its template is not kept."""
         digest = compiled.ruleset.digest
         fine = (digest, passed, unknown)
-        template = self._fine.get(fine)
-        if template is None:
-            key = self.key(compiled, passed, unknown, values)
-            opened = key[3] if len(key) > 3 else ()  # `key` ends with the open outcomes (none without an unknown)
-            if opened == ():  # an unknown answer leaving nothing open: decided as a case without one (#14)
-                key = key[:3]
-            template = self._templates.get(key)
-            if template is None:
-                self.misses += 1
-                first = decide(opened)
-                if isinstance(first, Decision):
-                    own = Rendered.of(first)
-                    made = self._template(first)
-                    if made is None or self._fill(made, case_ref, values) != own:
-                        return own  # a template is kept only once it gives its own case's decision exactly
-                else:
-                    made = first.template
-                    own = self._fill(made, case_ref, values)
-                    checks = self._checks.get(digest, CHECKED)
-                    if checks != 0:
-                        whole = first.whole()
-                        if checks < 0 or whole != own.text:  # this rule set's cases are written whole from now on
-                            self._checks[digest] = -1
-                            return Rendered(whole, own.as_of, own.summary)
-                        self._checks[digest] = checks - 1
-                if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
-                    self._templates.clear()  # memory stays flat on any caseload: start the classes again
-                    self._fine.clear()
-                self._templates[key] = self._fine[fine] = made
-                return own
+        template = self._fine.get(fine)  # a case earlier in the same call may have made it
+        if template is not None:
+            return template
+        key = self.key(compiled, passed, unknown, values)
+        opened = key[3] if len(key) > 3 else ()  # `key` ends with the open outcomes (none without an unknown)
+        if opened == ():  # an unknown answer leaving nothing open: decided as a case without one (#14)
+            key = key[:3]
+        template = self._templates.get(key)
+        if template is not None:
             if len(self._fine) < 4 * self.limit:
                 self._fine[fine] = template
-        self.hits += 1
-        return self._fill(template, case_ref, values)
+            return template
+        self.misses += 1
+        first = decide(opened)
+        if isinstance(first, Decision):
+            own = Rendered.of(first)
+            made = self._template(first)
+            if made is None or self._fill(made, case_ref, values) != own:
+                return own  # a template is kept only once it gives its own case's decision exactly
+        else:
+            made = first.template
+            own = self._fill(made, case_ref, values)
+            checks = self._checks.get(digest, CHECKED)
+            if checks != 0:
+                whole = first.whole()
+                if checks < 0 or whole != own.text:  # this rule set's cases are written whole from now on
+                    self._checks[digest] = -1
+                    return Rendered(whole, own.as_of, own.summary)
+                self._checks[digest] = checks - 1
+        if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
+            self._templates.clear()  # memory stays flat on any caseload: start the classes again
+            self._fine.clear()
+        self._templates[key] = self._fine[fine] = made
+        return own
 
     def _template(self, first: Decision) -> Template | None:
         """A built decision's JSON cut at every per-case value: the same encoder, so the same bytes once filled.
