@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import zstandard
 from hypothesis import given, settings
@@ -183,10 +184,11 @@ def _decided_lines(count: int, seed: int) -> list[tuple[str, int, str]]:
 
 
 def test_a_decision_a_batch_worker_packs_is_stored_as_the_book_would_pack_it(tmp_path: Path) -> None:
-    """Workers pack decisions with the book's dictionaries (#14): the same stored bytes as packing while recording,
-    and a worker's form under another dictionary of the book is packed again with the right one."""
+    """Workers pack decisions and their cases' inputs with the book's dictionaries (#14): the same stored bytes as
+    packing while recording, and a worker's form under another dictionary of the book is packed again with the
+    right one."""
     from engine.casebook.batch import run_batch
-    from engine.casebook.records import Prepared, _stored_decision
+    from engine.casebook.records import Prepared, _stored_decision, _stored_inputs
     from engine.intake.bulk import decide_chunk
 
     lines = _decided_lines(300, 8)
@@ -196,6 +198,7 @@ def test_a_decision_a_batch_worker_packs_is_stored_as_the_book_would_pack_it(tmp
         run_batch(source, book, "T", workers=1)
         dictionaries = compact.dictionaries(book.conn)
         stored = {ref: decision for ref, decision in book.conn.execute("SELECT ref, decision FROM decisions")}
+        stored_inputs = {ref: inputs for ref, inputs in book.conn.execute("SELECT ref, inputs FROM cases")}
         assert len(dictionaries) >= 2 and all(compact.is_compact(d) for d in stored.values())
         packed = [Prepared(*fields) for _line, fields in decide_chunk(lines, True, dictionaries)]
         unpacked = {p.ref: p for _line, fields in decide_chunk(lines, True) for p in [Prepared(*fields)]}
@@ -203,6 +206,8 @@ def test_a_decision_a_batch_worker_packs_is_stored_as_the_book_would_pack_it(tmp
             assert compact.is_compact(item.decision) and item.decision == stored[item.ref]
             assert compact.expand(book.conn, item.decision) == unpacked[item.ref].decision
             assert item.decision_hash == unpacked[item.ref].decision_hash
+            assert item.packed_inputs == stored_inputs[item.ref] and compact.is_compact(item.packed_inputs)
+            assert item.inputs == unpacked[item.ref].inputs and unpacked[item.ref].packed_inputs is None
         item = packed[0]
         other = next(digest for digest in dictionaries if digest != item.ruleset)
         foreign = compact.Packer(dictionaries[other][0], other, dictionaries[other][1]).pack(unpacked[item.ref].decision)
@@ -210,3 +215,7 @@ def test_a_decision_a_batch_worker_packs_is_stored_as_the_book_would_pack_it(tmp
         right = compact.Packer(dictionaries[item.ruleset][0], item.ruleset, dictionaries[item.ruleset][1])
         assert _stored_decision(book.conn, foreign, right) == stored[item.ref]
         assert _stored_decision(book.conn, foreign, None) == unpacked[item.ref].decision
+        foreign_inputs = compact.Packer(dictionaries[other][0], other, dictionaries[other][1]).pack(item.inputs)
+        assert compact.is_compact(foreign_inputs) and foreign_inputs != stored_inputs[item.ref]
+        assert _stored_inputs(attrs.evolve(item, packed_inputs=foreign_inputs), right) == stored_inputs[item.ref]
+        assert _stored_inputs(attrs.evolve(item, packed_inputs=None), right) == stored_inputs[item.ref]

@@ -45,6 +45,8 @@ class Prepared:
     decision_hash: str
     announced: bool = False
     choices: str | None = None
+    packed_inputs: str | None = None
+    """`inputs` in its compact stored form, when a batch worker packed them with this book's dictionary (#14)."""
 
     @property
     def synthetic(self) -> bool:
@@ -154,7 +156,7 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     decision_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
     hashes = inputs_hashes if inputs_hashes is not None else [item.inputs_hash for item in items]
     cases, claimants, decisions, chosen, ids, events = [], [], [], [], [], []
-    stored = [packers[item.ruleset].pack(item.inputs) for item in items] if packers else \
+    stored = [_stored_inputs(item, packers[item.ruleset]) for item in items] if packers else \
         [item.inputs for item in items]
     for item, inputs_hash, inputs in zip(items, hashes, stored, strict=True):
         case_id += 1
@@ -194,6 +196,15 @@ def _insert(conn: sqlite3.Connection, items: list[Prepared], adviser: str,
     seqs = audit.append_encoded(conn, os_user or adviser, stamp, events)
     insert_rows(conn, "INSERT INTO decision_events (decision, seq)", list(zip(ids, seqs, strict=True)))
     return ids
+
+
+def _stored_inputs(item: Prepared, packer: compact.Packer) -> str:
+    """A case's inputs as its row stores them: packed with its rule set's dictionary (as a batch worker packed
+    them, when it used that dictionary)."""
+    packed = item.packed_inputs
+    if packed is not None and compact.ident_of(packed) == packer.ident:
+        return packed
+    return packer.pack(item.inputs)
 
 
 def _stored_decision(conn: sqlite3.Connection, decision: str, packer: compact.Packer | None) -> str:

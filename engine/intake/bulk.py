@@ -45,7 +45,8 @@ def decide_chunk(items: list[Item], cache: bool = True, dictionaries: Dictionari
     """Parse, validate, decide and prepare each case; a refusal becomes its message.
 
     A decision under a rule set the book has a dictionary for (`dictionaries`) is prepared in its compact stored
-    form, packed here rather than by the process recording it (#14): a fifth of the bytes to pass back.
+    form, packed here rather than by the process recording it (#14): a fifth of the bytes to pass back. Its
+    case's inputs are packed here too, and passed back beside their text (which the book's keyed hash is of).
 
     The chunk goes through in passes, each over every case: read, then decided one rule set at a time (in
     input order within each), then the stored inputs and hashes, then packed; the answers come back in input
@@ -82,8 +83,9 @@ def decide_chunk(items: list[Item], cache: bool = True, dictionaries: Dictionari
     packers = _packers(dictionaries or {})
     for digest, index, fields in prepared:
         packer = packers.get(digest)
-        packed = fields if packer is None else (*fields[:9], packer.pack(fields[9]), *fields[10:])
-        out[index] = (items[index][1], packed)
+        if packer is not None:  # the decision packed in place, the inputs' packed form added (Prepared.packed_inputs)
+            fields = (*fields[:9], packer.pack(fields[9]), *fields[10:], packer.pack(fields[2]))
+        out[index] = (items[index][1], fields)
     answers: Decided = [answer for answer in out if answer is not None]
     if len(answers) != len(items):
         raise RuntimeError("a batch case was neither decided nor refused")
