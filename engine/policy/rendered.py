@@ -383,9 +383,13 @@ class ClassCache:
         return self.render_all(compiled, [(case_ref, values, decide)])[0]
 
     def render_all(self, compiled: Compiled, cases: Sequence[tuple[str, Mapping[str, Any], Decide]]) -> list[Rendered]:
-        """`render` for each case of one rule set, in three passes: the classes already known, then the others in
-        order (durable_rules decides each new one), then every template filled (#14: each pass keeps its own tables
-        in the processor's caches, where one case after another took each in turn)."""
+        """`render` for each case of one rule set, in passes over the cases: the classes already known at the
+        finest level; the class key of each other case (which the three-valued evaluator may work on); the first
+        case of each new class decided by durable_rules, in order; then every template filled.
+
+        Each pass keeps its own tables in the processor's caches, where one case after another took each in turn
+        (#14). The decisions, and the classes decided and kept, are what rendering one case at a time gives.
+        """
         digest = compiled.ruleset.digest
         fine_of = self._fine.get
         found: list[Template | Rendered | None] = []
@@ -396,9 +400,23 @@ class ClassCache:
             if template is None:
                 later.append((index, passed, unknown))
             found.append(template)
+        keys: dict[tuple[str, int, int], tuple[Any, ...]] = {}
+        new: dict[tuple[Any, ...], list[tuple[int, tuple[str, int, int]]]] = {}
         for index, passed, unknown in later:
-            case_ref, values, decide = cases[index]
-            found[index] = self._class_of(compiled, case_ref, values, decide, passed, unknown)
+            fine = (digest, passed, unknown)
+            key = keys.get(fine)
+            if key is None:
+                key = keys[fine] = self._key(compiled, passed, unknown, cases[index][1])
+                template = self._templates.get(key)
+                if template is not None:
+                    found[index] = self._kept_fine(fine, template)
+                    continue
+            new.setdefault(key, []).append((index, fine))
+        for key, waiting in new.items():  # a new class's first case, then the others of the class in the call
+            for index, fine in waiting:
+                template = self._templates.get(key)
+                found[index] = self._kept_fine(fine, template) if template is not None else \
+                    self._decided(compiled, key, fine, *cases[index])
         out: list[Rendered] = []
         for made, (case_ref, values, _decide) in zip(found, cases, strict=True):
             if isinstance(made, Template):
@@ -408,24 +426,24 @@ class ClassCache:
                 out.append(made)  # type: ignore[arg-type]  # a first case, rendered when its class was made
         return out
 
-    def _class_of(self, compiled: Compiled, case_ref: str, values: Mapping[str, Any], decide: Decide, passed: int,
-                  unknown: int) -> Template | Rendered:
-        """The template of a case new at the finest level (its class's, or made from durable_rules' decision of
-        it), or the case's own decision when it is its class's first or its template is not kept."""
-        digest = compiled.ruleset.digest
-        fine = (digest, passed, unknown)
-        template = self._fine.get(fine)  # a case earlier in the same call may have made it
-        if template is not None:
-            return template
+    def _key(self, compiled: Compiled, passed: int, unknown: int, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """`key`, and a case whose unknown answers leave nothing open in the class of the same case without them
+        (#14: a decision shows its open outcomes, not that an answer was unknown)."""
         key = self.key(compiled, passed, unknown, values)
+        return key[:3] if len(key) > 3 and key[3] == () else key
+
+    def _kept_fine(self, fine: tuple[str, int, int], template: Template) -> Template:
+        """The template, kept for its class at the finest level too while there is room."""
+        if len(self._fine) < 4 * self.limit:
+            self._fine[fine] = template
+        return template
+
+    def _decided(self, compiled: Compiled, key: tuple[Any, ...], fine: tuple[str, int, int], case_ref: str,
+                 values: Mapping[str, Any], decide: Decide) -> Template | Rendered:
+        """The first case of a new class, decided by durable_rules (`decide`), its rendering; the class's template
+        kept once it gives that case's decision exactly."""
+        digest = compiled.ruleset.digest
         opened = key[3] if len(key) > 3 else ()  # `key` ends with the open outcomes (none without an unknown)
-        if opened == ():  # an unknown answer leaving nothing open: decided as a case without one (#14)
-            key = key[:3]
-        template = self._templates.get(key)
-        if template is not None:
-            if len(self._fine) < 4 * self.limit:
-                self._fine[fine] = template
-            return template
         self.misses += 1
         first = decide(opened)
         if isinstance(first, Decision):
