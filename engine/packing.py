@@ -126,6 +126,25 @@ class Packer:
         return MARK + armour(self._head + frame) if same and not is_compact(text) else text
 
 
+    def pack_all(self, texts: list[str]) -> list[str]:
+        """`pack` of each text, the frames made by one call into zstd (#14: about 3 us a decision less than one call
+        each, the same frames); one by one where zstandard's backend has no such call."""
+        raws: list[bytes | bytearray | memoryview] = [text.encode("utf-8") for text in texts]
+        if not raws or not all(raws):
+            return [self.pack(text) for text in texts]
+        try:
+            with LOCK:
+                frames = self._compressor.multi_compress_to_buffer(raws, threads=0)
+                out = []
+                for index, (raw, text) in enumerate(zip(raws, texts, strict=True)):
+                    frame = frames[index].tobytes()
+                    same = self._decompressor.decompress(frame) == raw
+                    out.append(MARK + armour(self._head + frame) if same and not is_compact(text) else text)
+        except (AttributeError, NotImplementedError, zstandard.ZstdError):  # the CFFI backend; a frame refused
+            return [self.pack(text) for text in texts]
+        return out
+
+
 def decompressor(key: tuple[str, str], stored: str) -> zstandard.ZstdDecompressor:
     """The (cached) decompressor of one stored dictionary."""
     with LOCK:

@@ -57,6 +57,24 @@ def test_the_compact_form_expands_to_the_decision_byte_for_byte(packers, case: C
         assert hashlib.sha256(back.encode()).hexdigest() == hashlib.sha256(text.encode()).hexdigest()
 
 
+def test_packing_many_at_once_gives_what_packing_each_gives(packers) -> None:
+    """A batch worker packs a chunk's decisions and inputs in one call into zstd (#14): the same stored text as
+    packing each on its own, text in the compact form's look staying as it is, and an empty text as packing gives it."""
+    book, by_digest = packers
+    caseload = [build_case(RawCase(d, "generated", None, lambda _p: None)) for d in generate_cases(120, 5)]
+    for ruleset in default_engine().book.all_rulesets():
+        packer = by_digest[ruleset.digest]
+        texts = [default_engine().decide(case, ruleset).to_json() for case in caseload]
+        texts += [Prepared.of(case, default_engine().decide(case, ruleset)).inputs for case in caseload]
+        packed = packer.pack_all(texts)
+        assert packed == [packer.pack(text) for text in texts]
+        assert all(compact.is_compact(p) for p in packed) and [compact.expand(book.conn, p) for p in packed] == texts
+        odd = [texts[0], "~not packed", texts[1]]
+        assert packer.pack_all(odd) == [packer.pack(t) for t in odd] and packer.pack_all(odd)[1] == "~not packed"
+        assert packer.pack_all([texts[0], ""]) == [packer.pack(texts[0]), packer.pack("")]
+        assert packer.pack_all([]) == []
+
+
 def test_every_reader_gets_the_recorded_json_back(training_book: CaseBook, capsys) -> None:
     """show, export and replay read the full decision; the column holds the compact form; hashes are of the JSON."""
     engine = default_engine()

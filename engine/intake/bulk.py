@@ -81,11 +81,20 @@ def decide_chunk(items: list[Item], cache: bool = True, dictionaries: Dictionari
         decided += [(digest, index, case, one) for (_digest, index, case), one in zip(group, made, strict=True)]
     prepared = [(digest, index, prepared_fields(case, rendered)) for digest, index, case, rendered in decided]
     packers = _packers(dictionaries or {})
-    for digest, index, fields in prepared:
+    for digest, grouped_fields in itertools.groupby(prepared, key=operator.itemgetter(0)):
+        group_fields = list(grouped_fields)
         packer = packers.get(digest)
-        if packer is not None:  # the decision packed in place, the inputs' packed form added (Prepared.packed_inputs)
-            fields = (*fields[:9], packer.pack(fields[9]), *fields[10:], packer.pack(fields[2]))
-        out[index] = (items[index][1], fields)
+        if packer is None:
+            for _digest, index, fields in group_fields:
+                out[index] = (items[index][1], fields)
+            continue
+        # each decision packed in place, its inputs' packed form added (Prepared.packed_inputs)
+        count = len(group_fields)
+        packed = packer.pack_all([fields[9] for _d, _i, fields in group_fields] +
+                                 [fields[2] for _d, _i, fields in group_fields])
+        for (_digest, index, fields), decision, inputs in zip(group_fields, packed[:count], packed[count:],
+                                                               strict=True):
+            out[index] = (items[index][1], (*fields[:9], decision, *fields[10:], inputs))
     answers: Decided = [answer for answer in out if answer is not None]
     if len(answers) != len(items):
         raise RuntimeError("a batch case was neither decided nor refused")
