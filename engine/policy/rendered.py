@@ -14,7 +14,6 @@ durable_rules on every decision, so it checks every cached decision too (#14).
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import operator
 import re
@@ -86,6 +85,18 @@ class Template:
     names: tuple[str, ...]
     """What the holes stand for, each named once: `case` (the case reference) first, then `as_of` and input facts."""
     summary: Summary
+    frame: tuple[str | None, ...] = attrs.field(
+        init=False, eq=False, repr=False,
+        default=attrs.Factory(lambda self: _frame(self.pieces), takes_self=True))
+    """The pieces with a gap after each, which `slots` fills: copied and filled by one slice assignment (#14: a
+    case filled in 4.8 us where interleaving pieces and values took 6.7)."""
+
+
+def _frame(pieces: tuple[str, ...]) -> tuple[str | None, ...]:
+    """The pieces with a gap (None) after each."""
+    frame: list[str | None] = [None] * (2 * len(pieces))
+    frame[0::2] = pieces
+    return tuple(frame)
 
 
 def _json_value(value: Any) -> Any:
@@ -495,5 +506,6 @@ class ClassCache:
         """The template with this case's values in its holes."""
         encode = self._encode
         filled = [_reference(case_ref), *[encode(values[name]) for name in template.names[1:]], ""]
-        text = "".join(itertools.chain.from_iterable(zip(template.pieces, template.slots(filled), strict=True)))
-        return Rendered(text, values["as_of"].isoformat(), template.summary)
+        text: list[Any] = list(template.frame)  # every gap filled below
+        text[1::2] = template.slots(filled)
+        return Rendered("".join(text), values["as_of"].isoformat(), template.summary)
