@@ -13,7 +13,7 @@ from engine.casebook import marks
 from engine.casebook.book import CaseBook
 from tests.conftest import record_scenarios
 from tests.test_verify_marks import tamper
-from tests.tui_helpers import app_for, settle
+from tests.tui_helpers import app_for, settle, settle_until
 from tui import data
 from tui.screens.audit import AuditScreen
 
@@ -113,10 +113,30 @@ async def test_a_damaged_mark_is_said_and_the_full_verify_still_runs(tmp_path: P
     (state / f"{mark.book_id}.json").write_text("{}")
     app = app_for(tmp_path, "audit", audit_db=db, marks_dir=state)
     async with app.run_test(size=(100, 24)) as pilot:
-        await settle(pilot)
+        await settle_until(pilot, lambda: app.screen.verify_result is not None and not app.screen.verify_result.partial
+                           and any("not a verification mark" in n.message for n in app._notifications))
         result = app.screen.verify_result
         assert result is not None and result.ok and not result.partial
+
+
+async def test_a_damaged_mark_is_said_even_when_the_full_verify_finished_first(tmp_path: Path) -> None:
+    """On a small book or a busy machine the full verify can end before the mark's check says it failed: the
+    adviser is still told the mark is damaged."""
+    state = tmp_path / "state"
+    db, _mark = marked_book(tmp_path, state)
+    app = app_for(tmp_path, "audit", audit_db=db, marks_dir=state)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        run = screen.begin_verify()
+        screen.show_full(run, data.verify(db, None, state))
+        screen.quick_failed(run, "is not a verification mark")
+        await pilot.pause()
         assert any("not a verification mark" in n.message for n in app._notifications)
+        screen.quick_failed(run - 1, "an earlier run's mark")  # a run superseded since says nothing
+        await pilot.pause()
+        assert not any("an earlier run's mark" in n.message for n in app._notifications)
 
 
 def verify_children() -> list[str]:

@@ -298,8 +298,9 @@ class AuditScreen(JobScreen):
         self.show_verified(result)
 
     def quick_failed(self, run: int, text: str) -> None:
-        """The mark could not be read or checked: say so; the full verify goes on."""
-        if run == self.verify_run and not self.full_done:
+        """The mark could not be read or checked: say so, even when the full verify has already finished (on a
+        small book, or a busy machine, it can finish first; the mark is damaged all the same)."""
+        if run == self.verify_run:
             self.notify(f"verification mark: {text}", severity="warning", markup=False, timeout=8)
 
     def show_full(self, run: int, result: data.VerifyResult) -> None:
