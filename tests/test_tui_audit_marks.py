@@ -4,9 +4,11 @@ and the full verify in the background with its progress, its result replacing bo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
 from engine.casebook import marks
@@ -95,16 +97,21 @@ async def test_a_quick_check_that_finds_a_problem_is_shown_red_until_the_full_ve
     assert quick is not None and quick.partial and len(quick.problems) == 1, "the older row is left to the full one"
     app = app_for(tmp_path, "audit", audit_db=db, marks_dir=state)
     async with app.run_test(size=(100, 24)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, AuditScreen)
-        run = screen.begin_verify()
+        screen, run = await _verify_begun(pilot)
         screen.show_quick(run, quick)
         assert shown(screen, "#verify").startswith("audit verify: BROKEN, 1 problem(s) in ")
         assert "full verify running" in shown(screen, "#verify")
         screen.show_full(run, data.verify(db, None, state))
         assert screen.verify_result is not None and len(screen.verify_result.problems) == 2
         assert not screen.verify_result.mark_saved
+
+
+async def _verify_begun(pilot: Pilot[Any]) -> tuple[AuditScreen, int]:
+    """The audit screen once settled, and a verify run begun on it by hand (its results are then given by hand)."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AuditScreen)
+    return screen, screen.begin_verify()
 
 
 async def test_a_damaged_mark_is_said_and_the_full_verify_still_runs(tmp_path: Path) -> None:
@@ -126,10 +133,7 @@ async def test_a_damaged_mark_is_said_even_when_the_full_verify_finished_first(t
     db, _mark = marked_book(tmp_path, state)
     app = app_for(tmp_path, "audit", audit_db=db, marks_dir=state)
     async with app.run_test(size=(100, 24)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, AuditScreen)
-        run = screen.begin_verify()
+        screen, run = await _verify_begun(pilot)
         screen.show_full(run, data.verify(db, None, state))
         screen.quick_failed(run, "is not a verification mark")
         await pilot.pause()
