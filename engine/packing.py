@@ -10,7 +10,6 @@ read back is the case book's (engine.casebook.compact).
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import threading
@@ -78,15 +77,20 @@ def frame_options() -> dict[str, Any]:
 
 
 def armour(data: bytes) -> str:
-    """Bytes as unpadded base64 text."""
-    return base64.b64encode(data).decode("ascii").rstrip("=")
+    """Bytes as unpadded base64 text (binascii's call itself: `base64.b64encode` is a wrapper around it)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii").rstrip("=")
 
 
 def unarmour(text: str) -> bytes:
-    """`armour` undone (ValueError when it is not base64)."""
+    """`armour` undone (ValueError when it is not base64).
+
+    binascii's strict decoding is what `base64.b64decode(..., validate=True)` calls after encoding the text as
+    ASCII; called directly it takes ASCII text as it is (#14: 0.17 against 0.59 us for a dictionary id's twelve
+    characters, which the case book reads for every packed value it records or replays).
+    """
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
+        return binascii.a2b_base64(text + "=" * (-len(text) % 4), strict_mode=True)
+    except ValueError:  # binascii.Error, or text beyond ASCII
         raise ValueError("not base64") from None
 
 

@@ -3,6 +3,7 @@ rows still read and verify, and a book stays small."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
@@ -11,7 +12,9 @@ from pathlib import Path
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from engine import packing
 from engine.casebook import compact, records
 from engine.casebook.batch import run_batch
 from engine.casebook.book import CaseBook
@@ -73,6 +76,26 @@ def test_packing_many_at_once_gives_what_packing_each_gives(packers) -> None:
         assert packer.pack_all(odd) == [packer.pack(t) for t in odd] and packer.pack_all(odd)[1] == "~not packed"
         assert packer.pack_all([texts[0], ""]) == [packer.pack(texts[0]), packer.pack("")]
         assert packer.pack_all([]) == []
+
+
+@given(st.binary(max_size=40), st.text(max_size=16),
+       st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", max_size=16))
+def test_the_armour_reads_as_strict_base64_does(data: bytes, anything: str, nearly: str) -> None:
+    """A compact form's armour (#14: binascii called directly) is the standard library's unpadded base64 both ways:
+    what it writes reads back, and any text reads as strict base64 reads it, or is refused as not base64."""
+    written = packing.armour(data)
+    assert written == base64.b64encode(data).decode("ascii").rstrip("=")
+    assert packing.unarmour(written) == data
+    for text in (anything, nearly, written + anything, written[:-1] if written else "="):
+        try:
+            expected: bytes | None = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except ValueError:
+            expected = None
+        try:
+            got: bytes | None = packing.unarmour(text)
+        except ValueError:
+            got = None
+        assert got == expected
 
 
 def test_every_reader_gets_the_recorded_json_back(training_book: CaseBook, capsys) -> None:

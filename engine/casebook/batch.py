@@ -80,7 +80,9 @@ def _lines(handle: IO[bytes], source: str) -> Iterator[Item]:
     """Every non-blank line of JSON Lines, numbered."""
     for number, raw in enumerate(handle, start=1):
         if raw.strip():
-            yield (source, number, raw.decode("utf-8", errors="replace") if b"\x00" not in raw else "\x00")
+            # `0 in raw`: bytes' own search for a NUL byte (`b"\x00" in raw` first tries its argument as a number
+            # and raises inside, 7 times slower, #14)
+            yield (source, number, raw.decode("utf-8", errors="replace") if 0 not in raw else "\x00")
 
 
 def count_items(path: Path) -> int | None:
