@@ -166,7 +166,14 @@ def ident_of(value: str) -> int | None:
         return None
     try:
         head = unarmour(value[len(MARK):len(MARK) + 12])  # 9 bytes: the format byte, then the id
-        return read_leb128(head, 1)[0] if head[:1] == bytes([FORMAT_ZSTD]) else None
+    except ValueError:
+        return None
+    if len(head) < 2 or head[0] != FORMAT_ZSTD:
+        return None
+    if head[1] < 0x80:  # an id below 128 is its one byte (#14: the recording writer asks this of every packed value)
+        return head[1]
+    try:
+        return read_leb128(head, 1)[0]
     except ValueError:
         return None
 

@@ -98,6 +98,19 @@ def test_the_armour_reads_as_strict_base64_does(data: bytes, anything: str, near
         assert got == expected
 
 
+@given(st.integers(0, 2**56 - 1), st.binary(max_size=12), st.integers(0, 3))
+def test_the_dictionary_id_is_read_from_any_compact_form(ident: int, tail: bytes, cut: int) -> None:
+    """The recording writer reads which dictionary a worker packed with from the compact form's first characters
+    (#14: one byte read at once below 128): any id reads back, and a form of another format or cut too short
+    to hold its id reads as none."""
+    whole = b"\x01" + packing._leb128(ident) + tail
+    assert packing.ident_of(packing.MARK + packing.armour(whole)) == ident
+    assert packing.ident_of(packing.MARK + packing.armour(b"\x02" + whole[1:])) is None
+    assert packing.ident_of(packing.armour(whole)) is None  # not marked: whole text, not a compact form
+    short = packing.MARK + packing.armour(whole)[:cut]
+    assert packing.ident_of(short) is None or (len(packing._leb128(ident)) == 1 and cut >= 3)
+
+
 def test_every_reader_gets_the_recorded_json_back(training_book: CaseBook, capsys) -> None:
     """show, export and replay read the full decision; the column holds the compact form; hashes are of the JSON."""
     engine = default_engine()
