@@ -269,6 +269,14 @@ def m009_decision_dictionaries(db: sqlite_utils.Database) -> None:
     _create_triggers(db)
 
 
+@MIGRATIONS()
+def m010_other_events_index(db: sqlite_utils.Database) -> None:
+    """Index the audit events that are not recorded decisions, so audit mode lists them without reading the whole
+    log (#14: a million-decision book's events list read every event, 0.13-0.16 s of CPU with the file cached and
+    its whole audit table, about 630 MB, from disk when not)."""
+    db.execute(OTHER_EVENTS_INDEX)
+
+
 _READABLE_HEAD = ("CREATE VIEW decisions_readable AS SELECT d.id AS decision, d.ref AS \"case\", d.as_of, d.edition, "
                   "CASE WHEN json_valid(d.decision) THEN json_extract(d.decision, '$.edition_status') ")
 """decisions_readable up to its edition_status: shared by m004's view and m009's (the SQL text is compared)."""
@@ -289,6 +297,11 @@ DECISIONS_READABLE_M004 = _READABLE_HEAD + _READABLE_TAIL
 
 INPUTS_TAIL_INDEX = "CREATE INDEX cases_inputs_tail ON cases(substr(inputs_hash, -16))"
 """The index a re-run batch finds the cases it already recorded by (m009; m002's on the whole hash before)."""
+
+OTHER_EVENTS_INDEX = "CREATE INDEX audit_other_events ON audit(seq) WHERE event != 'decision.recorded'"
+"""The audit events other than recorded decisions, newest first by `seq` (m010): a partial index, so a recorded
+decision's event, one a case, adds nothing to it. A query takes it only with this very condition
+(engine.casebook.queries.audit_lines)."""
 
 VIEWS = {
     "decisions_readable": (  # a compact decision (#14) takes its edition's status from its rule set snapshot
@@ -559,7 +572,8 @@ KNOWN_TABLES = (*PRIMARY_KEYS, "erasure_gate", "_sqlite_migrations")
 
 KNOWN_INDEXES = ("cases_ref", "cases_inputs_hash", "cases_inputs_tail", "decisions_case", "decisions_recorded",
                  "referrals_decision", "referral_events_referral", "training_attempts_trainee",
-                 "idx__sqlite_migrations_migration_set_name", "drafts_ref", "case_status_ref", *CASE_LIST_INDEXES)
+                 "idx__sqlite_migrations_migration_set_name", "drafts_ref", "case_status_ref", "audit_other_events",
+                 *CASE_LIST_INDEXES)
 """Every index Pathways (and sqlite-utils' migrations) create; SQLite's own, `sqlite_autoindex_*`, are not listed."""
 
 

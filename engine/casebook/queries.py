@@ -599,7 +599,11 @@ def _event_summary(event: str, body: Any) -> str:
 
 
 def audit_lines(conn: sqlite3.Connection, limit: int = 5000) -> list[AuditLine]:
-    """The audit events other than recorded decisions (referrals, erasures, retention, rule sets, ...), newest first."""
+    """The audit events other than recorded decisions (referrals, erasures, retention, rule sets, ...), newest first.
+
+    Its condition is the partial index's (engine.casebook.db.OTHER_EVENTS_INDEX), word for word, so SQLite reads
+    only those events, however many decisions the book holds.
+    """
     out = []
     for seq, ts, actor, event, body in conn.execute(
             "SELECT seq, ts, actor, event, body FROM audit WHERE event != 'decision.recorded' "
