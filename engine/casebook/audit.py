@@ -22,6 +22,7 @@ import orjson
 
 from engine.casebook.bulk import insert_rows
 from engine.casebook.db import DICTIONARY_TABLES, ERASABLE, PRIMARY_KEYS, TRAINING_TABLES, read_snapshot
+from engine.casebook.mac import Mac
 from engine.errors import InputError
 from engine.intake.stored import sha256_text
 from engine.policy.rulebook import canonical_json
@@ -107,12 +108,10 @@ def keyed_ref(secret: str, value: str) -> str:
 
 def keyed_refs(secret: str) -> Callable[[str], str]:
     """`keyed_ref` under one secret for many values: the key's HMAC state is made once, not for each value (#14)."""
-    base = hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
+    base = Mac(secret.encode("utf-8"))
 
     def ref(value: str) -> str:
-        mac = base.copy()
-        mac.update(value.encode("utf-8"))
-        return mac.hexdigest()[:16]
+        return base.hexdigest(value.encode("utf-8"))[:16]
 
     return ref
 

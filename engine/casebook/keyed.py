@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.casebook.audit import KEYED_PREFIX, row_json
+from engine.casebook.mac import Mac
 
 
 class Keyed:
@@ -23,20 +24,16 @@ class Keyed:
 
     def __init__(self, secret: str) -> None:
         subkey = hmac.new(secret.encode("utf-8"), b"pathways keyed hashes v1", hashlib.sha256).digest()
-        self._row = hmac.new(subkey, b"row\0", hashlib.sha256)
-        self._text = hmac.new(subkey, b"text\0", hashlib.sha256)
+        self._row = Mac(subkey, b"row\0")
+        self._text = Mac(subkey, b"text\0")
 
     def row_hash(self, row: dict[str, Any]) -> str:
         """`k1:` and the HMAC of a row's canonical JSON (long texts and blobs as in a v2 row hash)."""
-        mac = self._row.copy()
-        mac.update(row_json(row))
-        return KEYED_PREFIX + mac.hexdigest()
+        return KEYED_PREFIX + self._row.hexdigest(row_json(row))
 
     def text_hash(self, text: str) -> str:
         """`k1:` and the HMAC of a text (the case inputs stored for replay)."""
-        mac = self._text.copy()
-        mac.update(text.encode("utf-8"))
-        return KEYED_PREFIX + mac.hexdigest()
+        return KEYED_PREFIX + self._text.hexdigest(text.encode("utf-8"))
 
 
 def is_keyed(value: object) -> bool:
