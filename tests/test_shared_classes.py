@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pickle
 
+import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.intake import bulk
 from engine.intake.bulk import decide_task
@@ -16,6 +19,7 @@ from engine.model.case import Case
 from engine.policy import driver
 from engine.policy.driver import Engine
 from engine.policy.rendered import ClassCache, Learned
+from tests.strategies import cases
 
 PLAIN = Engine()
 """Decides with durable_rules only."""
@@ -85,22 +89,45 @@ def test_a_cache_that_is_not_sharing_keeps_nothing_to_hand_on() -> None:
 
 
 def test_adopting_stays_within_the_cache_limit() -> None:
-    _teacher, learned = _learning(_generated(800, 46))
+    caseload = _generated(800, 46)
+    _teacher, learned = _learning(caseload)
+    assert len(learned[2]) > 200
     small = ClassCache(limit=40)
     small.adopt(1, learned)
-    assert len(small) == 40
+    assert len(small._offered) <= 40 and len(small._offered_fine) <= 160
     engine = Engine()
     engine._classes = small
-    for case in _generated(300, 46):
+    for case in caseload:
         assert engine.render(case).text == PLAIN.decide(case).to_json()
+        assert len(small) <= 40
+
+
+def test_a_class_handed_on_becomes_a_template_only_when_a_case_of_it_comes() -> None:
+    """Most classes another worker learns never come to this one: each is kept as handed on, and made a template
+    (the work of adopting it) only for the first case of it here."""
+    caseload = _generated(1200, 54)
+    _teacher, learned = _learning(caseload)
+    engine = Engine()
+    engine.class_cache().adopt(1, learned)
+    assert len(engine.class_cache()) == 0 and engine.class_cache().adopted == 0
+    some = caseload[:100]
+    for case in some:
+        assert engine.render(case).text == PLAIN.decide(case).to_json()
+    classes = engine.class_cache()
+    assert classes.misses == 0 and 0 < classes.adopted == len(classes) < len(learned[2]) // 3
 
 
 def test_adopted_classes_hold_each_piece_of_text_once() -> None:
     """What arrives from another worker is fresh text; kept as it is, each adopted class would hold a whole decision's
     text (a worker's memory would grow with every class), so pieces are kept once, as a worker's own are."""
-    _teacher, learned = _learning(_generated(1500, 47))
-    learner = ClassCache()
+    caseload = _generated(1500, 47)
+    _teacher, learned = _learning(caseload)
+    engine = Engine()
+    learner = engine.class_cache()
     learner.adopt(1, learned)
+    for case in caseload:
+        engine.render(case)
+    assert learner.misses == 0
     pieces = [piece for template in learner._templates.values() if template is not None for piece in template.pieces]
     assert len({id(piece) for piece in pieces}) == len(set(pieces)) < len(pieces) // 5
 
@@ -171,3 +198,22 @@ def test_once_one_share_of_a_worker_is_missed_nothing_more_of_it_is_adopted() ->
     assert learner.class_cache().adopted == 0
     for case in second:
         assert learner.render(case).text == PLAIN.decide(case).to_json()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(cases(), cases(unknowns=True)), min_size=2, max_size=12), st.integers(1, 5))
+def test_two_workers_sharing_in_turns_render_what_durable_rules_decides(caseload: list[Case], turn: int) -> None:
+    """A law: two caches taking turns at a caseload (each case again under another reference, so classes recur),
+    each adopting what the other learned in its last turn, render every case byte for byte as durable_rules
+    decides it."""
+    caseload = caseload + [attrs.evolve(case, case=f"{case.case}-B") for case in caseload]
+    workers = [Engine(), Engine()]
+    for engine in workers:
+        engine.class_cache().sharing = True
+    for start in range(0, len(caseload), turn):
+        me, other = workers[start // turn % 2], workers[1 - start // turn % 2]
+        for case in caseload[start:start + turn]:
+            assert me.render(case).text == PLAIN.decide(case).to_json()
+        learned = me.class_cache().learned()
+        if learned is not None:
+            other.class_cache().adopt(id(me), pickle.loads(pickle.dumps(learned)))

@@ -345,6 +345,13 @@ class ClassCache:
         """Each origin's pieces of text by number, as `adopt` was given them (None: one `learned` was missed)."""
         self._pieces: dict[str, str] = {}
         """Every piece of text adopted, kept once."""
+        self._offered: dict[tuple[Any, ...], tuple[list[str], tuple[Any, ...]]] = {}
+        """Classes other processes handed on, by key, each made a template only when a case of it comes (most never
+        do): its origin's pieces of text and what `learned` gave of it."""
+        self._offered_fine: dict[tuple[str, int, int], tuple[Any, ...]] = {}
+        """The class keys other processes worked out, by fine key (taken instead of working each out again)."""
+        self._summaries: dict[tuple[Any, ...], Summary] = {}
+        """The summaries of the classes adopted, each kept once."""
         self.sharing = False
         """Whether what this cache works out is kept for `learned` (a batch worker's, for the others to adopt)."""
         self._learned: list[tuple[tuple[str, int, int], tuple[Any, ...], Template | None]] = []
@@ -436,16 +443,17 @@ class ClassCache:
             fine = (digest, passed, unknown)
             key = keys.get(fine)
             if key is None:
-                key = keys[fine] = self._key(compiled, passed, unknown, cases[index][1])
-                template = self._templates.get(key)
+                offered = self._offered_fine.pop(fine, None)  # another worker's key for these truths
+                key = keys[fine] = self._key(compiled, passed, unknown, cases[index][1]) if offered is None else offered
+                template = self._templates.get(key) or self._offered_template(key)
                 if template is not None:
-                    found[index] = self._kept_fine(fine, key, template)
+                    found[index] = self._kept_fine(fine, key, template, offered is None)
                     continue
             new.setdefault(key, []).append((index, fine))
         for key, waiting in new.items():  # a new class's first case, then the others of the class in the call
             for index, fine in waiting:
                 template = self._templates.get(key)
-                found[index] = self._kept_fine(fine, key, template) if template is not None else \
+                found[index] = self._kept_fine(fine, key, template, True) if template is not None else \
                     self._decided(compiled, key, fine, *cases[index])
         out: list[Rendered] = []
         for made, (case_ref, values, _decide) in zip(found, cases, strict=True):
@@ -462,11 +470,13 @@ class ClassCache:
         key = self.key(compiled, passed, unknown, values)
         return key[:3] if len(key) > 3 and key[3] == () else key
 
-    def _kept_fine(self, fine: tuple[str, int, int], key: tuple[Any, ...], template: Template) -> Template:
-        """The template, kept for its class at the finest level too while there is room."""
-        if len(self._fine) < 4 * self.limit:
+    def _kept_fine(self, fine: tuple[str, int, int], key: tuple[Any, ...], template: Template, worked_out: bool,
+                   ) -> Template:
+        """The template, kept for its class at the finest level too while there is room (and handed on while
+        sharing, when the key was `worked_out` here)."""
+        if fine not in self._fine and len(self._fine) < 4 * self.limit:  # a chunk may hold the same truths again
             self._fine[fine] = template
-            if self.sharing:
+            if self.sharing and worked_out:
                 self._learned.append((fine, key, None))
         return template
 
@@ -509,9 +519,9 @@ class ClassCache:
         while there is room.
 
         A class adopted is one another process decided by durable_rules and kept only once its template gave that
-        decision exactly; it is filled here as it would be there. Nothing adopted is handed on again. Every
-        `learned` of an origin must come in order: once one is missed, its pieces are not known here, and nothing
-        more of that origin is adopted.
+        decision exactly; it is filled here as it would be there, made a template when the first case of it comes
+        (`adopted` counts those). Nothing adopted is handed on again. Every `learned` of an origin must come in
+        order: once one is missed, its pieces are not known here, and nothing more of that origin is adopted.
         """
         start, new, entries = learned
         table = self._tables.setdefault(origin, [])
@@ -520,27 +530,32 @@ class ClassCache:
             return
         kept = self._pieces
         table += [kept.setdefault(piece, piece) for piece in new]  # one text object per piece, whatever its origin
-        templates, fine_kept = self._templates, self._fine
-        summaries: dict[tuple[Any, ...], Summary] = {}
+        templates, fine_kept, offered, offered_fine = self._templates, self._fine, self._offered, self._offered_fine
         for entry in entries:
-            if len(templates) >= self.limit or len(fine_kept) >= 4 * self.limit:
-                return
+            if len(offered) >= self.limit or len(offered_fine) >= 4 * self.limit:  # memory stays flat: newer offers
+                offered.clear()
+                offered_fine.clear()
             fine, key = entry[0], entry[1]
-            if len(entry) == 2:
-                template = templates.get(key)
-                if template is not None:
-                    fine_kept.setdefault(fine, template)
-                continue
-            if key in templates:
-                continue
-            placed, slots, names, summed = entry[2:]
-            summary = summaries.get(summed)
-            if summary is None:
-                summary = summaries[summed] = Summary(*summed)
-            templates[key] = template = Template(tuple([table[n] for n in placed]), operator.itemgetter(*slots),
-                                                 names, summary)
-            fine_kept.setdefault(fine, template)
-            self.adopted += 1
+            if len(entry) > 2 and key not in templates:
+                offered.setdefault(key, (table, entry))
+            if fine not in fine_kept:
+                offered_fine.setdefault(fine, key)
+
+    def _offered_template(self, key: tuple[Any, ...]) -> Template | None:
+        """The template of a class another process handed on (`adopt`), now kept here; None if none was."""
+        offer = self._offered.pop(key, None)
+        if offer is None or len(self._templates) >= self.limit:
+            return None
+        table, (fine, _key, placed, slots, names, summed) = offer
+        summary = self._summaries.get(summed)
+        if summary is None:
+            summary = self._summaries[summed] = Summary(*summed)
+        template = Template(tuple([table[n] for n in placed]), operator.itemgetter(*slots), names, summary)
+        self._templates[key] = template
+        if len(self._fine) < 4 * self.limit:
+            self._fine.setdefault(fine, template)
+        self.adopted += 1
+        return template
 
     def _decided(self, compiled: Compiled, key: tuple[Any, ...], fine: tuple[str, int, int], case_ref: str,
                  values: Mapping[str, Any], decide: Decide) -> Template | Rendered:
@@ -569,6 +584,8 @@ class ClassCache:
             self._templates.clear()  # memory stays flat on any caseload: start the classes again
             self._fine.clear()
             self._learned.clear()
+            self._offered.clear()
+            self._offered_fine.clear()
         self._templates[key] = self._fine[fine] = made
         if self.sharing:
             self._learned.append((fine, key, made))
