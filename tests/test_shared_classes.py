@@ -217,3 +217,19 @@ def test_two_workers_sharing_in_turns_render_what_durable_rules_decides(caseload
         learned = me.class_cache().learned()
         if learned is not None:
             other.class_cache().adopt(id(me), pickle.loads(pickle.dumps(learned)))
+
+
+def test_a_cache_that_has_numbered_its_most_pieces_hands_nothing_more_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.policy import rendered
+
+    monkeypatch.setattr(rendered, "PIECES_HANDED_ON", 50)
+    engine = Engine()
+    classes = engine.class_cache()
+    classes.sharing = True
+    for case in _generated(300, 55):
+        engine.render(case)
+    first = classes.learned()
+    assert first is not None and len(first[1]) > 50
+    for case in _generated(300, 56):
+        engine.render(case)
+    assert classes.learned() is None and classes._learned == []

@@ -487,9 +487,10 @@ class ClassCache:
         both keys. A template's pieces of text recur across classes: each is handed on once, numbered, and a
         template names its pieces by number.
         """
-        if not self._learned:
-            return None
         numbers = self._numbers
+        if not self._learned or len(numbers) > PIECES_HANDED_ON:  # memory stays flat: hand nothing more on
+            self._learned.clear()
+            return None
         start = len(numbers)
         new: list[str] = []
         entries: list[tuple[Any, ...]] = []
@@ -510,8 +511,6 @@ class ClassCache:
                             template.names, (summary.edition, summary.ruleset, summary.priority, summary.codes,
                                              summary.announced, summary.outcomes)))
         self._learned.clear()
-        if len(numbers) > PIECES_HANDED_ON:  # memory stays flat: hand nothing more on
-            self.sharing = False
         return (start, tuple(new), tuple(entries))
 
     def adopt(self, origin: Hashable, learned: Learned) -> None:
