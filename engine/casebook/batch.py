@@ -4,12 +4,10 @@ Worker processes parse, validate, decide and hash each case (the CPU work, engin
 process records chunks of decided cases, each chunk in one transaction with its audit events. At most a
 few chunks are in flight, so memory stays flat however long the input. A chunk is recorded whole
 or not at all, and cases already in the book are skipped, so an interrupted run can be re-run.
-The classes a worker learns come back with its answer, and the next tasks carry them to the other workers.
 """
 
 from __future__ import annotations
 
-import collections
 import os
 import sys
 import time
@@ -24,7 +22,7 @@ from engine.casebook import compact
 from engine.casebook.book import CaseBook
 from engine.casebook.records import Prepared
 from engine.errors import InputError, StorageError, storage_problem
-from engine.intake.bulk import Decided, Dictionaries, Item, Shared, decide_chunk, decide_task
+from engine.intake.bulk import Decided, Dictionaries, Item, decide_chunk, decide_task
 from engine.intake.loader import CASE_SUFFIXES, STDIN_SOURCE, is_stdin
 from engine.policy.rulebook import RuleSet
 from engine.workers import in_order
@@ -139,24 +137,19 @@ def run_batch(
     started = time.perf_counter()
     rulesets = {rs.digest: rs for rs in default_engine().book.all_rulesets()}
     workers = workers or (os.cpu_count() or 1)
-    results: Generator[tuple[Decided, Shared | None], None, None]
+    results: Generator[Decided, None, None]
     task = min(chunk, TASK)
     known = _Dictionaries(book)
-    shared: collections.deque[Shared] = collections.deque(maxlen=2 * workers + 2)
-    """The classes learned in the tasks answered last, handed to each next task: every worker takes one of them."""
     if workers <= 1:
-        results = ((decide_chunk(c, cache), None) for c in _chunks(iter_items(path), task))
+        results = (decide_chunk(c, cache) for c in _chunks(iter_items(path), task))
     else:  # workers pack each decision with the book's dictionary for its rule set, once the book has one
-        results = in_order(decide_task,
-                           ((c, cache, known.current, tuple(shared)) for c in _chunks(iter_items(path), task)),
+        results = in_order(decide_task, ((c, cache, known.current) for c in _chunks(iter_items(path), task)),
                            workers, ahead=2 * workers + chunk // task, initializer=collect.for_bulk_worker)
     try:
         prepared: list[Prepared] = []
         handled = 0
         last_line = summary.last_line
-        for decided, learned in results:
-            if learned is not None:
-                shared.append(learned)
+        for decided in results:
             for line, fields in decided:
                 if isinstance(fields, str):
                     summary.refused += 1

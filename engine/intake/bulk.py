@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import operator
-import os
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,41 +36,9 @@ Dictionaries = Mapping[str, tuple[int, str]]
 """The case book's decision dictionaries by rule set digest: (id, stored text) (engine.casebook.compact)."""
 
 
-Shared = tuple[int, int, bytes]
-"""The classes one batch worker learned in one task, for the others (`ClassCache.learned`): the worker's process id,
-the number of its task among those that learned any, and what it learned, pickled once there (the process handing
-it on never reads it)."""
-
-_ADOPTED: dict[int, int] = {}
-"""In a worker: the number of the last task adopted from each other worker (a worker's tasks reach it in order)."""
-_LEARNED = itertools.count(1)
-"""In a worker: numbers for its tasks that learned classes."""
-
-
-def decide_task(task: tuple[list[Item], bool, Dictionaries, tuple[Shared, ...]]) -> tuple[Decided, Shared | None]:
-    """Worker: `decide_chunk` of one (items, cache, dictionaries, shared) task, with the classes other workers
-    learned adopted first, and what this task learned for them.
-
-    Each worker would otherwise decide by durable_rules the first case it sees of every class, though another
-    worker had decided it already (#14: 25,051 classes decided for 100,000 generated cases on two workers,
-    19,637 distinct; 20,352 with the classes shared). A class another worker learned is filled here as it would be
-    there, byte for byte.
-    """
-    items, cache, dictionaries, shared = task
-    if not cache:
-        return decide_chunk(items, False, dictionaries), None
-    classes = default_engine().class_cache()
-    classes.sharing = True
-    own = os.getpid()
-    for pid, number, learned in shared:
-        if pid != own and number > _ADOPTED.get(pid, 0):
-            classes.adopt(pid, pickle.loads(learned))  # noqa: S301 - made by a sibling worker, as every task is
-            _ADOPTED[pid] = number
-    decided = decide_chunk(items, True, dictionaries)
-    news = classes.learned()
-    if news is None:
-        return decided, None
-    return decided, (own, next(_LEARNED), pickle.dumps(news, protocol=pickle.HIGHEST_PROTOCOL))
+def decide_task(task: tuple[list[Item], bool, Dictionaries]) -> Decided:
+    """Worker: `decide_chunk` of one (items, cache, dictionaries) task."""
+    return decide_chunk(*task)
 
 
 def decide_chunk(items: list[Item], cache: bool = True, dictionaries: Dictionaries | None = None) -> Decided:

@@ -204,14 +204,15 @@ class Engine:
     def render_all(self, cases: Sequence[Case], rs: RuleSet) -> list[Rendered]:
         """`render` (with the class cache) of each case, all decided under the rule set `rs`: in passes over the
         cases (engine.policy.rendered, `ClassCache.render_all`)."""
-        classes = self.class_cache()
+        if self._classes is None:
+            self._classes = ClassCache()
         with self._lock:
             compiled, _handle = self._handle(rs)
         jobs = []
         for case in cases:
             values = input_values(case)
             jobs.append((case.case, values, functools.partial(self._first, case, rs, values)))
-        return classes.render_all(compiled, jobs)
+        return self._classes.render_all(compiled, jobs)
 
     def _first(self, case: Case, rs: RuleSet, values: dict[str, Any],
                opened: tuple[OpenOutcome, ...] | None) -> Decision | First:
@@ -229,12 +230,6 @@ class Engine:
     @property
     def classes(self) -> ClassCache | None:
         """The class cache `render` uses (None until first used): its size and hit counts."""
-        return self._classes
-
-    def class_cache(self) -> ClassCache:
-        """The class cache `render` uses, made on first use (a batch worker shares its classes through it)."""
-        if self._classes is None:
-            self._classes = ClassCache()
         return self._classes
 
     def _run(self, compiled: Compiled, handle: int, values: dict[str, Any]) -> _Session:

@@ -17,7 +17,7 @@ import functools
 import json
 import operator
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -164,6 +164,7 @@ class _Tests:
     """Each durable rule: the mask of its input tests, the derived facts and outcomes it needs, what it concludes."""
     shown: tuple[int, ...]
     """Each durable rule's mask of the tests its rule's text variants make (the texts it may be shown with)."""
+
     @classmethod
     def of(cls, compiled: Compiled) -> _Tests:
         """Number every input test (rules, their negations, text variants) and every fact's unknown bit."""
@@ -297,14 +298,6 @@ LIMIT = 40_000
 engine.policy.written): 100,000 generated cases make about 25,000."""
 
 
-PIECES_HANDED_ON = 100_000
-"""Pieces of text a class cache numbers for other processes at most (generated caseloads' classes have about 3,000)."""
-
-Learned = tuple[int, tuple[str, ...], tuple[tuple[Any, ...], ...]]
-"""What a class cache learned (`ClassCache.learned`): the number of the first piece of text it hands on, those
-pieces, and each class or fine key."""
-
-
 def _reference(case_ref: str) -> str:
     """The case reference as JSON text (never memoised: every case has its own).
 
@@ -339,27 +332,8 @@ class ClassCache:
         self._encoded: dict[tuple[type, Any], str] = {}
         self._checks: dict[str, int] = {}
         """Per rule set: how many more templates written from the session to check (-1: one differed)."""
-        self._numbers: dict[str, int] = {}
-        """The pieces of text `learned` has handed on, by their numbers (the order they were handed on in)."""
-        self._tables: dict[Hashable, list[str] | None] = {}
-        """Each origin's pieces of text by number, as `adopt` was given them (None: one `learned` was missed)."""
-        self._pieces: dict[str, str] = {}
-        """Every piece of text adopted, kept once."""
-        self._offered: dict[tuple[Any, ...], tuple[list[str], tuple[Any, ...]]] = {}
-        """Classes other processes handed on, by key, each made a template only when a case of it comes (most never
-        do): its origin's pieces of text and what `learned` gave of it."""
-        self._offered_fine: dict[tuple[str, int, int], tuple[Any, ...]] = {}
-        """The class keys other processes worked out, by fine key (taken instead of working each out again)."""
-        self._summaries: dict[tuple[Any, ...], Summary] = {}
-        """The summaries of the classes adopted, each kept once."""
-        self.sharing = False
-        """Whether what this cache works out is kept for `learned` (a batch worker's, for the others to adopt)."""
-        self._learned: list[tuple[tuple[str, int, int], tuple[Any, ...], Template | None]] = []
-        """What this cache has worked out since `learned` was last asked, while `sharing`: (fine key, class key, the
-        class's template when the class is new here)."""
         self.hits = 0
         self.misses = 0
-        self.adopted = 0
 
     def __len__(self) -> int:
         return len(self._templates)
@@ -443,17 +417,16 @@ class ClassCache:
             fine = (digest, passed, unknown)
             key = keys.get(fine)
             if key is None:
-                offered = self._offered_fine.pop(fine, None)  # another worker's key for these truths
-                key = keys[fine] = self._key(compiled, passed, unknown, cases[index][1]) if offered is None else offered
-                template = self._templates.get(key) or self._offered_template(key)
+                key = keys[fine] = self._key(compiled, passed, unknown, cases[index][1])
+                template = self._templates.get(key)
                 if template is not None:
-                    found[index] = self._kept_fine(fine, key, template, offered is None)
+                    found[index] = self._kept_fine(fine, template)
                     continue
             new.setdefault(key, []).append((index, fine))
         for key, waiting in new.items():  # a new class's first case, then the others of the class in the call
             for index, fine in waiting:
                 template = self._templates.get(key)
-                found[index] = self._kept_fine(fine, key, template, True) if template is not None else \
+                found[index] = self._kept_fine(fine, template) if template is not None else \
                     self._decided(compiled, key, fine, *cases[index])
         out: list[Rendered] = []
         for made, (case_ref, values, _decide) in zip(found, cases, strict=True):
@@ -470,90 +443,10 @@ class ClassCache:
         key = self.key(compiled, passed, unknown, values)
         return key[:3] if len(key) > 3 and key[3] == () else key
 
-    def _kept_fine(self, fine: tuple[str, int, int], key: tuple[Any, ...], template: Template, worked_out: bool,
-                   ) -> Template:
-        """The template, kept for its class at the finest level too while there is room (and handed on while
-        sharing, when the key was `worked_out` here)."""
-        if fine not in self._fine and len(self._fine) < 4 * self.limit:  # a chunk may hold the same truths again
-            self._fine[fine] = template
-            if self.sharing and worked_out:
-                self._learned.append((fine, key, None))
-        return template
-
-    def learned(self) -> Learned | None:
-        """What this cache has worked out since last asked, for `adopt` in another process (#14); None when nothing.
-
-        Each new class comes with its key, fine key and template, and each fine key found to be a known class's with
-        both keys. A template's pieces of text recur across classes: each is handed on once, numbered, and a
-        template names its pieces by number.
-        """
-        numbers = self._numbers
-        if not self._learned or len(numbers) > PIECES_HANDED_ON:  # memory stays flat: hand nothing more on
-            self._learned.clear()
-            return None
-        start = len(numbers)
-        new: list[str] = []
-        entries: list[tuple[Any, ...]] = []
-        for fine, key, template in self._learned:
-            if template is None:
-                entries.append((fine, key))
-                continue
-            placed = []
-            for piece in template.pieces:
-                number = numbers.get(piece)
-                if number is None:
-                    number = numbers[piece] = len(numbers)
-                    new.append(piece)
-                placed.append(number)
-            summary = template.summary
-            holes: Any = list(range(len(template.names) + 1))  # `slots` picks each hole's name's number
-            entries.append((fine, key, tuple(placed), template.slots(holes),
-                            template.names, (summary.edition, summary.ruleset, summary.priority, summary.codes,
-                                             summary.announced, summary.outcomes)))
-        self._learned.clear()
-        return (start, tuple(new), tuple(entries))
-
-    def adopt(self, origin: Hashable, learned: Learned) -> None:
-        """Keep what another process's cache (`origin`) `learned`, where this one has not worked it out itself and
-        while there is room.
-
-        A class adopted is one another process decided by durable_rules and kept only once its template gave that
-        decision exactly; it is filled here as it would be there, made a template when the first case of it comes
-        (`adopted` counts those). Nothing adopted is handed on again. Every `learned` of an origin must come in
-        order: once one is missed, its pieces are not known here, and nothing more of that origin is adopted.
-        """
-        start, new, entries = learned
-        table = self._tables.setdefault(origin, [])
-        if table is None or start != len(table):
-            self._tables[origin] = None
-            return
-        kept = self._pieces
-        table += [kept.setdefault(piece, piece) for piece in new]  # one text object per piece, whatever its origin
-        templates, fine_kept, offered, offered_fine = self._templates, self._fine, self._offered, self._offered_fine
-        for entry in entries:
-            if len(offered) >= self.limit or len(offered_fine) >= 4 * self.limit:  # memory stays flat: newer offers
-                offered.clear()
-                offered_fine.clear()
-            fine, key = entry[0], entry[1]
-            if len(entry) > 2 and key not in templates:
-                offered.setdefault(key, (table, entry))
-            if fine not in fine_kept:
-                offered_fine.setdefault(fine, key)
-
-    def _offered_template(self, key: tuple[Any, ...]) -> Template | None:
-        """The template of a class another process handed on (`adopt`), now kept here; None if none was."""
-        offer = self._offered.pop(key, None)
-        if offer is None or len(self._templates) >= self.limit:
-            return None
-        table, (fine, _key, placed, slots, names, summed) = offer
-        summary = self._summaries.get(summed)
-        if summary is None:
-            summary = self._summaries[summed] = Summary(*summed)
-        template = Template(tuple([table[n] for n in placed]), operator.itemgetter(*slots), names, summary)
-        self._templates[key] = template
+    def _kept_fine(self, fine: tuple[str, int, int], template: Template) -> Template:
+        """The template, kept for its class at the finest level too while there is room."""
         if len(self._fine) < 4 * self.limit:
-            self._fine.setdefault(fine, template)
-        self.adopted += 1
+            self._fine[fine] = template
         return template
 
     def _decided(self, compiled: Compiled, key: tuple[Any, ...], fine: tuple[str, int, int], case_ref: str,
@@ -582,12 +475,7 @@ class ClassCache:
         if len(self._templates) >= self.limit or len(self._fine) >= 4 * self.limit:
             self._templates.clear()  # memory stays flat on any caseload: start the classes again
             self._fine.clear()
-            self._learned.clear()
-            self._offered.clear()
-            self._offered_fine.clear()
         self._templates[key] = self._fine[fine] = made
-        if self.sharing:
-            self._learned.append((fine, key, made))
         return own
 
     def _template(self, first: Decision) -> Template | None:
